@@ -1,0 +1,54 @@
+# WIF stats — the two set-up commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8050
+WORKERS ?= 2
+THREADS ?= 4
+WIF_DB ?= data/wif.duckdb
+DSFR_VERSION := 1.15.3
+DSFR_DIR := assets/dsfr
+export WIF_DB
+
+.PHONY: run test lint bench install dsfr demo clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+# DSFR from npm, only the dist files the app uses (git-ignored).
+dsfr: $(DSFR_DIR)/.version-$(DSFR_VERSION)
+
+$(DSFR_DIR)/.version-$(DSFR_VERSION):
+	rm -rf $(DSFR_DIR) .dsfr-tmp && mkdir -p .dsfr-tmp $(DSFR_DIR)/utility
+	cd .dsfr-tmp && npm pack --silent @gouvfr/dsfr@$(DSFR_VERSION) >/dev/null && tar xzf gouvfr-dsfr-$(DSFR_VERSION).tgz
+	cp .dsfr-tmp/package/dist/dsfr.min.css .dsfr-tmp/package/dist/dsfr.nomodule.min.js $(DSFR_DIR)/
+	cp -r .dsfr-tmp/package/dist/fonts .dsfr-tmp/package/dist/icons .dsfr-tmp/package/dist/favicon $(DSFR_DIR)/
+	cp -r .dsfr-tmp/package/dist/utility/icons $(DSFR_DIR)/utility/
+	find $(DSFR_DIR) -name '*.map' -delete
+	rm -rf .dsfr-tmp
+	touch $@
+
+# The embedded demo warehouse, built only when absent.
+$(WIF_DB): | install
+	$(BIN)/python -m etl demo --db $(WIF_DB)
+
+demo: install
+	$(BIN)/python -m etl demo --db $(WIF_DB)
+
+run: install dsfr $(WIF_DB)
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --timeout 60 app:server
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install dsfr lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(DSFR_DIR) .pytest_cache

@@ -1,0 +1,172 @@
+-- WIF stats warehouse schema (DuckDB).
+-- Conventions
+--   * Every TIMESTAMP is naive local time in Europe/Paris (the service's time zone).
+--   * Department codes are INSEE codes as text: '01'..'95', '2A', '2B', '971'..'976'.
+--   * Nothing nominative is ever stored (see docs/privacy.md). Dossier numbers are kept for upserts
+--     and internal drill-downs only; public views never show them.
+-- The ETL builds a NEW file with this schema, loads it, then publishes it with os.replace.
+
+-- Key/value facts about this build: is_demo ('true'/'false'), built_at (ISO timestamp),
+-- schema_version, demo_seed, demo_scale, demo_end, data_start, data_end.
+CREATE TABLE meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
+
+-- One row per ETL run of one source scope (also failed runs, see issue 10).
+CREATE TABLE etl_runs (
+    run_id      VARCHAR NOT NULL,      -- uuid4 hex of the run
+    source      VARCHAR NOT NULL,      -- 'demo' | 'matomo' | 'ds' | 'import'
+    scope       VARCHAR,               -- Matomo site id, DS démarche number, imported file name
+    started_at  TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    status      VARCHAR NOT NULL,      -- 'success' | 'failed'
+    watermark   VARCHAR,               -- matomo: last complete day 'YYYY-MM-DD'; ds: ISO timestamp for next updatedSince
+    rows_json   VARCHAR,               -- JSON object {table: rows loaded}
+    error       VARCHAR                -- one-line error message when failed
+);
+
+-- ---------------------------------------------------------------- reference tables
+CREATE TABLE ref_departements (
+    code        VARCHAR PRIMARY KEY,   -- '75'
+    name        VARCHAR NOT NULL,      -- 'Paris'
+    region_code VARCHAR NOT NULL,      -- ISO 3166-2:FR region suffix as Matomo reports it: 'IDF'
+    region_name VARCHAR NOT NULL       -- 'Île-de-France'
+);
+
+CREATE TABLE ref_contract_categories (
+    code       VARCHAR PRIMARY KEY,    -- apprentissage | professionnalisation | cdd | cdi | doctorat | ater | interne | autre
+    label      VARCHAR NOT NULL,       -- French display label
+    sort_order INTEGER NOT NULL
+);
+
+CREATE TABLE ref_countries (
+    iso2    VARCHAR PRIMARY KEY,       -- 'MA'
+    name_fr VARCHAR NOT NULL           -- 'Maroc'
+);
+
+-- WIF page keys (what URL normalisation maps every page URL to) with their role in the journey.
+CREATE TABLE ref_pages (
+    page_key VARCHAR PRIMARY KEY,      -- accueil | etudiant | employeur | non_eligible | faq | cgu | stats | verification | introduction | autre
+    label    VARCHAR NOT NULL,         -- French display label
+    role     VARCHAR NOT NULL          -- entree | checklist | non_eligible | information | autre
+);
+
+-- One row per day over the data range (+ margins). Working days exclude weekends and French public holidays.
+CREATE TABLE calendar (
+    day               DATE PRIMARY KEY,
+    is_weekend        BOOLEAN NOT NULL,
+    is_holiday        BOOLEAN NOT NULL,
+    holiday_name      VARCHAR,
+    is_working_day    BOOLEAN NOT NULL,
+    working_day_index INTEGER NOT NULL  -- number of working days from the first calendar day up to and including this day
+);
+
+-- DS démarches followed by the ETL (from etl/reference/demarches.csv or the demo manifest).
+CREATE TABLE demarches (
+    demarche_number INTEGER PRIMARY KEY,
+    departement     VARCHAR NOT NULL,  -- department whose unit instructs it
+    audience        VARCHAR NOT NULL,  -- 'etudiant' | 'employeur'
+    slug            VARCHAR,           -- 'ud75-apt-etudiants' (the /commencer/<slug> path)
+    title           VARCHAR
+);
+
+-- ---------------------------------------------------------------- Démarches Simplifiées
+CREATE TABLE dossiers (
+    demarche_number    INTEGER NOT NULL,
+    dossier_number     BIGINT  NOT NULL,
+    departement        VARCHAR,        -- instructing department (démarche mapping; else titre-de-séjour champ)
+    audience           VARCHAR,        -- 'etudiant' | 'employeur'
+    groupe_instructeur VARCHAR,        -- groupeInstructeur.label
+    state              VARCHAR NOT NULL, -- en_construction | en_instruction | accepte | refuse | sans_suite
+    depose_at          TIMESTAMP,      -- dateDepot
+    en_construction_at TIMESTAMP,      -- datePassageEnConstruction
+    en_instruction_at  TIMESTAMP,      -- datePassageEnInstruction
+    traite_at          TIMESTAMP,      -- dateTraitement (decision), NULL while open
+    modified_at        TIMESTAMP,      -- dateDerniereModification
+    contract_category  VARCHAR,        -- ref_contract_categories.code ('autre' when unknown)
+    contract_label     VARCHAR,        -- raw "Type de contrat" value as entered
+    demande_type       VARCHAR,        -- 'premiere' | 'renouvellement' | NULL
+    nationality        VARCHAR,        -- ISO-2, NULL when unknown
+    apt_start          DATE,           -- "Date de début" of the APT (NULL when invalid)
+    apt_end            DATE,           -- "Date de fin" of the APT (NULL when invalid)
+    hours_per_week     DOUBLE,         -- "Nombre d'heures"
+    archived           BOOLEAN NOT NULL DEFAULT FALSE,
+    source             VARCHAR NOT NULL, -- 'graphql' | 'export'
+    PRIMARY KEY (demarche_number, dossier_number)
+);
+
+-- ---------------------------------------------------------------- Matomo
+-- One row per visit of the raw log (Live.getLastVisitsDetails), privacy-filtered.
+CREATE TABLE visits (
+    visit_key       BIGINT PRIMARY KEY, -- surrogate key assigned by the load; NOT Matomo's idVisit
+    site_id         INTEGER NOT NULL,
+    visit_date      DATE NOT NULL,      -- serverDate (site time zone)
+    started_at      TIMESTAMP NOT NULL, -- firstActionTimestamp, Europe/Paris
+    ended_at        TIMESTAMP NOT NULL, -- lastActionTimestamp, Europe/Paris
+    duration_s      INTEGER NOT NULL,   -- visitDuration
+    nb_pageviews    INTEGER NOT NULL,   -- actions of type 'action'
+    nb_actions      INTEGER NOT NULL,   -- all action rows (action, outlink, download, event)
+    visitor_type    VARCHAR,            -- 'new' | 'returning'
+    device_type     VARCHAR,            -- lower-case Matomo deviceType: desktop | smartphone | tablet | phablet | ...
+    browser         VARCHAR,            -- browserName
+    os              VARCHAR,            -- operatingSystemName
+    referrer_type   VARCHAR,            -- direct | search | website | social | campaign
+    referrer_name   VARCHAR,            -- search engine / social network name or referrer HOST only
+    country_code    VARCHAR,            -- ISO-2 upper case
+    region_code     VARCHAR,            -- Matomo regionCode (FR: 'IDF', 'ARA', ...)
+    region_name     VARCHAR,
+    -- derived from the visit's URLs by the ETL (etl/warehouse.py)
+    audience        VARCHAR,            -- 'etudiant' | 'employeur' | NULL
+    departement     VARCHAR,            -- department asked for in the journey, or NULL
+    entry_page      VARCHAR,            -- page_key of the first page view
+    exit_page       VARCHAR,            -- page_key of the last page view
+    reached_ds      BOOLEAN NOT NULL,   -- the visit clicked an outlink to a DS /commencer/ form
+    ds_departure_at TIMESTAMP,          -- first such click
+    seconds_to_ds   INTEGER             -- ds_departure_at - started_at, seconds
+);
+
+-- One row per actionDetails entry of a visit.
+CREATE TABLE actions (
+    visit_key    BIGINT  NOT NULL,
+    position     INTEGER NOT NULL,      -- 1-based order inside the visit
+    action_type  VARCHAR NOT NULL,      -- 'action' | 'outlink' | 'download' | 'event'
+    at           TIMESTAMP NOT NULL,    -- Europe/Paris
+    time_spent_s INTEGER,               -- timeSpent (page views), NULL otherwise
+    page_key     VARCHAR,               -- normalised page key; 'depart_ds' for DS outlinks; 'document' for downloads
+    url          VARCHAR,               -- sanitised URL: scheme+host+path, whitelisted query params only, no fragment
+    title        VARCHAR,               -- page title / link label
+    departement  VARCHAR,               -- department carried by the URL, if any
+    audience     VARCHAR,               -- audience carried by the URL, if any
+    ds_slug      VARCHAR                -- DS démarche slug for DS outlinks ('ud75-apt-etudiants')
+);
+
+-- Daily totals (VisitsSummary.get), with the state of the raw log for that day.
+CREATE TABLE matomo_daily (
+    site_id          INTEGER NOT NULL,
+    day              DATE NOT NULL,
+    nb_visits        INTEGER NOT NULL,
+    nb_actions       INTEGER NOT NULL,
+    nb_uniq_visitors INTEGER,
+    bounce_count     INTEGER NOT NULL,
+    sum_visit_length INTEGER NOT NULL,  -- seconds
+    max_actions      INTEGER,
+    raw_status       VARCHAR NOT NULL,  -- 'available' | 'purged' | 'empty'
+    raw_visits       INTEGER NOT NULL,  -- visits loaded from the raw log for that day
+    gap              INTEGER NOT NULL,  -- nb_visits - raw_visits
+    PRIMARY KEY (site_id, day)
+);
+
+-- Daily page reports (Actions.getPageUrls / getEntryPageUrls / getExitPageUrls, flat).
+CREATE TABLE matomo_pages_daily (
+    site_id         INTEGER NOT NULL,
+    day             DATE NOT NULL,
+    report          VARCHAR NOT NULL,   -- 'pages' | 'entry' | 'exit'
+    url             VARCHAR NOT NULL,   -- sanitised label/url
+    page_key        VARCHAR,
+    nb_visits       INTEGER,
+    nb_hits         INTEGER,
+    entry_nb_visits INTEGER,
+    exit_nb_visits  INTEGER,
+    sum_time_spent  INTEGER
+);
