@@ -121,7 +121,7 @@ CREATE TABLE visits (
     departement     VARCHAR,            -- department asked for in the journey, or NULL
     entry_page      VARCHAR,            -- page_key of the first page view
     exit_page       VARCHAR,            -- page_key of the last page view
-    reached_ds      BOOLEAN NOT NULL,   -- the visit clicked an outlink to a DS /commencer/ form
+    reached_ds      BOOLEAN NOT NULL DEFAULT FALSE, -- the visit clicked an outlink to a DS /commencer/ form
     ds_departure_at TIMESTAMP,          -- first such click
     seconds_to_ds   INTEGER             -- ds_departure_at - started_at, seconds
 );
@@ -131,7 +131,7 @@ CREATE TABLE actions (
     visit_key    BIGINT  NOT NULL,
     position     INTEGER NOT NULL,      -- 1-based order inside the visit
     action_type  VARCHAR NOT NULL,      -- 'action' | 'outlink' | 'download' | 'event'
-    at           TIMESTAMP NOT NULL,    -- Europe/Paris
+    action_at    TIMESTAMP NOT NULL,    -- Europe/Paris
     time_spent_s INTEGER,               -- timeSpent (page views), NULL otherwise
     page_key     VARCHAR,               -- normalised page key; 'depart_ds' for DS outlinks; 'document' for downloads
     url          VARCHAR,               -- sanitised URL: scheme+host+path, whitelisted query params only, no fragment
@@ -151,9 +151,10 @@ CREATE TABLE matomo_daily (
     bounce_count     INTEGER NOT NULL,
     sum_visit_length INTEGER NOT NULL,  -- seconds
     max_actions      INTEGER,
-    raw_status       VARCHAR NOT NULL,  -- 'available' | 'purged' | 'empty'
-    raw_visits       INTEGER NOT NULL,  -- visits loaded from the raw log for that day
-    gap              INTEGER NOT NULL,  -- nb_visits - raw_visits
+    -- filled by the Warehouse after load:
+    raw_status       VARCHAR NOT NULL DEFAULT 'empty', -- 'available' | 'purged' | 'empty'
+    raw_visits       INTEGER NOT NULL DEFAULT 0,       -- visits loaded from the raw log for that day
+    gap              INTEGER NOT NULL DEFAULT 0,       -- nb_visits - raw_visits
     PRIMARY KEY (site_id, day)
 );
 

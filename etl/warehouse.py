@@ -1,0 +1,304 @@
+"""Build a warehouse into a temporary DuckDB file and publish it atomically.
+
+Usage::
+
+    with Warehouse(target) as wh:          # copies the published file (incremental) or starts empty
+        wh.load("dossiers", frame)
+        wh.finalize()
+        wh.record_run(run)
+        wh.publish()                       # CHECKPOINT, close, os.replace onto target
+
+Leaving the ``with`` block without ``publish()`` (an exception, a kill) deletes the temporary file: the
+previously published warehouse keeps serving untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from etl.calendar import build_calendar
+
+SCHEMA_PATH = Path(__file__).with_name("schema.sql")
+REFERENCE_DIR = Path(__file__).with_name("reference")
+SCHEMA_VERSION = "1"
+
+# Reference CSV files → table and the columns read from them (all codes stay text).
+REFERENCE_FILES = {
+    "ref_departements": ("departements.csv", ["code", "name", "region_code", "region_name"]),
+    "ref_contract_categories": ("contract_categories.csv", ["code", "label", "sort_order"]),
+    "ref_countries": ("countries.csv", ["iso2", "name_fr"]),
+    "ref_pages": ("pages.csv", ["page_key", "label", "role"]),
+}
+TABLES = {
+    "meta", "etl_runs", "calendar", "demarches", "dossiers", "visits", "actions", "matomo_daily", "matomo_pages_daily",
+    *REFERENCE_FILES,
+}
+
+
+@dataclass
+class RunRecord:
+    """One ETL run of one source scope, written to ``etl_runs``."""
+
+    source: str
+    scope: str | None = None
+    started_at: datetime = field(default_factory=datetime.now)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    status: str = "success"
+    watermark: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table of ``schema.sql`` and load the reference tables."""
+    con.execute(SCHEMA_PATH.read_text(encoding="utf-8"))
+    for table, (filename, columns) in REFERENCE_FILES.items():
+        path = REFERENCE_DIR / filename
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)[columns]
+        _insert(con, table, frame)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
+    if table not in TABLES:
+        raise ValueError(f"table inconnue : {table}")
+    if frame.empty:
+        return 0
+    con.register("_incoming", frame)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")  # table is whitelisted
+    finally:
+        con.unregister("_incoming")
+    return len(frame)
+
+
+class Warehouse:
+    """A warehouse being built in ``<target>.tmp-<pid>``; see the module docstring."""
+
+    def __init__(self, target: Path | str, *, incremental: bool = True):
+        self.target = Path(target)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.target.with_name(f"{self.target.name}.tmp-{os.getpid()}")
+        self.tmp.unlink(missing_ok=True)
+        fresh = not (incremental and self.target.exists())
+        if not fresh:
+            shutil.copyfile(self.target, self.tmp)
+        self.con = duckdb.connect(str(self.tmp))
+        if fresh:
+            create_schema(self.con)
+        self._published = False
+
+    # ------------------------------------------------------------------ context manager
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self._published:
+            self.discard()
+
+    def discard(self) -> None:
+        """Drop the temporary file; the published warehouse is left as it was."""
+        try:
+            self.con.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+            Path(f"{self.tmp}.wal").unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ loading
+    def load(self, table: str, frame: pd.DataFrame) -> int:
+        """Insert ``frame`` into ``table`` matching columns by name; absent columns take their default."""
+        return _insert(self.con, table, frame)
+
+    def set_demarches(self, frame: pd.DataFrame) -> int:
+        """Insert or replace démarches (columns of the ``demarches`` table)."""
+        self.con.register("_dem", frame)
+        try:
+            self.con.execute("DELETE FROM demarches WHERE demarche_number IN (SELECT demarche_number FROM _dem)")
+        finally:
+            self.con.unregister("_dem")
+        return self.load("demarches", frame)
+
+    def upsert_dossiers(self, frame: pd.DataFrame) -> int:
+        """Insert or replace dossiers by (demarche_number, dossier_number)."""
+        if frame.empty:
+            return 0
+        self.con.register("_upd", frame)
+        try:
+            self.con.execute(
+                """DELETE FROM dossiers d USING _upd u
+                   WHERE d.demarche_number = u.demarche_number AND d.dossier_number = u.dossier_number"""
+            )
+        finally:
+            self.con.unregister("_upd")
+        return self.load("dossiers", frame)
+
+    def delete_dossiers(self, demarche_number: int, numbers: list[int]) -> int:
+        """Remove dossiers deleted in DS; returns how many were present."""
+        if not numbers:
+            return 0
+        present = self.con.execute(
+            "SELECT count(*) FROM dossiers WHERE demarche_number = $d AND list_contains($n, dossier_number)",
+            {"d": demarche_number, "n": list(numbers)},
+        ).fetchone()[0]
+        self.con.execute(
+            "DELETE FROM dossiers WHERE demarche_number = $d AND list_contains($n, dossier_number)",
+            {"d": demarche_number, "n": list(numbers)},
+        )
+        return present
+
+    def next_visit_key(self) -> int:
+        """First free surrogate ``visit_key``."""
+        return self.con.execute("SELECT coalesce(max(visit_key), 0) + 1 FROM visits").fetchone()[0]
+
+    def replace_matomo_days(
+        self,
+        site_id: int,
+        days: list[date],
+        *,
+        visits: pd.DataFrame | None = None,
+        actions: pd.DataFrame | None = None,
+        daily: pd.DataFrame | None = None,
+        pages: pd.DataFrame | None = None,
+    ) -> None:
+        """Replace wholesale every Matomo row of ``site_id`` on ``days`` by the given frames."""
+        params = {"s": site_id, "days": list(days)}
+        self.con.execute(
+            """DELETE FROM actions WHERE visit_key IN (
+                   SELECT visit_key FROM visits WHERE site_id = $s AND list_contains($days, visit_date))""",
+            params,
+        )
+        self.con.execute("DELETE FROM visits WHERE site_id = $s AND list_contains($days, visit_date)", params)
+        self.con.execute("DELETE FROM matomo_daily WHERE site_id = $s AND list_contains($days, day)", params)
+        self.con.execute("DELETE FROM matomo_pages_daily WHERE site_id = $s AND list_contains($days, day)", params)
+        for table, frame in (("visits", visits), ("actions", actions), ("matomo_daily", daily),
+                             ("matomo_pages_daily", pages)):
+            if frame is not None:
+                self.load(table, frame)
+
+    def set_meta(self, **values: object) -> None:
+        """Set key/value facts of this build (``is_demo``, ``demo_seed``…)."""
+        for key, value in values.items():
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ($k, $v)", {"k": key, "v": None if value is None else str(value)}
+            )
+
+    # ------------------------------------------------------------------ runs
+    def last_watermark(self, source: str, scope: str) -> str | None:
+        """Watermark of the last successful run of ``source``/``scope``, or None."""
+        row = self.con.execute(
+            """SELECT watermark FROM etl_runs WHERE source = $src AND scope = $scope AND status = 'success'
+               ORDER BY finished_at DESC LIMIT 1""",
+            {"src": source, "scope": scope},
+        ).fetchone()
+        return row[0] if row else None
+
+    def record_run(self, run: RunRecord) -> None:
+        """Append ``run`` to ``etl_runs`` (finished now)."""
+        self.con.execute(
+            "INSERT INTO etl_runs VALUES ($id, $src, $scope, $start, $end, $status, $wm, $rows, $err)",
+            {
+                "id": run.run_id, "src": run.source, "scope": run.scope, "start": run.started_at,
+                "end": datetime.now(), "status": run.status, "wm": run.watermark,
+                "rows": json.dumps(run.rows, sort_keys=True), "err": run.error,
+            },
+        )
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table, for the run summary."""
+        return {
+            table: self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # whitelisted table
+            for table in sorted(TABLES)
+        }
+
+    # ------------------------------------------------------------------ derived data
+    def finalize(self) -> None:
+        """Derive what is computed from loaded rows: visit journey columns, raw-log status, calendar, meta."""
+        self._derive_visits()
+        self._derive_matomo_daily()
+        start, end = self._data_range()
+        self.con.execute("DELETE FROM calendar")
+        if start is not None:
+            margin_end = max(end, date.today()) + timedelta(days=400)
+            self.load("calendar", build_calendar(start - timedelta(days=31), margin_end))
+        self.set_meta(
+            schema_version=SCHEMA_VERSION,
+            built_at=datetime.now().isoformat(timespec="seconds"),
+            data_start=start.isoformat() if start else None,
+            data_end=end.isoformat() if end else None,
+        )
+
+    def _derive_visits(self) -> None:
+        """Entry/exit page, audience, department and DS departure of each visit, from its actions."""
+        self.con.execute(
+            """
+            UPDATE visits SET
+                entry_page = a.entry_page,
+                exit_page = a.exit_page,
+                audience = a.audience,
+                departement = a.departement,
+                reached_ds = a.ds_departure_at IS NOT NULL,
+                ds_departure_at = a.ds_departure_at,
+                seconds_to_ds = CAST(date_diff('second', visits.started_at, a.ds_departure_at) AS INTEGER)
+            FROM (
+                SELECT visit_key,
+                       arg_min(page_key, position) FILTER (WHERE action_type = 'action') AS entry_page,
+                       arg_max(page_key, position) FILTER (WHERE action_type = 'action') AS exit_page,
+                       arg_max(audience, position) FILTER (WHERE audience IS NOT NULL) AS audience,
+                       arg_max(departement, position) FILTER (WHERE departement IS NOT NULL) AS departement,
+                       min(action_at) FILTER (WHERE page_key = 'depart_ds') AS ds_departure_at
+                FROM actions GROUP BY visit_key
+            ) AS a
+            WHERE visits.visit_key = a.visit_key
+            """
+        )
+
+    def _derive_matomo_daily(self) -> None:
+        """Raw visits loaded per day, gap with the daily report, and the raw-log status of the day."""
+        self.con.execute(
+            """
+            UPDATE matomo_daily SET
+                raw_visits = coalesce(r.n, 0),
+                gap = matomo_daily.nb_visits - coalesce(r.n, 0),
+                raw_status = CASE WHEN coalesce(r.n, 0) > 0 THEN 'available'
+                                  WHEN matomo_daily.nb_visits > 0 THEN 'purged'
+                                  ELSE 'empty' END
+            FROM (SELECT d.site_id, d.day, count(v.visit_key) AS n
+                  FROM matomo_daily d LEFT JOIN visits v ON v.site_id = d.site_id AND v.visit_date = d.day
+                  GROUP BY d.site_id, d.day) AS r
+            WHERE matomo_daily.site_id = r.site_id AND matomo_daily.day = r.day
+            """
+        )
+
+    def _data_range(self) -> tuple[date | None, date | None]:
+        """First and last day with a dossier deposit, a decision or a visit."""
+        return self.con.execute(
+            """
+            SELECT min(d), max(d) FROM (
+                SELECT CAST(depose_at AS DATE) AS d FROM dossiers
+                UNION ALL SELECT CAST(traite_at AS DATE) FROM dossiers
+                UNION ALL SELECT visit_date FROM visits
+                UNION ALL SELECT day FROM matomo_daily WHERE nb_visits > 0
+            ) WHERE d IS NOT NULL
+            """
+        ).fetchone()
+
+    # ------------------------------------------------------------------ publishing
+    def publish(self) -> None:
+        """Checkpoint, close and atomically move the new warehouse onto the target path."""
+        self.con.execute("CHECKPOINT")
+        self.con.close()
+        os.replace(self.tmp, self.target)
+        dir_fd = os.open(self.target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        self._published = True

@@ -1,0 +1,72 @@
+"""Warehouse builder: schema, derived columns, atomic publish."""
+
+import duckdb
+import pytest
+
+from etl.warehouse import RunRecord, Warehouse
+from tests.factories import action, dossier, make_warehouse, visit
+
+
+def test_derived_visit_columns(tmp_path):
+    db = make_warehouse(
+        tmp_path,
+        visits=[visit(1, day="2024-03-04", started_at="2024-03-04 10:00:00", duration_s=300),
+                visit(2, day="2024-03-04", started_at="2024-03-04 11:00:00")],
+        actions=[
+            action(1, 1, at="2024-03-04 10:00:00", page_key="accueil"),
+            action(1, 2, at="2024-03-04 10:01:00", page_key="etudiant", audience="etudiant", departement="75"),
+            action(1, 3, at="2024-03-04 10:04:00", page_key="depart_ds", action_type="outlink",
+                   departement="75", ds_slug="ud75-apt-etudiants"),
+            action(1, 4, at="2024-03-04 10:05:00", page_key="faq"),
+            action(2, 1, at="2024-03-04 11:00:00", page_key="faq"),
+        ],
+        daily=[{"site_id": 1, "day": "2024-03-04", "nb_visits": 3, "nb_actions": 6, "bounce_count": 1,
+                "sum_visit_length": 300},
+               {"site_id": 1, "day": "2024-03-05", "nb_visits": 2, "nb_actions": 2, "bounce_count": 2,
+                "sum_visit_length": 0},
+               {"site_id": 1, "day": "2024-03-06", "nb_visits": 0, "nb_actions": 0, "bounce_count": 0,
+                "sum_visit_length": 0}],
+    )
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute(
+        "SELECT visit_key, entry_page, exit_page, audience, departement, reached_ds, seconds_to_ds "
+        "FROM visits ORDER BY visit_key").fetchall()
+    assert rows == [(1, "accueil", "faq", "etudiant", "75", True, 240),
+                    (2, "faq", "faq", None, None, False, None)]
+    daily = con.execute("SELECT day::VARCHAR, raw_status, raw_visits, gap FROM matomo_daily ORDER BY day").fetchall()
+    assert daily == [("2024-03-04", "available", 2, 1), ("2024-03-05", "purged", 0, 2),
+                     ("2024-03-06", "empty", 0, 0)]
+    meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    assert (meta["data_start"], meta["data_end"]) == ("2024-03-04", "2024-03-05")
+
+
+def test_working_day_index_counts_working_days(tmp_path):
+    # Friday 2024-05-03 → Monday 2024-05-13: working days after the 3rd up to the 13th are
+    # 6, 7, 10 and 13 May (8 May and 9 May Ascension are holidays) = 4.
+    db = make_warehouse(tmp_path, dossiers=[dossier(1, depose_at="2024-05-03 09:00")])
+    con = duckdb.connect(str(db), read_only=True)
+    n = con.execute(
+        "SELECT b.working_day_index - a.working_day_index FROM calendar a, calendar b "
+        "WHERE a.day = DATE '2024-05-03' AND b.day = DATE '2024-05-13'").fetchone()[0]
+    assert n == 4
+
+
+def test_upsert_delete_and_failed_build_keeps_published_file(tmp_path):
+    db = make_warehouse(tmp_path, dossiers=[dossier(1, state="en_construction"), dossier(2)])
+    with Warehouse(db) as wh:
+        wh.upsert_dossiers(wh.con.execute(
+            "SELECT * REPLACE ('accepte' AS state) FROM dossiers WHERE dossier_number = 1").df())
+        assert wh.delete_dossiers(1, [2, 99]) == 1
+        wh.record_run(RunRecord(source="ds", scope="1", watermark="2024-01-01T00:00:00"))
+        assert wh.last_watermark("ds", "1") == "2024-01-01T00:00:00"
+        wh.publish()
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT dossier_number, state FROM dossiers").fetchall() == [(1, "accepte")]
+    con.close()
+
+    with pytest.raises(RuntimeError), Warehouse(db) as wh:
+        wh.con.execute("DELETE FROM dossiers")
+        raise RuntimeError("extraction interrompue")
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM dossiers").fetchone()[0] == 1
+    assert not list(tmp_path.glob("*.tmp-*"))
