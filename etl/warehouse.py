@@ -302,3 +302,17 @@ class Warehouse:
         finally:
             os.close(dir_fd)
         self._published = True
+
+
+def record_failure(
+    target: Path | str, *, source: str, started_at: datetime, error: str, scope: str | None = None
+) -> None:
+    """Append a failed run to the published warehouse (data untouched) so the app can say data is stale.
+
+    Does nothing when no warehouse has been published yet.
+    """
+    if not Path(target).exists():
+        return
+    with Warehouse(target) as wh:
+        wh.record_run(RunRecord(source=source, scope=scope, started_at=started_at, status="failed", error=error[:500]))
+        wh.publish()
