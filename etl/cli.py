@@ -15,6 +15,7 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
+from etl.faults import checkpoint
 from etl.warehouse import RunRecord, Warehouse, record_failure
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "wif.duckdb"
@@ -66,6 +67,7 @@ def cmd_demo(args, wh_path: Path) -> dict:
 
     progress = not args.quiet
     manifest = generate(args.raw, seed=args.seed, scale=args.scale, end=args.end, progress=progress)
+    checkpoint("extract")
     run = RunRecord(source="demo", scope=f"seed={args.seed} scale={args.scale}")
     with Warehouse(wh_path, incremental=False) as wh:
         demarches = load_demarches(args.raw / "demarches.csv")
@@ -87,6 +89,7 @@ def step_matomo(wh: Warehouse, args) -> tuple[dict, RunRecord]:
     config = MatomoConfig.from_env()
     run = RunRecord(source="matomo", scope=str(config.site_id))
     client = MatomoClient(config.url, config.token, config.site_id)
+    checkpoint("extract")
     stats = sync_matomo(wh, client, start=config.start, end=date.today(), progress=not args.quiet)
     run.watermark = stats.get("watermark")
     return stats, run
@@ -102,6 +105,7 @@ def step_ds(wh: Warehouse, args) -> tuple[dict, RunRecord]:
     run = RunRecord(source="ds", scope="all")
     demarches = load_demarches(config.demarches_file)
     wh.set_demarches(_demarches_frame(demarches))
+    checkpoint("extract")
     stats = sync_ds(wh, DSClient(config.api_url, config.token), demarches, progress=not args.quiet)
     run.watermark = stats.get("watermark")
     return stats, run

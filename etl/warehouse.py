@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from etl.calendar import build_calendar
+from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
@@ -80,6 +81,24 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
     return len(frame)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_builds(target: Path) -> None:
+    """Delete temporary builds left by ETL processes that died (killed runs), and our own leftover."""
+    for leftover in target.parent.glob(f"{target.name}.tmp-*"):
+        pid = leftover.name.rsplit("-", 1)[-1].split(".")[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or not _pid_alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
 class Warehouse:
     """A warehouse being built in ``<target>.tmp-<pid>``; see the module docstring."""
 
@@ -87,7 +106,7 @@ class Warehouse:
         self.target = Path(target)
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.target.with_name(f"{self.target.name}.tmp-{os.getpid()}")
-        self.tmp.unlink(missing_ok=True)
+        remove_stale_builds(self.target)
         fresh = not (incremental and self.target.exists())
         if not fresh:
             shutil.copyfile(self.target, self.tmp)
@@ -115,6 +134,7 @@ class Warehouse:
     # ------------------------------------------------------------------ loading
     def load(self, table: str, frame: pd.DataFrame) -> int:
         """Insert ``frame`` into ``table`` matching columns by name; absent columns take their default."""
+        checkpoint("load")
         return _insert(self.con, table, frame)
 
     def set_demarches(self, frame: pd.DataFrame) -> int:
@@ -293,6 +313,7 @@ class Warehouse:
     # ------------------------------------------------------------------ publishing
     def publish(self) -> None:
         """Checkpoint, close and atomically move the new warehouse onto the target path."""
+        checkpoint("before_publish")
         self.con.execute("CHECKPOINT")
         self.con.close()
         os.replace(self.tmp, self.target)
