@@ -167,7 +167,7 @@ class Warehouse:
         present = self.con.execute(
             "SELECT count(*) FROM dossiers WHERE demarche_number = $d AND list_contains($n, dossier_number)",
             {"d": demarche_number, "n": list(numbers)},
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         self.con.execute(
             "DELETE FROM dossiers WHERE demarche_number = $d AND list_contains($n, dossier_number)",
             {"d": demarche_number, "n": list(numbers)},
@@ -176,7 +176,7 @@ class Warehouse:
 
     def next_visit_key(self) -> int:
         """First free surrogate ``visit_key``."""
-        return self.con.execute("SELECT coalesce(max(visit_key), 0) + 1 FROM visits").fetchone()[0]
+        return self.con.execute("SELECT coalesce(max(visit_key), 0) + 1 FROM visits").fetchall()[0][0]
 
     def replace_matomo_days(
         self,
@@ -213,12 +213,12 @@ class Warehouse:
     # ------------------------------------------------------------------ runs
     def last_watermark(self, source: str, scope: str) -> str | None:
         """Watermark of the last successful run of ``source``/``scope``, or None."""
-        row = self.con.execute(
+        rows = self.con.execute(
             """SELECT watermark FROM etl_runs WHERE source = $src AND scope = $scope AND status = 'success'
                ORDER BY finished_at DESC LIMIT 1""",
             {"src": source, "scope": scope},
-        ).fetchone()
-        return row[0] if row else None
+        ).fetchall()  # fetchall, not fetchone: DuckDB 2 refuses register() while a result is unfinished
+        return rows[0][0] if rows else None
 
     def record_run(self, run: RunRecord) -> None:
         """Append ``run`` to ``etl_runs`` (finished now)."""
@@ -234,7 +234,7 @@ class Warehouse:
     def row_counts(self) -> dict[str, int]:
         """Rows per table, for the run summary."""
         return {
-            table: self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # whitelisted table
+            table: self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]  # whitelisted table
             for table in sorted(TABLES)
         }
 
@@ -308,7 +308,7 @@ class Warehouse:
                 UNION ALL SELECT day FROM matomo_daily WHERE nb_visits > 0
             ) WHERE d IS NOT NULL
             """
-        ).fetchone()
+        ).fetchall()[0]
 
     # ------------------------------------------------------------------ publishing
     def publish(self) -> None:
