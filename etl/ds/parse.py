@@ -1,0 +1,341 @@
+"""DS dossiers → rows of the warehouse ``dossiers`` table.
+
+:func:`parse_dossiers` turns the ``nodes`` of a GraphQL v2 ``demarche.dossiers`` page (live API or demo
+payload) into a DataFrame with exactly the ``dossiers`` columns; :mod:`etl.ds.export` builds the same rows
+from export files through :func:`normalise_champs` and :func:`to_paris_naive`. Only whitelisted champs are
+read (see :mod:`etl.ds.champs`): nothing personal reaches the frame.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from etl.ds import champs as ch
+
+PARIS = ZoneInfo("Europe/Paris")
+STATES = ("en_construction", "en_instruction", "accepte", "refuse", "sans_suite")
+OPEN_STATES = ("en_construction", "en_instruction")
+AUDIENCES = {"etudiant": "etudiant", "etudiants": "etudiant", "employeur": "employeur", "employeurs": "employeur"}
+DECISION_EVENTS = {
+    "accepte": "accepte", "accepte_automatiquement": "accepte", "refuse": "refuse",
+    "refuse_automatiquement": "refuse", "classe_sans_suite": "sans_suite",
+}
+DOSSIER_COLUMNS = [
+    "demarche_number", "dossier_number", "departement", "audience", "groupe_instructeur", "state", "depose_at",
+    "en_construction_at", "en_instruction_at", "traite_at", "modified_at", "contract_category", "contract_label",
+    "demande_type", "nationality", "apt_start", "apt_end", "hours_per_week", "archived", "source",
+]
+TIMESTAMP_COLUMNS = ["depose_at", "en_construction_at", "en_instruction_at", "traite_at", "modified_at"]
+DEMARCHE_COLUMNS = ["demarche_number", "departement", "audience", "slug", "title"]
+
+
+class DSFormatError(ValueError):
+    """A DS payload or file that does not have the expected shape; the message says what is missing."""
+
+
+# ---------------------------------------------------------------------------- démarches
+@dataclass(frozen=True)
+class Demarche:
+    """A DS démarche followed by the ETL and what its dossiers are about."""
+
+    number: int
+    departement: str | None  # instructing department; None for a national démarche (read from the champ)
+    audience: str  # 'etudiant' | 'employeur'
+    slug: str | None = None  # /commencer/<slug>
+    title: str | None = None
+
+
+def load_demarches(path: Path | str) -> dict[int, Demarche]:
+    """Read a démarches CSV (``demarche_number,departement,audience,slug,title``; ``#`` lines are comments)."""
+    path = Path(path)
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8-sig").splitlines()
+                 if line.strip() and not line.lstrip().startswith("#")]
+    except OSError as exc:
+        raise DSFormatError(f"fichier des démarches illisible : {path} ({exc.strerror})") from exc
+    reader = csv.DictReader(lines)
+    missing = [c for c in DEMARCHE_COLUMNS[:3] if c not in (reader.fieldnames or [])]
+    if missing:
+        raise DSFormatError(f"{path.name} : colonnes manquantes : {', '.join(missing)}")
+    demarches: dict[int, Demarche] = {}
+    for line_no, row in enumerate(reader, start=2):
+        where = f"{path.name}, ligne {line_no}"
+        number_text = (row.get("demarche_number") or "").strip()
+        if not number_text.isdigit():
+            raise DSFormatError(f"{where} : numéro de démarche invalide : {number_text!r}")
+        number = int(number_text)
+        if number in demarches:
+            raise DSFormatError(f"{where} : démarche {number} déjà décrite")
+        dep_text = (row.get("departement") or "").strip()
+        departement = ch.departement_code(dep_text) if dep_text else None
+        if dep_text and departement is None:
+            raise DSFormatError(f"{where} : département inconnu : {dep_text!r}")
+        audience = AUDIENCES.get(ch.norm_label(row.get("audience")))
+        if audience is None:
+            raise DSFormatError(f"{where} : public attendu 'etudiant' ou 'employeur', pas {row.get('audience')!r}")
+        demarches[number] = Demarche(
+            number=number, departement=departement, audience=audience,
+            slug=(row.get("slug") or "").strip() or None, title=(row.get("title") or "").strip() or None,
+        )
+    if not demarches:
+        raise DSFormatError(f"{path.name} : aucune démarche")
+    return demarches
+
+
+# ---------------------------------------------------------------------------- run counters
+@dataclass
+class ParseStats:
+    """What normalisation could not use, for the run summary."""
+
+    dossiers: int = 0
+    invalid_dates: int = 0  # APT dates that are not dates ('2018-09-013'): stored NULL
+    unknown_contracts: int = 0  # contract labels matching no category: stored 'autre'
+    unknown_nationalities: int = 0  # nationality answers matching no country: stored NULL
+    unknown_departements: int = 0  # department answers matching no department: stored NULL
+    invalid_hours: int = 0  # "Nombre d'heures" not a weekly number of hours: stored NULL
+
+    def add(self, other: ParseStats) -> ParseStats:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        return self
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def stats_of(frame: pd.DataFrame) -> ParseStats:
+    """The ParseStats a parser attached to its frame."""
+    return frame.attrs.get("parse_stats") or ParseStats(dossiers=len(frame))
+
+
+# ---------------------------------------------------------------------------- champ values
+@dataclass(frozen=True)
+class ChampValue:
+    """One whitelisted champ of a dossier: its origin, its text and its typed value (code or number)."""
+
+    field: str
+    origin: str  # 'champ' | 'annotation'
+    text: str | None
+    typed: object = None  # DepartementChamp/PaysChamp code, number of a number champ
+
+
+def normalise_champs(values: Iterable[ChampValue], stats: ParseStats) -> dict[str, object]:
+    """Columns contract_*, demande_type, nationality, apt_*, hours_per_week and the champ department."""
+    by_field: dict[str, list[ChampValue]] = {}
+    for value in sorted(values, key=lambda v: v.origin != "annotation"):  # annotations first
+        by_field.setdefault(value.field, []).append(value)
+    out: dict[str, object] = {}
+
+    contract = _first_text(by_field.get("contract"))
+    category, known = ch.contract_category(contract)
+    stats.unknown_contracts += not known
+    out["contract_category"], out["contract_label"] = category, ch.safe_label(contract)
+
+    out["demande_type"] = ch.demande_type(_first_text(by_field.get("demande")))
+
+    out["nationality"] = _coded(by_field.get("nationality"), ch.country_code, stats, "unknown_nationalities")
+    out["champ_departement"] = _coded(by_field.get("departement"), ch.departement_code, stats,
+                                      "unknown_departements")
+
+    for field in ch.DATE_FIELDS:
+        out[field] = None
+        for value in by_field.get(field, ()):
+            day, invalid = ch.parse_date(value.text)
+            stats.invalid_dates += invalid
+            if day is not None:
+                out[field] = day
+                break
+
+    out["hours_per_week"] = None
+    for value in by_field.get("hours_per_week", ()):
+        hours, invalid = ch.parse_hours(value.typed if isinstance(value.typed, int | float) else value.text)
+        stats.invalid_hours += invalid
+        if hours is not None:
+            out["hours_per_week"] = hours
+            break
+    return out
+
+
+def _first_text(values: list[ChampValue] | None) -> str | None:
+    for value in values or ():
+        if value.text and value.text.strip():
+            return value.text
+    return None
+
+
+def _coded(values: list[ChampValue] | None, lookup, stats: ParseStats, counter: str) -> str | None:
+    """First value resolved from its typed code (validated by the same lookup) or its text."""
+    answered = False
+    for value in values or ():
+        for candidate in (value.typed, value.text):
+            if isinstance(candidate, str) and candidate.strip():
+                answered = True
+                code = lookup(candidate)
+                if code:
+                    return code
+    if answered:
+        setattr(stats, counter, getattr(stats, counter) + 1)
+    return None
+
+
+def champ_values(node: dict) -> list[ChampValue]:
+    """Whitelisted champs and annotations of a GraphQL dossier node (personal champs are never read)."""
+    out = []
+    for key in ("champs", "annotations"):
+        for champ in node.get(key) or ():
+            mapped = ch.field_for_label(champ.get("label"))
+            if mapped is None:
+                continue
+            field, _ = mapped
+            out.append(ChampValue(field, "annotation" if key == "annotations" else "champ",
+                                  _champ_text(champ), _champ_typed(champ)))
+    return out
+
+
+def _champ_text(champ: dict) -> str | None:
+    text = champ.get("stringValue")
+    if text is None and isinstance(champ.get("value"), str):
+        text = champ["value"]
+    return text
+
+
+def _champ_typed(champ: dict) -> object:
+    for key in ("departement", "pays"):
+        if isinstance(champ.get(key), dict):
+            return champ[key].get("code")
+    for key in ("integerNumber", "decimalNumber", "value"):  # GraphQL BigInt arrives as a string
+        value = champ.get(key)
+        if isinstance(value, str) and key != "value":
+            try:
+                value = float(value)
+            except ValueError:
+                continue
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+    return None
+
+
+# ---------------------------------------------------------------------------- timestamps
+_OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+def to_paris_naive(values: Iterable[object], column: str = "date") -> pd.Series:
+    """ISO 8601 strings (offset → converted; none → already Paris time), datetimes or dates → naive Paris time."""
+    series = pd.Series(list(values), dtype="object")
+    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
+    present = series.notna() & (series.astype(str).str.strip() != "")
+    if not present.any():
+        return out
+    text = series[present].map(_iso_text)
+    aware = text.str.contains(_OFFSET, regex=True)
+    try:
+        if aware.any():
+            converted = pd.to_datetime(text[aware], utc=True, format="ISO8601")
+            out[aware[aware].index] = converted.dt.tz_convert(PARIS).dt.tz_localize(None).astype("datetime64[us]")
+        naive = ~aware
+        if naive.any():
+            out[naive[naive].index] = pd.to_datetime(text[naive], format="ISO8601").astype("datetime64[us]")
+    except (ValueError, TypeError) as exc:
+        bad = next((t for t in text if _not_iso(t)), text.iloc[0])
+        raise DSFormatError(f"{column} : horodatage illisible {bad!r}") from exc
+    return out
+
+
+def _iso_text(value: object) -> str:
+    """Datetime objects as ISO text; '13/09/2018 10:12' and '2018-09-13 10:12:00 +0200' as ISO 8601."""
+    if isinstance(value, datetime | date):  # pd.Timestamp is a datetime
+        return value.isoformat()
+    text = " ".join(str(value).split())
+    if len(text) >= 10 and text[2] == "/" and text[5] == "/":  # dd/mm/yyyy[ hh:mm[:ss]]
+        text = f"{text[6:10]}-{text[3:5]}-{text[0:2]}{text[10:]}"
+    if len(text) > 19 and text[-5] in "+-" and text[-6] == " ":  # Ruby's '… +0200'
+        text = text[:-6] + text[-5:]
+    return text
+
+
+def _not_iso(text: str) -> bool:
+    try:
+        pd.Timestamp(text)
+    except ValueError:
+        return True
+    return False
+
+
+# ---------------------------------------------------------------------------- dossiers
+def parse_dossiers(nodes: list[dict], demarche: Demarche) -> pd.DataFrame:
+    """GraphQL ``Dossier`` nodes → ``dossiers`` rows (source 'graphql'); ``frame.attrs['parse_stats']``."""
+    stats = ParseStats(dossiers=len(nodes))
+    rows, stamps = [], {c: [] for c in TIMESTAMP_COLUMNS}
+    for position, node in enumerate(nodes):
+        number, state = _required(node, position)
+        row = normalise_champs(champ_values(node), stats)
+        groupe = node.get("groupeInstructeur") or {}
+        row.update(
+            dossier_number=number, state=state, archived=bool(node.get("archived")),
+            groupe_instructeur=groupe.get("label") if isinstance(groupe, dict) else None,
+        )
+        rows.append(row)
+        stamps["depose_at"].append(node["dateDepot"])
+        stamps["en_construction_at"].append(node.get("datePassageEnConstruction"))
+        stamps["en_instruction_at"].append(node.get("datePassageEnInstruction"))
+        stamps["modified_at"].append(node.get("dateDerniereModification"))
+        stamps["traite_at"].append(None if state in OPEN_STATES else _decision_date(node, state))
+    frame = dossier_frame(rows, demarche, source="graphql")
+    for column, values in stamps.items():
+        frame[column] = to_paris_naive(values, column)
+    frame = frame[DOSSIER_COLUMNS]
+    frame.attrs["parse_stats"] = stats
+    return frame
+
+
+def _required(node: object, position: int) -> tuple[int, str]:
+    if not isinstance(node, dict):
+        raise DSFormatError(f"dossier en position {position} : objet attendu, reçu {type(node).__name__}")
+    for key in ("number", "state", "dateDepot"):
+        if node.get(key) in (None, ""):
+            label = f"dossier n° {node['number']}" if node.get("number") else f"dossier en position {position}"
+            raise DSFormatError(f"{label} : champ « {key} » absent de la réponse DS")
+    if node["state"] not in STATES:
+        raise DSFormatError(f"dossier n° {node['number']} : état inconnu {node['state']!r}")
+    try:
+        return int(node["number"]), node["state"]
+    except (TypeError, ValueError) as exc:
+        raise DSFormatError(f"dossier en position {position} : numéro invalide {node['number']!r}") from exc
+
+
+def _decision_date(node: dict, state: str) -> str | None:
+    """dateTraitement, else the latest traitement whose event gives the dossier its current state."""
+    if node.get("dateTraitement"):
+        return node["dateTraitement"]
+    dates = [t.get("dateTraitement") for t in node.get("traitements") or ()
+             if DECISION_EVENTS.get(t.get("event")) == state and t.get("dateTraitement")]
+    return max(dates, key=lambda d: pd.Timestamp(d)) if dates else None
+
+
+def dossier_frame(rows: list[dict], demarche: Demarche, *, source: str) -> pd.DataFrame:
+    """Rows with champ columns → the dossiers frame (department from the démarche, else from the champ)."""
+    frame = pd.DataFrame(rows, columns=[c for c in DOSSIER_COLUMNS if c not in TIMESTAMP_COLUMNS]
+                         + ["champ_departement"])
+    frame["demarche_number"] = demarche.number
+    frame["dossier_number"] = frame["dossier_number"].astype("int64")
+    frame["departement"] = demarche.departement if demarche.departement else frame["champ_departement"]
+    frame["audience"] = demarche.audience
+    frame["source"] = source
+    frame["archived"] = frame["archived"].fillna(False).astype(bool)
+    frame["hours_per_week"] = frame["hours_per_week"].astype("float64")
+    for column in ch.DATE_FIELDS:
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
+    return frame.drop(columns="champ_departement")
+
+
+def latest_per_dossier(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (démarche, dossier): the most recently modified (a dossier can show up on two pages)."""
+    ordered = frame.sort_values("modified_at", kind="stable", na_position="first")
+    return ordered.drop_duplicates(["demarche_number", "dossier_number"], keep="last").sort_index()

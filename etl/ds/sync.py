@@ -1,0 +1,163 @@
+"""Load DS dossiers into the warehouse: live GraphQL sync, export files, demo pages — one parser for all.
+
+* :func:`sync_ds` pulls each démarche incrementally: ``updatedSince`` = the watermark of the démarche's last
+  successful run (that run's start minus :data:`SAFETY_MARGIN`), cursor pagination to the end, upsert by
+  (démarche, dossier number), then ``deletedDossiers`` since the same watermark are removed. Each démarche
+  records its own ``etl_runs`` row (source 'ds', scope = démarche number) carrying the next watermark; the
+  rows only become visible when the whole warehouse is published.
+* :func:`import_exports` reads every file first (one bad file loads nothing), then upserts.
+* :func:`load_ds_files` loads the demo generator's ``<ds_dir>/<démarche>/page-NNNN.json`` GraphQL answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pandas as pd
+from tqdm import tqdm
+
+from etl.ds.client import DEFAULT_API_URL, DSClient, DSError, get_field
+from etl.ds.export import read_export
+from etl.ds.parse import PARIS, Demarche, DSFormatError, ParseStats, latest_per_dossier, parse_dossiers, stats_of
+from etl.warehouse import RunRecord, Warehouse
+
+SAFETY_MARGIN = timedelta(hours=1)  # clock skew and transactions still open on DS's side at watermark time
+DEFAULT_DEMARCHES_FILE = Path(__file__).resolve().parents[2] / "config" / "demarches.csv"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DSConfig:
+    """Live DS settings from the environment (``DS_API_URL``, ``DS_TOKEN``, ``DS_DEMARCHES_FILE``)."""
+
+    api_url: str
+    token: str = field(repr=False)
+    demarches_file: Path
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> DSConfig:
+        env = os.environ if environ is None else environ
+        token = (env.get("DS_TOKEN") or "").strip()
+        if not token:
+            raise DSError("DS_TOKEN n'est pas défini : créer un jeton API dans le profil administrateur DS "
+                          "(lecture seule suffit) et l'exporter dans DS_TOKEN")
+        return cls(api_url=(env.get("DS_API_URL") or "").strip() or DEFAULT_API_URL, token=token,
+                   demarches_file=cls.demarches_file_from_env(env))
+
+    @staticmethod
+    def demarches_file_from_env(environ: dict | None = None) -> Path:
+        """``DS_DEMARCHES_FILE``, else ``config/demarches.csv``; an error says how to create it."""
+        env = os.environ if environ is None else environ
+        value = (env.get("DS_DEMARCHES_FILE") or "").strip()
+        path = Path(value) if value else DEFAULT_DEMARCHES_FILE
+        if not path.is_file():
+            origin = "DS_DEMARCHES_FILE" if value else "fichier des démarches par défaut"
+            raise DSError(f"{origin} introuvable : {path} (copier config/demarches.example.csv et le compléter)")
+        return path
+
+
+def _stats() -> dict:
+    return {"demarches": 0, "pages": 0, "dossiers": 0, "deleted": 0}
+
+
+def _finish(stats: dict, parse: ParseStats) -> dict:
+    counters = parse.as_dict()
+    counters.pop("dossiers")
+    stats.update(counters)
+    return stats
+
+
+def _upsert(wh: Warehouse, frames: list[pd.DataFrame], parse: ParseStats) -> int:
+    """Upsert the rows of ``frames`` (latest version of each dossier); add their counters to ``parse``."""
+    frames = [f for f in frames if not f.empty]
+    for frame in frames:
+        parse.add(stats_of(frame))
+    if not frames:
+        return 0
+    return wh.upsert_dossiers(latest_per_dossier(pd.concat(frames, ignore_index=True)))
+
+
+# ---------------------------------------------------------------------------- live API
+def sync_ds(wh: Warehouse, client: DSClient, demarches: dict[int, Demarche], progress: bool = True,
+            *, now: datetime | None = None) -> dict:
+    """Pull every démarche incrementally into ``wh``; returns counts and the new watermark (ISO 8601)."""
+    stats, parse = _stats(), ParseStats()
+    started = now or datetime.now(PARIS)
+    watermark = (started - SAFETY_MARGIN).isoformat(timespec="seconds")
+    for number, demarche in sorted(demarches.items()):
+        since = wh.last_watermark("ds", str(number))
+        log.info("DS démarche %s : dossiers modifiés depuis %s", number, since or "l'origine")
+        selection = client.champ_selection(number)
+        frames = []
+        with tqdm(desc=f"DS démarche {number}", unit=" page", disable=not progress, leave=False) as bar:
+            for nodes in client.dossier_pages(number, since=since, selection=selection):
+                frames.append(_parse_page(nodes, demarche, f"démarche {number}, page {len(frames) + 1}"))
+                bar.update(1)
+        upserted = _upsert(wh, frames, parse)
+        deleted = wh.delete_dossiers(number, client.deleted_dossiers(number, since=since))
+        stats["demarches"] += 1
+        stats["pages"] += len(frames)
+        stats["dossiers"] += upserted
+        stats["deleted"] += deleted
+        wh.record_run(RunRecord(source="ds", scope=str(number), started_at=started.replace(tzinfo=None),
+                                watermark=watermark, rows={"dossiers": upserted, "deleted": deleted}))
+    stats["watermark"] = watermark
+    return _finish(stats, parse)
+
+
+def _parse_page(nodes: list[dict], demarche: Demarche, where: str) -> pd.DataFrame:
+    try:
+        return parse_dossiers(nodes, demarche)
+    except DSFormatError as exc:
+        raise DSFormatError(f"{where} : {exc}") from None
+
+
+# ---------------------------------------------------------------------------- export files
+def import_exports(wh: Warehouse, paths: list[Path], demarches: dict[int, Demarche],
+                   demarche_number: int | None = None, progress: bool = True) -> dict:
+    """Load DS export files (CSV/XLSX); every file is read and checked before anything is loaded."""
+    frames = [read_export(Path(p), demarches, demarche_number)
+              for p in tqdm(paths, desc="exports DS", unit=" fichier", disable=not progress, leave=False)]
+    stats, parse = _stats(), ParseStats()
+    stats.pop("pages")
+    stats["files"] = len(frames)
+    stats["demarches"] = len({int(n) for f in frames for n in f["demarche_number"].unique()})
+    stats["dossiers"] = _upsert(wh, frames, parse)
+    stats.pop("deleted")
+    return _finish(stats, parse)
+
+
+# ---------------------------------------------------------------------------- demo pages
+def load_ds_files(wh: Warehouse, ds_dir: Path, demarches: dict[int, Demarche], progress: bool = True) -> dict:
+    """Load ``<ds_dir>/<démarche>/page-NNNN.json`` GraphQL answers (the demo build) through parse_dossiers."""
+    ds_dir = Path(ds_dir)
+    folders = sorted((p for p in ds_dir.iterdir() if p.is_dir()), key=lambda p: p.name) if ds_dir.is_dir() else []
+    if not folders:
+        raise DSFormatError(f"aucune page DS sous {ds_dir}")
+    stats, parse = _stats(), ParseStats()
+    pages = {folder: sorted(folder.glob("page-*.json")) for folder in folders}
+    with tqdm(total=sum(len(p) for p in pages.values()), desc="DS (pages)", unit=" page",
+              disable=not progress) as bar:
+        for folder, files in pages.items():
+            if not folder.name.isdigit() or int(folder.name) not in demarches:
+                raise DSFormatError(f"{folder} : démarche absente du fichier des démarches")
+            number = int(folder.name)
+            frames, deleted = [], []
+            for path in files:
+                payload = orjson.loads(path.read_bytes())
+                demarche_data = get_field(payload, ("data", "demarche"), path.name)
+                connection = get_field(demarche_data, ("dossiers",), path.name)
+                frames.append(_parse_page(get_field(connection, ("nodes",), path.name), demarches[number],
+                                          f"{folder.name}/{path.name}"))
+                deleted += [n["number"] for n in (demarche_data.get("deletedDossiers") or {}).get("nodes") or ()]
+                bar.update(1)
+            stats["dossiers"] += _upsert(wh, frames, parse)
+            stats["deleted"] += wh.delete_dossiers(number, deleted)
+            stats["demarches"] += 1
+            stats["pages"] += len(files)
+    return _finish(stats, parse)
