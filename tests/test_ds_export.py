@@ -53,21 +53,24 @@ PERSONAL = {"amina.benali@example.org", "BENALI", "Amina", "1999-04-12", "APT ac
             "li.wei@example.org", "LI", "Wei", "Pièces manquantes", "k.diallo@example.org", "DIALLO", "Kadiatou",
             "Mme", "M."}
 
-# 2018 generation: REST v1 snake_case headers and states; champ labels became snake_case too.
+# 2018 generation (DossierTableExportSerializer): REST v1 snake_case headers and states, Ruby Time#to_s
+# timestamps, champ and annotation labels through parameterize.underscore ("Nombre d'heures" → nombre_d_heures).
 OLD_HEADER = ["id", "created_at", "updated_at", "archived", "email", "state", "initiated_at", "received_at",
-              "processed_at", "motivation", "departement_qui_figure_sur_le_titre_de_sejour", "type_de_contrat",
-              "nationalite", "date_de_debut", "date_de_fin", "nombre_d_heures", "nom", "prenom"]
+              "processed_at", "motivation", "emails_accompagnateurs", "individual_gender", "individual_prenom",
+              "individual_nom", "individual_birthdate", "departement_qui_figure_sur_le_titre_de_sejour",
+              "type_de_contrat", "nationalite", "date_de_debut", "date_de_fin", "nombre_d_heures", "date_de_debut_apt"]
 OLD_ROWS = [
-    ["301", "2018-03-01T09:00:00.000Z", "2018-03-12T15:00:00.000Z", "false", "j.perez@example.org", "closed",
-     "2018-03-01T10:00:00.000Z", "2018-03-05T08:00:00.000Z", "2018-03-12T15:00:00.000Z", "OK pour M. Perez",
-     "75 - Paris", "contrat de professionnalisation", "COLOMBIE", "2018-03-15", "2019-03-14", "35", "PEREZ",
-     "Juan"],
-    ["302", "2018-06-29T20:00:00.000Z", "2018-07-02T07:30:00.000Z", "false", "a.sy@example.org", "initiated",
-     "2018-06-30T21:45:00.000Z", "", "", "", "75 - Paris", "Contrat à durée déterminée (CDD)", "SENEGAL",
-     "2018-09-013", "", "20", "SY", "Awa"],
-    ["303", "2018-04-01T09:00:00.000Z", "2018-04-20T09:00:00.000Z", "true", "x.y@example.org", "without_continuation",
-     "2018-04-02T09:00:00.000Z", "2018-04-03T09:00:00.000Z", "2018-04-20T09:00:00.000Z", "Doublon",
-     "75 - Paris", "Interne en médecine", "LIBAN", "", "", "", "YOUSSEF", "Rami"],
+    ["301", "2018-03-01 10:00:00 +0100", "2018-03-12 16:00:00 +0100", "false", "j.perez@example.org", "closed",
+     "2018-03-01 11:00:00 +0100", "2018-03-05 09:00:00 +0100", "2018-03-12 16:00:00 +0100", "OK pour M. Perez",
+     "agent2@direccte.gouv.fr", "M.", "Juan", "PEREZ", "1996-05-04", "75 - Paris", "contrat de professionnalisation",
+     "COLOMBIE", "2018-03-15", "2019-03-14", "35", ""],
+    ["302", "2018-06-29 20:00:00 UTC", "2018-07-02 07:30:00 UTC", "false", "a.sy@example.org", "initiated",
+     "2018-06-30 21:45:00 UTC", "", "", "", "", "Mme", "Awa", "SY", "1998-12-24", "75 - Paris",
+     "Contrat à durée déterminée (CDD)", "SENEGAL", "2018-09-013", "", "20", ""],
+    ["303", "2018-04-01 11:00:00 +0200", "2018-04-20 11:00:00 +0200", "true", "x.y@example.org",
+     "without_continuation", "2018-04-02 11:00:00 +0200", "2018-04-03 11:00:00 +0200", "2018-04-20 11:00:00 +0200",
+     "Doublon", "", "M.", "Rami", "YOUSSEF", "1995-02-02", "75 - Paris", "Interne en médecine", "LIBAN", "", "",
+     "", "2018-05-02"],
 ]
 
 
@@ -170,7 +173,9 @@ def test_2018_generation(tmp_path, kind):
     assert list(frame.nationality) == ["CO", "SN", "LB"]
     assert list(frame.hours_per_week.fillna(-1)) == [35.0, 20.0, -1]
     assert stats_of(frame).invalid_dates == 1 and pd.isna(frame.apt_start.iloc[1])
-    assert not {"j.perez@example.org", "PEREZ", "Juan", "OK pour M. Perez", "SY", "Awa", "Doublon"} & _values(frame)
+    assert frame.apt_start.iloc[2] == pd.Timestamp("2018-05-02")  # the annotation (date_de_debut_apt)
+    assert not {"j.perez@example.org", "PEREZ", "Juan", "OK pour M. Perez", "SY", "Awa", "Doublon", "1996-05-04",
+                "agent2@direccte.gouv.fr", "Mme", "YOUSSEF"} & _values(frame)
 
 
 @pytest.mark.parametrize(("header", "message"), [

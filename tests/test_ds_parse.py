@@ -136,7 +136,9 @@ def test_no_personal_value_survives():
     (lambda n: n.pop("state"), "« state » absent"),
     (lambda n: n.pop("dateDepot"), "« dateDepot » absent"),
     (lambda n: n.update(state="brouillon"), "état inconnu 'brouillon'"),
-    (lambda n: n.update(dateDepot="hier"), "horodatage illisible 'hier'"),
+    (lambda n: n.update(dateDepot="hier"), "dossier n° 7 : dateDepot illisible 'hier'"),
+    (lambda n: n.update(dateDerniereModification="2019-02-30T10:00:00+01:00"),
+     "n° 7 : dateDerniereModification illisible"),
 ])
 def test_a_broken_node_is_a_clear_error(broken, message):
     node = make_dossier(7)
@@ -205,3 +207,25 @@ def test_demo_pages_of_an_unknown_demarche_are_refused(tmp_path):
     with Warehouse(tmp_path / "wif.duckdb", incremental=False) as wh, \
             pytest.raises(DSFormatError, match="555 : démarche absente"):
         load_ds_files(wh, tmp_path / "ds", {101: PARIS_STUDENTS}, progress=False)
+
+
+def test_a_dossier_seen_on_two_pages_keeps_its_latest_version(tmp_path, monkeypatch):
+    """DS pages by cursor while dossiers change: one can show up twice; batches must not split the rule."""
+    monkeypatch.setattr("etl.ds.sync.BATCH_NODES", 3)
+    folder = tmp_path / "ds" / "101"
+    folder.mkdir(parents=True)
+    pages = [[make_dossier(n, modified="2019-09-10T10:00:00+02:00") for n in (1, 2, 3)],
+             [make_dossier(4), make_dossier(1, state="accepte", modified="2019-09-12T10:00:00+02:00")],
+             [make_dossier(5)]]
+    for i, nodes in enumerate(pages, start=1):
+        payload = {"data": {"demarche": {"number": 101, "dossiers": {
+            "pageInfo": {"hasNextPage": i < 3, "endCursor": str(i)}, "nodes": nodes}}}}
+        (folder / f"page-{i:04d}.json").write_bytes(orjson.dumps(payload))
+    target = tmp_path / "wif.duckdb"
+    with Warehouse(target, incremental=False) as wh:
+        stats = load_ds_files(wh, tmp_path / "ds", {101: PARIS_STUDENTS}, progress=False)
+        wh.publish()
+    assert (stats["pages"], stats["dossiers"]) == (3, 5)
+    con = duckdb.connect(str(target), read_only=True)
+    assert con.execute("SELECT state FROM dossiers WHERE dossier_number = 1").fetchall() == [("accepte",)]
+    con.close()

@@ -173,7 +173,7 @@ def _meta_columns(path: Path, header: list[str]) -> tuple[str, dict[str, int]]:
     if missing:
         raise DSFormatError(
             f"{path.name} : colonnes obligatoires absentes : {', '.join(missing)} "
-            f"(en-têtes d'export DS {generation} attendus ; rien n'a été chargé)"
+            f"(export DS, génération « {generation} » ; rien n'a été chargé)"
         )
     return generation, found[generation]
 

@@ -33,6 +33,9 @@ DOSSIER_COLUMNS = [
     "demande_type", "nationality", "apt_start", "apt_end", "hours_per_week", "archived", "source",
 ]
 TIMESTAMP_COLUMNS = ["depose_at", "en_construction_at", "en_instruction_at", "traite_at", "modified_at"]
+STAMP_FIELDS = {"depose_at": "dateDepot", "en_construction_at": "datePassageEnConstruction",
+                "en_instruction_at": "datePassageEnInstruction", "traite_at": "dateTraitement",
+                "modified_at": "dateDerniereModification"}
 DEMARCHE_COLUMNS = ["demarche_number", "departement", "audience", "slug", "title"]
 
 
@@ -255,8 +258,10 @@ def _iso_text(value: object) -> str:
     text = " ".join(str(value).split())
     if len(text) >= 10 and text[2] == "/" and text[5] == "/":  # dd/mm/yyyy[ hh:mm[:ss]]
         text = f"{text[6:10]}-{text[3:5]}-{text[0:2]}{text[10:]}"
-    if len(text) > 19 and text[-5] in "+-" and text[-6] == " ":  # Ruby's '… +0200'
+    if len(text) > 19 and text[-5] in "+-" and text[-6] == " ":  # Ruby's Time#to_s '… +0200'
         text = text[:-6] + text[-5:]
+    elif text.endswith(" UTC"):  # Ruby's '2018-06-30 21:45:00 UTC'
+        text = text[:-4] + "Z"
     return text
 
 
@@ -288,8 +293,15 @@ def parse_dossiers(nodes: list[dict], demarche: Demarche) -> pd.DataFrame:
         stamps["modified_at"].append(node.get("dateDerniereModification"))
         stamps["traite_at"].append(None if state in OPEN_STATES else _decision_date(node, state))
     frame = dossier_frame(rows, demarche, source="graphql")
-    for column, values in stamps.items():
-        frame[column] = to_paris_naive(values, column)
+    flat = [v for values in stamps.values() for v in values]
+    try:
+        converted = to_paris_naive(flat, "dates").to_numpy()
+    except DSFormatError:
+        i = next(i for i, v in enumerate(flat) if v is not None and _not_iso(_iso_text(v)))
+        column, number = list(stamps)[i // len(rows)], rows[i % len(rows)]["dossier_number"]
+        raise DSFormatError(f"dossier n° {number} : {STAMP_FIELDS[column]} illisible {flat[i]!r}") from None
+    for i, column in enumerate(stamps):  # one conversion for the five columns: pages are small
+        frame[column] = converted[i * len(rows):(i + 1) * len(rows)]
     frame = frame[DOSSIER_COLUMNS]
     frame.attrs["parse_stats"] = stats
     return frame

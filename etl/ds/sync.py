@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from etl.ds.export import read_export
 from etl.ds.parse import PARIS, Demarche, DSFormatError, ParseStats, latest_per_dossier, parse_dossiers, stats_of
 from etl.warehouse import RunRecord, Warehouse
 
+BATCH_NODES = 5000  # dossiers parsed at once: amortises the per-call cost of the DataFrame work
 SAFETY_MARGIN = timedelta(hours=1)  # clock skew and transactions still open on DS's side at watermark time
 DEFAULT_DEMARCHES_FILE = Path(__file__).resolve().parents[2] / "config" / "demarches.csv"
 log = logging.getLogger(__name__)
@@ -93,15 +95,12 @@ def sync_ds(wh: Warehouse, client: DSClient, demarches: dict[int, Demarche], pro
         since = wh.last_watermark("ds", str(number))
         log.info("DS démarche %s : dossiers modifiés depuis %s", number, since or "l'origine")
         selection = client.champ_selection(number)
-        frames = []
         with tqdm(desc=f"DS démarche {number}", unit=" page", disable=not progress, leave=False) as bar:
-            for nodes in client.dossier_pages(number, since=since, selection=selection):
-                frames.append(_parse_page(nodes, demarche, f"démarche {number}, page {len(frames) + 1}"))
-                bar.update(1)
+            pages = client.dossier_pages(number, since=since, selection=selection)
+            frames = _parse_pages(_counted(pages, bar, stats), demarche)
         upserted = _upsert(wh, frames, parse)
         deleted = wh.delete_dossiers(number, client.deleted_dossiers(number, since=since))
         stats["demarches"] += 1
-        stats["pages"] += len(frames)
         stats["dossiers"] += upserted
         stats["deleted"] += deleted
         wh.record_run(RunRecord(source="ds", scope=str(number), started_at=started.replace(tzinfo=None),
@@ -110,11 +109,41 @@ def sync_ds(wh: Warehouse, client: DSClient, demarches: dict[int, Demarche], pro
     return _finish(stats, parse)
 
 
-def _parse_page(nodes: list[dict], demarche: Demarche, where: str) -> pd.DataFrame:
+def _read_pages(files: list[Path], deleted: list[int]) -> Iterator[list[dict]]:
+    """Nodes of each saved GraphQL answer; deleted dossier numbers (if the page has some) go to ``deleted``."""
+    for path in files:
+        where = f"{path.parent.name}/{path.name}"
+        demarche_data = get_field(orjson.loads(path.read_bytes()), ("data", "demarche"), where)
+        yield get_field(demarche_data, ("dossiers", "nodes"), where)
+        deleted += [n["number"] for n in (demarche_data.get("deletedDossiers") or {}).get("nodes") or ()]
+
+
+def _counted(pages: Iterable[list[dict]], bar: tqdm, stats: dict) -> Iterator[list[dict]]:
+    """The pages, counted in ``stats['pages']`` and on the progress bar."""
+    for nodes in pages:
+        yield nodes
+        stats["pages"] += 1
+        bar.update(1)
+
+
+def _parse_pages(pages: Iterable[list[dict]], demarche: Demarche) -> list[pd.DataFrame]:
+    """parse_dossiers over the pages, by batches of about BATCH_NODES dossiers (pages are only 100)."""
+    frames, batch = [], []
+    for nodes in pages:
+        batch.extend(nodes)
+        if len(batch) >= BATCH_NODES:
+            frames.append(_parse(batch, demarche))
+            batch = []
+    if batch:
+        frames.append(_parse(batch, demarche))
+    return frames
+
+
+def _parse(nodes: list[dict], demarche: Demarche) -> pd.DataFrame:
     try:
         return parse_dossiers(nodes, demarche)
     except DSFormatError as exc:
-        raise DSFormatError(f"{where} : {exc}") from None
+        raise DSFormatError(f"démarche {demarche.number}, {exc}") from None
 
 
 # ---------------------------------------------------------------------------- export files
@@ -132,6 +161,15 @@ def import_exports(wh: Warehouse, paths: list[Path], demarches: dict[int, Demarc
     return _finish(stats, parse)
 
 
+def _read_pages(files: list[Path], deleted: list[int]) -> Iterator[list[dict]]:
+    """Nodes of each saved GraphQL answer; deleted dossier numbers (if the page has some) go to ``deleted``."""
+    for path in files:
+        where = f"{path.parent.name}/{path.name}"
+        demarche_data = get_field(orjson.loads(path.read_bytes()), ("data", "demarche"), where)
+        yield get_field(demarche_data, ("dossiers", "nodes"), where)
+        deleted += [n["number"] for n in (demarche_data.get("deletedDossiers") or {}).get("nodes") or ()]
+
+
 # ---------------------------------------------------------------------------- demo pages
 def load_ds_files(wh: Warehouse, ds_dir: Path, demarches: dict[int, Demarche], progress: bool = True) -> dict:
     """Load ``<ds_dir>/<démarche>/page-NNNN.json`` GraphQL answers (the demo build) through parse_dossiers."""
@@ -146,18 +184,18 @@ def load_ds_files(wh: Warehouse, ds_dir: Path, demarches: dict[int, Demarche], p
         for folder, files in pages.items():
             if not folder.name.isdigit() or int(folder.name) not in demarches:
                 raise DSFormatError(f"{folder} : démarche absente du fichier des démarches")
-            number = int(folder.name)
-            frames, deleted = [], []
-            for path in files:
-                payload = orjson.loads(path.read_bytes())
-                demarche_data = get_field(payload, ("data", "demarche"), path.name)
-                connection = get_field(demarche_data, ("dossiers",), path.name)
-                frames.append(_parse_page(get_field(connection, ("nodes",), path.name), demarches[number],
-                                          f"{folder.name}/{path.name}"))
-                deleted += [n["number"] for n in (demarche_data.get("deletedDossiers") or {}).get("nodes") or ()]
-                bar.update(1)
+            number, deleted = int(folder.name), []
+            frames = _parse_pages(_counted(_read_pages(files, deleted), bar, stats), demarches[number])
             stats["dossiers"] += _upsert(wh, frames, parse)
             stats["deleted"] += wh.delete_dossiers(number, deleted)
             stats["demarches"] += 1
-            stats["pages"] += len(files)
     return _finish(stats, parse)
+
+
+def _read_pages(files: list[Path], deleted: list[int]) -> Iterator[list[dict]]:
+    """Nodes of each saved GraphQL answer; deleted dossier numbers (if the page has some) go to ``deleted``."""
+    for path in files:
+        where = f"{path.parent.name}/{path.name}"
+        demarche_data = get_field(orjson.loads(path.read_bytes()), ("data", "demarche"), where)
+        yield get_field(demarche_data, ("dossiers", "nodes"), where)
+        deleted += [n["number"] for n in (demarche_data.get("deletedDossiers") or {}).get("nodes") or ()]
