@@ -10,6 +10,7 @@ from email.utils import format_datetime
 
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 from etl.ds.client import (
     ChampSelection,
@@ -275,3 +276,10 @@ def test_configuration_errors():
         DSClient("demarches-simplifiees.fr", TOKEN)
     client = DSClient("https://demarche.numerique.gouv.fr/api/v2/graphql", TOKEN)
     assert client.api_url.startswith("https://demarche.numerique.gouv.fr") and TOKEN not in repr(client)
+
+
+def test_an_html_401_from_a_proxy_is_still_a_token_error(fake):
+    fake.fail_next(lambda sent: Response("<html>401 Authorization Required</html>", status=401,
+                                         content_type="text/html"))
+    with pytest.raises(DSAuthError, match=r"HTTP 401 : UNAUTHORIZED"):
+        client_for(fake).champ_selection(DEMARCHE)

@@ -123,6 +123,18 @@ def test_text_only_champs_are_understood():
     assert (row.departement, row.nationality, row.hours_per_week) == ("75", "CI", 17.5)
 
 
+def test_typed_values_alone_are_enough():
+    node = make_dossier(1)
+    for champ in node["champs"]:
+        if champ["__typename"] == "DateChamp" and champ["label"].startswith("Date de début"):
+            champ.update(stringValue=None, date="2019-09-16")
+        if champ["__typename"] == "DropDownListChamp":
+            champ.update(stringValue=None, value="CDI" if "contrat" in champ["label"] else "Renouvellement")
+    row = parse_dossiers([node], PARIS_STUDENTS).iloc[0]
+    assert (row.apt_start, row.contract_category, row.demande_type) == (pd.Timestamp("2019-09-16"), "cdi",
+                                                                        "renouvellement")
+
+
 def test_no_personal_value_survives():
     nodes = [make_dossier(n) for n in range(1, 6)]
     values = _values(parse_dossiers(nodes, PARIS_STUDENTS))

@@ -134,7 +134,6 @@ class DSClient:
         self.sleep = sleep
         self.backoff = backoff
         self.max_wait = max_wait
-        self.requests_sent = 0
 
     def __repr__(self) -> str:
         return f"DSClient(api_url={self.api_url!r}, token=***)"
@@ -222,7 +221,6 @@ class DSClient:
 
     def _attempt(self, payload: dict, where: str):
         """(None, data) on success, (reason, seconds asked by the server or None) when transient; raises otherwise."""
-        self.requests_sent += 1
         log.debug("DS POST %s %s variables=%s", self.api_url, payload["operationName"], payload["variables"])
         try:
             response = self.session.post(
@@ -233,18 +231,21 @@ class DSClient:
             return f"pas de réponse en {self.timeout:g} s", None
         except requests.ConnectionError as exc:
             return f"connexion impossible ({type(exc).__name__})", None
+        except requests.RequestException as exc:  # e.g. an answer cut off mid-stream
+            return f"échange interrompu ({type(exc).__name__})", None
         status = response.status_code
         if status == 429:
             return "trop de requêtes (HTTP 429)", _retry_after(response)
         if status >= 500:
             return f"erreur serveur HTTP {status}", _retry_after(response)
-        body = self._json(response, where)
+        body = self._json(response, where, strict=status < 400)
         errors = body.get("errors") if isinstance(body, dict) else None
         if status in (401, 403):
             detail = _messages(errors) or response.reason or ""
             raise DSAuthError(self._scrub(f"DS refuse le jeton{where} (HTTP {status} : {detail}) ; vérifier DS_TOKEN"))
         if status >= 400:
-            raise DSQueryError(self._scrub(f"DS a rejeté la requête{where} (HTTP {status} : {_messages(errors)})"))
+            detail = _messages(errors) or response.reason or ""
+            raise DSQueryError(self._scrub(f"DS a rejeté la requête{where} (HTTP {status} : {detail})"))
         if errors:
             codes = {str((e.get("extensions") or {}).get("code")) for e in errors if isinstance(e, dict)}
             if codes & RETRYABLE_GRAPHQL_CODES:
@@ -254,10 +255,13 @@ class DSClient:
             raise DSResponseError(f"réponse DS sans « data »{where}")
         return None, body["data"]
 
-    def _json(self, response: requests.Response, where: str):
+    def _json(self, response: requests.Response, where: str, *, strict: bool):
+        """The decoded body; a body that is not JSON is an error only where data is expected (``strict``)."""
         try:
             return response.json()
         except ValueError:
+            if not strict:
+                return None
             start = " ".join(response.text[:60].split())
             raise DSResponseError(self._scrub(
                 f"réponse DS illisible{where} : JSON invalide (HTTP {response.status_code}, début « {start} »)"

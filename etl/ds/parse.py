@@ -203,10 +203,11 @@ def champ_values(node: dict) -> list[ChampValue]:
 
 
 def _champ_text(champ: dict) -> str | None:
-    text = champ.get("stringValue")
-    if text is None and isinstance(champ.get("value"), str):
-        text = champ["value"]
-    return text
+    """stringValue, else a text ``value`` or ISO ``date`` (payloads that only carry the typed value)."""
+    for key in ("stringValue", "value", "date"):
+        if isinstance(champ.get(key), str):
+            return champ[key]
+    return None
 
 
 def _champ_typed(champ: dict) -> object:
