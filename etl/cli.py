@@ -119,7 +119,8 @@ def step_import(wh: Warehouse, args) -> tuple[dict, RunRecord]:
     run = RunRecord(source="import", scope=",".join(p.name for p in args.files))
     demarches = load_demarches(DSConfig.demarches_file_from_env())
     wh.set_demarches(_demarches_frame(demarches))
-    return import_exports(wh, args.files, demarches, demarche_number=args.demarche), run
+    return import_exports(wh, args.files, demarches, demarche_number=args.demarche,
+                          progress=not args.quiet), run
 
 
 def _build(wh_path: Path, args, steps) -> dict:

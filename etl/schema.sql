@@ -62,10 +62,10 @@ CREATE TABLE calendar (
     working_day_index INTEGER NOT NULL  -- number of working days from the first calendar day up to and including this day
 );
 
--- DS démarches followed by the ETL (from etl/reference/demarches.csv or the demo manifest).
+-- DS démarches followed by the ETL (from DS_DEMARCHES_FILE, default config/demarches.csv, or the demo's demarches.csv).
 CREATE TABLE demarches (
     demarche_number INTEGER PRIMARY KEY,
-    departement     VARCHAR NOT NULL,  -- department whose unit instructs it
+    departement     VARCHAR,           -- department whose unit instructs it; NULL for a national démarche
     audience        VARCHAR NOT NULL,  -- 'etudiant' | 'employeur'
     slug            VARCHAR,           -- 'ud75-apt-etudiants' (the /commencer/<slug> path)
     title           VARCHAR

@@ -21,7 +21,7 @@ PATTERNS = {
 ALLOWED_QUERY_PARAMS = ["departement", "department", "link", "user"]
 FORBIDDEN_COLUMN_WORDS = (
     "nom", "prenom", "email", "mail", "phone", "telephone", "naissance", "birth", "adresse", "address",
-    "ip", "visitor", "fingerprint", "latitude", "longitude", "city", "ville", "titre_sejour", "motivation",
+    "ip", "visitorid", "fingerprint", "latitude", "longitude", "city", "ville", "titre_sejour", "motivation",
     "employeur_nom", "siret", "user_id",
 )
 
@@ -29,7 +29,8 @@ FORBIDDEN_COLUMN_WORDS = (
 def _text_columns(con) -> list[tuple[str, str]]:
     return con.execute(
         """SELECT table_name, column_name FROM information_schema.columns
-           WHERE table_schema = 'main' AND data_type = 'VARCHAR' ORDER BY table_name, column_name"""
+           WHERE table_catalog <> 'temp' AND table_schema = 'main' AND data_type = 'VARCHAR'
+           ORDER BY table_name, column_name"""
     ).fetchall()
 
 
@@ -39,11 +40,13 @@ def scan(db_path: Path, personal_values: set[str] = frozenset()) -> list[str]:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         columns = con.execute(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog <> 'temp' AND table_schema = 'main'"
         ).fetchall()
         for table, column in columns:
-            words = column.lower().split("_")
-            if any(w in words or column.lower() == w for w in FORBIDDEN_COLUMN_WORDS):
+            name = column.lower()
+            if name in FORBIDDEN_COLUMN_WORDS or any(w in name.split("_") for w in FORBIDDEN_COLUMN_WORDS) \
+                    or name.replace("_", "") in ("visitorid", "userid"):
                 findings.append(f"colonne suspecte {table}.{column}")
         values = sorted(v for v in personal_values if v and len(v) >= 4)
         con.execute("CREATE TEMP TABLE personal(v VARCHAR)")

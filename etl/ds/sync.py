@@ -161,15 +161,6 @@ def import_exports(wh: Warehouse, paths: list[Path], demarches: dict[int, Demarc
     return _finish(stats, parse)
 
 
-def _read_pages(files: list[Path], deleted: list[int]) -> Iterator[list[dict]]:
-    """Nodes of each saved GraphQL answer; deleted dossier numbers (if the page has some) go to ``deleted``."""
-    for path in files:
-        where = f"{path.parent.name}/{path.name}"
-        demarche_data = get_field(orjson.loads(path.read_bytes()), ("data", "demarche"), where)
-        yield get_field(demarche_data, ("dossiers", "nodes"), where)
-        deleted += [n["number"] for n in (demarche_data.get("deletedDossiers") or {}).get("nodes") or ()]
-
-
 # ---------------------------------------------------------------------------- demo pages
 def load_ds_files(wh: Warehouse, ds_dir: Path, demarches: dict[int, Demarche], progress: bool = True) -> dict:
     """Load ``<ds_dir>/<démarche>/page-NNNN.json`` GraphQL answers (the demo build) through parse_dossiers."""
@@ -190,12 +181,3 @@ def load_ds_files(wh: Warehouse, ds_dir: Path, demarches: dict[int, Demarche], p
             stats["deleted"] += wh.delete_dossiers(number, deleted)
             stats["demarches"] += 1
     return _finish(stats, parse)
-
-
-def _read_pages(files: list[Path], deleted: list[int]) -> Iterator[list[dict]]:
-    """Nodes of each saved GraphQL answer; deleted dossier numbers (if the page has some) go to ``deleted``."""
-    for path in files:
-        where = f"{path.parent.name}/{path.name}"
-        demarche_data = get_field(orjson.loads(path.read_bytes()), ("data", "demarche"), where)
-        yield get_field(demarche_data, ("dossiers", "nodes"), where)
-        deleted += [n["number"] for n in (demarche_data.get("deletedDossiers") or {}).get("nodes") or ()]
