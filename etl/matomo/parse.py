@@ -1,0 +1,270 @@
+"""Matomo JSON (Live visits, VisitsSummary, Actions page reports) → DataFrames shaped like the schema.
+
+Pure functions from already-decoded JSON to frames whose columns are those of ``etl/schema.sql``
+(``visits``, ``actions``, ``matomo_daily``, ``matomo_pages_daily``). They read only the whitelisted fields
+of ``etl.privacy`` and sanitise every URL, so nothing personal reaches a frame.
+
+Matomo habits handled here: numbers come as ints or strings, zero metrics are omitted, empty days are
+``[]``, timestamps are Unix seconds (converted to naive Europe/Paris time, vectorised), ``deviceType`` is
+capitalised and ``countryCode`` lower case. The journey columns of ``visits`` (audience, departement,
+entry/exit page, DS departure) are left to the Warehouse, which derives them from the actions in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from itertools import chain
+
+import numpy as np
+import pandas as pd
+
+from etl.privacy import NO_URL, referrer_hosts, sanitize_many, sanitize_titles
+from etl.urls import ACTION_TYPES, classify_many
+
+TZ = "Europe/Paris"
+VISIT_COLUMNS = (
+    "visit_key", "site_id", "visit_date", "started_at", "ended_at", "duration_s", "nb_pageviews", "nb_actions",
+    "visitor_type", "device_type", "browser", "os", "referrer_type", "referrer_name", "country_code",
+    "region_code", "region_name",
+)
+ACTION_COLUMNS = (
+    "visit_key", "position", "action_type", "action_at", "time_spent_s", "page_key", "url", "title",
+    "departement", "audience", "ds_slug",
+)
+DAILY_METRICS = ("nb_visits", "nb_actions", "nb_uniq_visitors", "bounce_count", "sum_visit_length", "max_actions")
+DAILY_COLUMNS = ("site_id", "day", *DAILY_METRICS)
+PAGE_METRICS = ("nb_visits", "nb_hits", "entry_nb_visits", "exit_nb_visits", "sum_time_spent")
+PAGE_COLUMNS = ("site_id", "day", "report", "url", "page_key", *PAGE_METRICS)
+REPORTS = {
+    "pages": "pages", "Actions.getPageUrls": "pages", "getPageUrls": "pages",
+    "entry": "entry", "Actions.getEntryPageUrls": "entry", "getEntryPageUrls": "entry",
+    "exit": "exit", "Actions.getExitPageUrls": "exit", "getExitPageUrls": "exit",
+}
+REFERRER_NAMED = ("search", "social")        # referrerName is an engine / network name
+REFERRER_HOST = ("website", "campaign")      # keep the host of referrerUrl only
+VISITOR_TYPES = {"new": "new", "returning": "returning", "returningcustomer": "returning"}
+TITLE_MAX = 200
+
+
+# ---------------------------------------------------------------------------- small vectorised helpers
+def _ints(values, default: int | None = 0) -> pd.Series:
+    """Numbers given as int, float or string (``"12"``); missing/invalid → ``default`` (None → NULL)."""
+    series = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+    if default is None:
+        return series.round().astype("Int64")
+    return series.fillna(default).round().astype("int64")
+
+
+def _paris(seconds: pd.Series) -> pd.Series:
+    """Unix seconds → naive Europe/Paris timestamps."""
+    stamps = pd.to_datetime(seconds.astype("float64"), unit="s", utc=True)
+    return stamps.dt.tz_convert(TZ).dt.tz_localize(None).astype("datetime64[us]")
+
+
+def _text(values, *, lower: bool = False, upper: bool = False, max_len: int = 100) -> pd.Series:
+    """Strings stripped and cut to ``max_len``; empty, non-string or missing → NULL."""
+    series = pd.Series(values, dtype=object)
+    series = series.where(series.map(type).eq(str), None)
+    series = pd.Series(series, dtype="str").str.strip().str.slice(0, max_len)
+    if lower:
+        series = series.str.lower()
+    if upper:
+        series = series.str.upper()
+    return series.where(series.str.len() > 0, None)
+
+
+def _get(records: list[dict], key: str) -> list:
+    return [r.get(key) for r in records]
+
+
+def _as_date(day) -> date:
+    return day if isinstance(day, date) else date.fromisoformat(str(day))
+
+
+# ---------------------------------------------------------------------------- Live visits
+def _dedupe(records: Iterable) -> list[dict]:
+    """Visits as dicts, each Matomo visit once (the last copy wins: pagination can repeat a visit)."""
+    records = [r for r in records if isinstance(r, dict)]
+    ids = [r.get("idVisit") for r in records]
+    if len(set(ids)) == len(ids):
+        return records
+    last = {}
+    for i, vid in enumerate(ids):
+        last[vid if vid is not None else ("row", i)] = i
+    return [records[i] for i in sorted(last.values())]
+
+
+def parse_visits(records: list[dict], site_id: int, first_visit_key: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Live.getLastVisitsDetails records → (visits, actions) frames.
+
+    ``visit_key`` is a surrogate numbered from ``first_visit_key`` in record order; Matomo's idVisit is only
+    used to drop repeated copies and is never returned. Actions of type action / outlink / download /
+    event are kept (goals, e-commerce and site-search rows are not), numbered 1.. in their visit.
+    Visits without any usable timestamp are skipped.
+    """
+    records = _dedupe(records)
+    n = len(records)
+
+    # actions first: their timestamps stand in for missing visit timestamps
+    details = [r.get("actionDetails") if isinstance(r.get("actionDetails"), list) else [] for r in records]
+    lengths = np.fromiter(map(len, details), dtype=np.int64, count=n)
+    flat = [a if isinstance(a, dict) else {} for a in chain.from_iterable(details)]
+    owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    types = pd.Series(_get(flat, "type"), dtype=object)
+    kept = types.isin(ACTION_TYPES).to_numpy().copy()
+    act_ts = _ints(_get(flat, "timestamp"), default=None)
+    kept &= act_ts.notna().to_numpy()
+
+    ts_min = pd.Series(act_ts.to_numpy(dtype="float64", na_value=np.nan)).groupby(owner).min()
+    ts_max = pd.Series(act_ts.to_numpy(dtype="float64", na_value=np.nan)).groupby(owner).max()
+    first = _ints(_get(records, "firstActionTimestamp"), default=None).astype("float64")
+    last = _ints(_get(records, "lastActionTimestamp"), default=None).astype("float64")
+    first = first.fillna(ts_min.reindex(range(n))).fillna(last)
+    last = last.fillna(ts_max.reindex(range(n))).fillna(first)
+    valid = first.notna().to_numpy()
+
+    # visits that survive get consecutive keys
+    new_index = np.cumsum(valid) - 1
+    keys = first_visit_key + np.arange(int(valid.sum()), dtype=np.int64)
+    kept &= valid[owner]
+
+    started = _paris(first[valid].reset_index(drop=True))
+    ended = _paris(last[valid].reset_index(drop=True))
+    server_day = pd.to_datetime(pd.Series(_get(records, "serverDate"), dtype=object)[valid].reset_index(drop=True),
+                                format="%Y-%m-%d", errors="coerce")
+    visit_date = server_day.fillna(started.dt.floor("D")).dt.date
+
+    vrec = [r for r, ok in zip(records, valid, strict=True) if ok]
+    ref_type = _text(_get(vrec, "referrerType"), lower=True, max_len=20)
+    ref_name = _text(_get(vrec, "referrerName"), max_len=60)
+    # websites and campaigns: the host of the referrer URL (Matomo's referrerName is the host for websites)
+    ref_host = pd.Series(referrer_hosts(_get(vrec, "referrerUrl")), dtype="str").fillna(
+        pd.Series(referrer_hosts(_get(vrec, "referrerName")), dtype="str"))
+    referrer = ref_name.where(ref_type.isin(REFERRER_NAMED), ref_host.where(ref_type.isin(REFERRER_HOST), None))
+    country = _text(_get(vrec, "countryCode"), upper=True, max_len=2)
+
+    a_owner = new_index[owner[kept]]
+    a_types = types[kept].reset_index(drop=True)
+    nb_actions = np.bincount(a_owner, minlength=len(keys))
+    nb_pageviews = np.bincount(a_owner[a_types.eq("action").to_numpy()], minlength=len(keys))
+
+    visits = pd.DataFrame({
+        "visit_key": keys,
+        "site_id": np.full(len(keys), site_id, dtype=np.int32),
+        "visit_date": visit_date,
+        "started_at": started,
+        "ended_at": ended,
+        "duration_s": _ints(_get(vrec, "visitDuration")).clip(lower=0).to_numpy(),
+        "nb_pageviews": nb_pageviews,
+        "nb_actions": nb_actions,
+        "visitor_type": _text(_get(vrec, "visitorType"), lower=True, max_len=20).map(VISITOR_TYPES),
+        "device_type": _text(_get(vrec, "deviceType"), lower=True, max_len=30),
+        "browser": _text(_get(vrec, "browserName"), max_len=60),
+        "os": _text(_get(vrec, "operatingSystemName"), max_len=60),
+        "referrer_type": ref_type,
+        "referrer_name": referrer,
+        "country_code": country.where(country.str.fullmatch(r"[A-Z]{2}") & country.ne("XX"), None),
+        "region_code": _text(_get(vrec, "regionCode"), upper=True, max_len=10),
+        "region_name": _text(_get(vrec, "region"), max_len=80),
+    }, columns=list(VISIT_COLUMNS))
+    return visits, _actions_frame(flat, kept, a_owner, a_types, act_ts, keys)
+
+
+def _actions_frame(flat, kept, a_owner, a_types, act_ts, keys) -> pd.DataFrame:
+    acts = [a for a, k in zip(flat, kept, strict=True) if k]
+    n = len(acts)
+    starts = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(a_owner, minlength=len(keys)), out=starts[1:])
+    position = np.arange(n, dtype=np.int64) - starts[a_owner] + 1 if n else np.zeros(0, dtype=np.int64)
+
+    is_page = a_types.eq("action")
+    title = _get(acts, "pageTitle")
+    for i in np.flatnonzero(~is_page.to_numpy()):   # outlinks, downloads, events: few rows
+        a = acts[i]
+        if a.get("type") == "event" and isinstance(a.get("eventCategory"), str):
+            title[i] = f"{a['eventCategory']} / {a.get('eventAction') or ''}".strip(" /")
+        elif not isinstance(title[i], str):
+            title[i] = a.get("title")
+    info = classify_many(_get(acts, "url"), a_types)
+    spent = _ints(_get(acts, "timeSpent"), default=None)
+
+    return pd.DataFrame({
+        "visit_key": keys[a_owner] if n else np.zeros(0, dtype=np.int64),
+        "position": position.astype(np.int32),
+        "action_type": a_types.astype("str"),
+        "action_at": _paris(act_ts[kept].reset_index(drop=True)),
+        "time_spent_s": spent.where(is_page & spent.ge(0)).astype("Int32"),
+        "page_key": info["page_key"].astype("str"),
+        "url": info["url"].astype("str"),
+        "title": _text(sanitize_titles(title), max_len=TITLE_MAX),
+        "departement": info["departement"].astype("str"),
+        "audience": info["audience"].astype("str"),
+        "ds_slug": info["ds_slug"].astype("str"),
+    }, columns=list(ACTION_COLUMNS))
+
+
+# ---------------------------------------------------------------------------- daily reports
+def _day_items(payload, day, what: str) -> list[tuple[date, object]]:
+    """(day, value) pairs of a multi-day dict ``{"YYYY-MM-DD": …}`` or of a single-day answer."""
+    if isinstance(payload, dict) and payload:
+        keys = list(payload)
+        try:
+            days = [date.fromisoformat(k) for k in keys]
+        except (TypeError, ValueError):
+            days = None
+        if days is not None:
+            return list(zip(days, payload.values(), strict=True))
+        if any("," in str(k) for k in keys):
+            raise ValueError(f"{what} : période 'day' attendue, reçu des plages de dates ({keys[0]})")
+    if day is None:
+        raise ValueError(f"{what} : réponse d'un seul jour sans date (passer day=…)")
+    return [(_as_date(day), payload)]
+
+
+def parse_visits_summary(payload: dict | list, site_id: int, day: date | str | None = None) -> pd.DataFrame:
+    """VisitsSummary.get (period=day) → ``matomo_daily`` rows.
+
+    Accepts the multi-day dict form ``{"2026-11-17": [], "2026-11-18": {...}}`` (empty days → zeros) or a
+    single day's metrics with ``day``. ``raw_status``, ``raw_visits`` and ``gap`` are filled by the Warehouse.
+    """
+    rows = []
+    for d, metrics in _day_items(payload, day, "VisitsSummary.get"):
+        metrics = metrics if isinstance(metrics, dict) else {}
+        rows.append([d, *(metrics.get(m) for m in DAILY_METRICS)])
+    frame = pd.DataFrame(rows, columns=["day", *DAILY_METRICS])
+    for col in DAILY_METRICS:
+        frame[col] = _ints(frame[col].tolist()).astype("int64")
+    frame.insert(0, "site_id", np.int32(site_id))
+    return frame.sort_values("day", kind="stable").reset_index(drop=True)[list(DAILY_COLUMNS)]
+
+
+def parse_page_report(payload, site_id: int, report: str, day: date | str | None = None) -> pd.DataFrame:
+    """Actions.getPageUrls / getEntryPageUrls / getExitPageUrls (flat=1) → ``matomo_pages_daily`` rows.
+
+    ``payload`` is one day's flat list (give ``day``) or the multi-day dict ``{"YYYY-MM-DD": [...]}``.
+    URLs are sanitised and mapped to page keys; rows that collapse onto the same sanitised URL are summed.
+    Rows without a URL (the "Others" summary row, hierarchical labels) become ``(autres)``.
+    """
+    if report not in REPORTS:
+        raise ValueError(f"rapport inconnu : {report!r} (pages, entry ou exit)")
+    days, raw_urls, metrics = [], [], {m: [] for m in PAGE_METRICS}
+    for d, rows in _day_items(payload, day, f"rapport {report}"):
+        rows = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+        days.extend([d] * len(rows))
+        for r in rows:
+            url = r.get("url")
+            label = r.get("label")
+            raw_urls.append(url if isinstance(url, str) and url else
+                            label if isinstance(label, str) and label.startswith("/") else NO_URL)
+            for m in PAGE_METRICS:
+                metrics[m].append(r.get(m))
+    urls = pd.Series(sanitize_many(raw_urls), dtype=object).fillna(NO_URL)
+    info = classify_many(urls.tolist())
+    frame = pd.DataFrame({"day": days, "url": urls.astype("str"), "page_key": info["page_key"].astype("str")})
+    for m in PAGE_METRICS:
+        frame[m] = _ints(metrics[m]).to_numpy()
+    frame = frame.groupby(["day", "url", "page_key"], as_index=False, sort=True)[list(PAGE_METRICS)].sum()
+    frame.insert(0, "site_id", np.int32(site_id))
+    frame.insert(2, "report", REPORTS[report])
+    return frame[list(PAGE_COLUMNS)]

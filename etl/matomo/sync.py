@@ -1,0 +1,294 @@
+"""Load Matomo audience into the warehouse: live from the API (``sync_matomo``) or from demo files
+(``load_matomo_files``), both through the parsers of ``etl.matomo.parse``.
+
+Live sync, per site:
+
+* the watermark is the last complete day (``etl_runs.watermark`` of the last successful run); a run starts
+  ``overlap_days`` (2) days before the next one — it re-pulls the watermark day and the day before, which
+  Matomo may have re-archived or completed with late data — and ends today (today is loaded but is never
+  the watermark, so it is pulled again next time). Without a watermark it starts at ``MATOMO_START``;
+* days go by chunks of ``chunk_days``: one ``API.getBulkRequest`` brings the daily summary, the three page
+  reports and the first page of Live visits of every day of the chunk; further Live pages are asked one by
+  one until a short page;
+* each chunk replaces its days wholesale (visits and their actions, daily totals, page reports), so running
+  twice changes nothing and a crashed run (nothing published) resumes from the same watermark.
+
+A day is ``available`` (raw visits loaded), ``purged`` (the summary counts visits, the raw log has none:
+Matomo deleted old raw data) or ``empty``; the gap is ``nb_visits`` − raw visits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import islice
+from multiprocessing import get_context
+from pathlib import Path
+
+import orjson
+import pandas as pd
+from tqdm import tqdm
+
+from etl.matomo.client import PAGE_REPORTS, MatomoClient, MatomoConfigError
+from etl.matomo.parse import parse_page_report, parse_visits, parse_visits_summary
+
+log = logging.getLogger("etl.matomo")
+SOURCE = "matomo"
+LOAD_BATCH_ROWS = 1_000_000      # demo files: visit + action rows buffered before an insert
+PARALLEL_BYTES = 256 * 2**20      # demo files: parse in worker processes above this much JSON
+
+
+@dataclass(frozen=True)
+class MatomoConfig:
+    """Matomo settings from the environment; the token never shows in a repr."""
+
+    url: str
+    site_id: int
+    token: str = field(repr=False)
+    start: date | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> MatomoConfig:
+        env = os.environ if environ is None else environ
+        names = ("MATOMO_URL", "MATOMO_SITE_ID", "MATOMO_TOKEN")
+        missing = [n for n in names if not (env.get(n) or "").strip()]
+        if missing:
+            raise MatomoConfigError(
+                "variable(s) d'environnement manquante(s) : " + ", ".join(missing)
+                + " (MATOMO_URL=https://matomo.exemple.fr, MATOMO_SITE_ID=<numéro du site>, MATOMO_TOKEN=<jeton>)")
+        site = env["MATOMO_SITE_ID"].strip()
+        if not site.isdigit() or int(site) <= 0:
+            raise MatomoConfigError(f"MATOMO_SITE_ID doit être un numéro de site positif (reçu {site!r})")
+        start = (env.get("MATOMO_START") or "").strip()
+        try:
+            start_day = date.fromisoformat(start) if start else None
+        except ValueError:
+            raise MatomoConfigError(f"MATOMO_START doit être une date AAAA-MM-JJ (reçu {start!r})") from None
+        return cls(url=env["MATOMO_URL"].strip(), site_id=int(site), token=env["MATOMO_TOKEN"].strip(),
+                   start=start_day)
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+class _Stats:
+    """Counters of one load, reported in the run summary."""
+
+    def __init__(self, site_id: int):
+        self.site_id = site_id
+        self.days: list[date] = []
+        self.visits = self.actions = 0
+        self.status = {"available": 0, "purged": 0, "empty": 0}
+        self.gap = 0
+        self.visit_date_fixed = 0
+
+    def day(self, d: date, nb_visits: int, raw_visits: int, raw_actions: int) -> None:
+        self.days.append(d)
+        self.visits += raw_visits
+        self.actions += raw_actions
+        self.gap += nb_visits - raw_visits
+        state = "available" if raw_visits else "purged" if nb_visits else "empty"
+        self.status[state] += 1
+
+    def as_dict(self, **extra) -> dict:
+        out = {
+            "site_id": self.site_id,
+            "days": len(self.days),
+            "first_day": min(self.days).isoformat() if self.days else None,
+            "last_day": max(self.days).isoformat() if self.days else None,
+            "visits": self.visits,
+            "actions": self.actions,
+            "days_available": self.status["available"],
+            "days_purged": self.status["purged"],
+            "days_empty": self.status["empty"],
+            "gap": self.gap,
+        }
+        if self.visit_date_fixed:
+            out["visit_date_fixed"] = self.visit_date_fixed
+        out.update(extra)
+        return out
+
+
+def _pin_day(visits: pd.DataFrame, day: date, stats: _Stats) -> None:
+    """Visits fetched for ``day`` belong to ``day`` (so replacing that day later removes them all)."""
+    if visits.empty:
+        return
+    wrong = (visits["visit_date"] != day).to_numpy()
+    if wrong.any():
+        stats.visit_date_fixed += int(wrong.sum())
+        visits["visit_date"] = day
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _nb_visits(daily: pd.DataFrame) -> dict[date, int]:
+    return dict(zip(daily["day"], daily["nb_visits"], strict=True))
+
+
+# ---------------------------------------------------------------------------- live API
+def sync_matomo(
+    wh,
+    client: MatomoClient,
+    start: date | None,
+    end: date,
+    progress: bool = True,
+    *,
+    overlap_days: int = 2,
+    chunk_days: int = 7,
+    today: date | None = None,
+) -> dict:
+    """Pull ``client``'s site from the day after the watermark (minus the overlap) or ``start`` to ``end``.
+
+    Returns the run statistics (days, visits, actions, available/purged/empty days, reconciliation gap,
+    requests, watermark). See the module docstring.
+    """
+    site_id = client.site_id
+    today = today or date.today()
+    previous = wh.last_watermark(SOURCE, str(site_id))
+    if previous:
+        first = date.fromisoformat(previous) - timedelta(days=max(overlap_days, 1) - 1)
+    elif start is not None:
+        first = start
+    else:
+        raise MatomoConfigError(
+            f"première synchronisation du site {site_id} : définir MATOMO_START=AAAA-MM-JJ (premier jour à charger)")
+    last = min(end, today)
+    stats = _Stats(site_id)
+    days = _days(first, last) if first <= last else []
+    bar = tqdm(total=len(days), desc=f"Matomo site {site_id} {first}→{last}", unit="jour", disable=not progress)
+    try:
+        for i in range(0, len(days), chunk_days):
+            _sync_chunk(wh, client, days[i:i + chunk_days], stats, bar)
+    finally:
+        bar.close()
+    complete = min(last, today - timedelta(days=1))
+    watermark = max(filter(None, [previous, complete.isoformat() if days else None]), default=None)
+    result = stats.as_dict(requests=client.requests_sent, watermark=watermark)
+    log.debug("Matomo site %s : %s", site_id, result)
+    return result
+
+
+def _sync_chunk(wh, client: MatomoClient, days: list[date], stats: _Stats, bar) -> None:
+    site_id = client.site_id
+    summary, reports, first_pages = client.fetch_range(days)
+    daily = parse_visits_summary(summary, site_id)
+    daily = daily[daily["day"].isin(days)]
+    pages = _concat([parse_page_report(reports[r], site_id, r) for r in PAGE_REPORTS])
+    nb_visits = _nb_visits(daily)
+    key = wh.next_visit_key()
+    visit_frames, action_frames = [], []
+    for d in days:
+        visits, actions = parse_visits(client.live_day(d, first_pages[d]), site_id, key)
+        _pin_day(visits, d, stats)
+        key += len(visits)
+        visit_frames.append(visits)
+        action_frames.append(actions)
+        stats.day(d, int(nb_visits.get(d, 0)), len(visits), len(actions))
+        bar.update(1)
+        bar.set_postfix(visites=stats.visits, refresh=False)
+    wh.replace_matomo_days(site_id, days, visits=_concat(visit_frames), actions=_concat(action_frames),
+                           daily=daily, pages=pages)
+
+
+# ---------------------------------------------------------------------------- demo files
+def _read_json(path: Path):
+    try:
+        return orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"fichier Matomo absent : {path}") from None
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"JSON invalide dans {path} : {exc}") from None
+
+
+def _parse_live_file(path: Path, site_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One day file → (visits, actions) with visit keys numbered from 0 (the caller shifts them)."""
+    return parse_visits(_read_json(path), site_id, 0)
+
+
+def _parsed_files(paths: list[Path], site_id: int, workers: int):
+    """``_parse_live_file`` over ``paths`` in order; in worker processes when ``workers`` > 1.
+
+    At most ``2 × workers`` files are in flight, so memory stays bounded however many days there are.
+    """
+    if workers <= 1:
+        for path in paths:
+            yield _parse_live_file(path, site_id)
+        return
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        queue = iter(paths)
+        pending = deque(pool.submit(_parse_live_file, p, site_id) for p in islice(queue, 2 * workers))
+        while pending:
+            result = pending.popleft().result()
+            following = next(queue, None)
+            if following is not None:
+                pending.append(pool.submit(_parse_live_file, following, site_id))
+            yield result
+
+
+def _auto_workers(paths: list[Path]) -> int:
+    """Worker processes worth starting: none for small loads (a process costs ~1 s to start)."""
+    total = sum(p.stat().st_size for p in paths)
+    return max(1, min(os.cpu_count() or 1, 4)) if total > PARALLEL_BYTES else 1
+
+
+def load_matomo_files(wh, matomo_dir: Path, site_id: int, progress: bool = True, workers: int | None = None) -> dict:
+    """Load the Matomo answers written by the demo generator (layout in docs/architecture.md).
+
+    ``live/YYYY-MM-DD.json`` holds a day's Live visits (absent when the raw log is purged),
+    ``VisitsSummary.get.json`` and ``Actions.get{Page,EntryPage,ExitPage}Urls.json`` the multi-day reports.
+    Every day they cover is replaced wholesale. Day files are parsed in ``workers`` processes (default:
+    up to 4 when the files weigh more than 256 MB), loaded in day order.
+    """
+    matomo_dir = Path(matomo_dir)
+    daily = parse_visits_summary(_read_json(matomo_dir / "VisitsSummary.get.json"), site_id)
+    pages = _concat([parse_page_report(_read_json(matomo_dir / f"{method}.json"), site_id, report)
+                     for report, method in PAGE_REPORTS.items()])
+    live_files = {}
+    for path in sorted((matomo_dir / "live").glob("*.json")):
+        try:
+            live_files[date.fromisoformat(path.stem)] = path
+        except ValueError:
+            log.warning("fichier ignoré (nom attendu AAAA-MM-JJ.json) : %s", path)
+    days = sorted(set(daily["day"]) | set(live_files))
+    wh.replace_matomo_days(site_id, days, daily=daily, pages=pages)
+
+    stats = _Stats(site_id)
+    nb_visits = _nb_visits(daily)
+    key = wh.next_visit_key()
+    paths = [live_files[d] for d in days if d in live_files]
+    parsed = _parsed_files(paths, site_id, _auto_workers(paths) if workers is None else workers)
+    visit_frames, action_frames, buffered = [], [], 0
+    for d in tqdm(days, desc=f"Matomo (fichiers) site {site_id}", unit="jour", disable=not progress):
+        visits = actions = ()
+        if d in live_files:
+            visits, actions = next(parsed)
+            visits["visit_key"] += key
+            actions["visit_key"] += key
+            _pin_day(visits, d, stats)
+            key += len(visits)
+            visit_frames.append(visits)
+            action_frames.append(actions)
+            buffered += len(actions) + len(visits)
+        stats.day(d, int(nb_visits.get(d, 0)), len(visits), len(actions))
+        if buffered >= LOAD_BATCH_ROWS:
+            _flush(wh, visit_frames, action_frames)
+            buffered = 0
+    _flush(wh, visit_frames, action_frames)
+    return stats.as_dict()
+
+
+def _flush(wh, visit_frames: list, action_frames: list) -> None:
+    for table, frames in (("visits", visit_frames), ("actions", action_frames)):
+        frame = _concat(frames)
+        if frame is not None:
+            wh.load(table, frame)
+        frames.clear()
