@@ -1,5 +1,6 @@
 """Matomo sync into a real Warehouse, against the replay server; and the demo-file loader."""
 
+import json
 from datetime import date, timedelta
 
 import duckdb
@@ -220,6 +221,26 @@ def test_demo_files_parsed_in_worker_processes_load_the_same(tmp_path):
         results.append(content(target))
         assert counts(target)["visits"] == 20
     assert results[0] == results[1]
+
+
+def test_generated_demo_payloads_replayed_through_the_api(demo_raw, tmp_path):
+    """The demo generator's Matomo files, served by the replay server, sync to the very rows the demo loader
+    builds from the files: one code path for demo and live data."""
+    manifest = json.loads((demo_raw / "manifest.json").read_text(encoding="utf-8"))
+    start, end = date.fromisoformat(manifest["start"]), date.fromisoformat(manifest["end"])
+    from_files = tmp_path / "files.duckdb"
+    with Warehouse(from_files, incremental=False) as wh:
+        file_stats = load_matomo_files(wh, demo_raw / "matomo", manifest["site_id"], progress=False)
+        wh.finalize()
+        wh.publish()
+    with MatomoReplay(site_id=manifest["site_id"]) as server:
+        server.load_dir(demo_raw / "matomo")
+        client = MatomoClient(server.url, TOKEN, manifest["site_id"], sleep=lambda s: None, page_size=50)
+        api_stats = run_sync(tmp_path / "api.duckdb", client, start, end, today=end + timedelta(days=1),
+                             chunk_days=31)
+    assert file_stats["visits"] == manifest["visits"] > 0
+    assert {k: api_stats[k] for k in file_stats} == file_stats
+    assert content(from_files) == content(tmp_path / "api.duckdb")
 
 
 def test_demo_loader_reports_missing_files(tmp_path):

@@ -84,14 +84,18 @@ def _as_date(day) -> date:
 
 # ---------------------------------------------------------------------------- Live visits
 def _dedupe(records: Iterable) -> list[dict]:
-    """Visits as dicts, each Matomo visit once (the last copy wins: pagination can repeat a visit)."""
+    """Visits as dicts, each Matomo visit (idVisit of a serverDate) once.
+
+    The last copy wins: paginating the Live log of a day that is still going on can repeat a visit, and the
+    later copy is the more complete one.
+    """
     records = [r for r in records if isinstance(r, dict)]
-    ids = [r.get("idVisit") for r in records]
+    ids = [(r.get("idVisit"), r.get("serverDate")) for r in records]
     if len(set(ids)) == len(ids):
         return records
     last = {}
     for i, vid in enumerate(ids):
-        last[vid if vid is not None else ("row", i)] = i
+        last[vid if vid[0] is not None else ("row", i)] = i
     return [records[i] for i in sorted(last.values())]
 
 

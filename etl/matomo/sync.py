@@ -40,6 +40,8 @@ from etl.matomo.parse import parse_page_report, parse_visits, parse_visits_summa
 log = logging.getLogger("etl.matomo")
 SOURCE = "matomo"
 LOAD_BATCH_ROWS = 1_000_000      # demo files: visit + action rows buffered before an insert
+BATCH_BYTES = 32 * 2**20          # demo files: JSON parsed in one go…
+BATCH_DAYS = 62                   # …or this many days
 PARALLEL_BYTES = 256 * 2**20      # demo files: parse in worker processes above this much JSON
 
 
@@ -115,14 +117,34 @@ class _Stats:
         return out
 
 
-def _pin_day(visits: pd.DataFrame, day: date, stats: _Stats) -> None:
-    """Visits fetched for ``day`` belong to ``day`` (so replacing that day later removes them all)."""
-    if visits.empty:
-        return
-    wrong = (visits["visit_date"] != day).to_numpy()
-    if wrong.any():
-        stats.visit_date_fixed += int(wrong.sum())
-        visits["visit_date"] = day
+class _Parsed:
+    """Visits and actions of several days parsed in one go, with per-day counts."""
+
+    def __init__(self, day_records: list[tuple[date, list]], site_id: int):
+        records, self.pinned = [], 0
+        for day, visits in day_records:
+            text = day.isoformat()
+            for visit in visits:
+                if isinstance(visit, dict):
+                    # the day asked for is the visit's day: replacing that day later removes it for sure
+                    self.pinned += visit.get("serverDate") != text
+                    visit["serverDate"] = text
+                    records.append(visit)
+        self.visits, self.actions = parse_visits(records, site_id, 0)
+        day_of_visit = self.visits["visit_date"].to_numpy()
+        self.visits_per_day = pd.Series(day_of_visit).value_counts().to_dict()
+        self.actions_per_day = pd.Series(day_of_visit[self.actions["visit_key"].to_numpy()]).value_counts().to_dict()
+
+    def renumber(self, first_visit_key: int) -> int:
+        """Shift the surrogate keys to start at ``first_visit_key``; returns the next free key."""
+        self.visits["visit_key"] += first_visit_key
+        self.actions["visit_key"] += first_visit_key
+        return first_visit_key + len(self.visits)
+
+    def count(self, stats: _Stats, days: list[date], nb_visits: dict[date, int]) -> None:
+        stats.visit_date_fixed += self.pinned
+        for d in days:
+            stats.day(d, int(nb_visits.get(d, 0)), self.visits_per_day.get(d, 0), self.actions_per_day.get(d, 0))
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
@@ -183,20 +205,15 @@ def _sync_chunk(wh, client: MatomoClient, days: list[date], stats: _Stats, bar) 
     daily = parse_visits_summary(summary, site_id)
     daily = daily[daily["day"].isin(days)]
     pages = _concat([parse_page_report(reports[r], site_id, r) for r in PAGE_REPORTS])
-    nb_visits = _nb_visits(daily)
-    key = wh.next_visit_key()
-    visit_frames, action_frames = [], []
+    day_records = []
     for d in days:
-        visits, actions = parse_visits(client.live_day(d, first_pages[d]), site_id, key)
-        _pin_day(visits, d, stats)
-        key += len(visits)
-        visit_frames.append(visits)
-        action_frames.append(actions)
-        stats.day(d, int(nb_visits.get(d, 0)), len(visits), len(actions))
+        day_records.append((d, client.live_day(d, first_pages[d])))
         bar.update(1)
-        bar.set_postfix(visites=stats.visits, refresh=False)
-    wh.replace_matomo_days(site_id, days, visits=_concat(visit_frames), actions=_concat(action_frames),
-                           daily=daily, pages=pages)
+    parsed = _Parsed(day_records, site_id)
+    parsed.renumber(wh.next_visit_key())
+    parsed.count(stats, days, _nb_visits(daily))
+    bar.set_postfix(visites=stats.visits, refresh=False)
+    wh.replace_matomo_days(site_id, days, visits=parsed.visits, actions=parsed.actions, daily=daily, pages=pages)
 
 
 # ---------------------------------------------------------------------------- demo files
@@ -209,34 +226,46 @@ def _read_json(path: Path):
         raise ValueError(f"JSON invalide dans {path} : {exc}") from None
 
 
-def _parse_live_file(path: Path, site_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One day file → (visits, actions) with visit keys numbered from 0 (the caller shifts them)."""
-    return parse_visits(_read_json(path), site_id, 0)
+def _parse_files(batch: list[tuple[date, Path]], site_id: int) -> _Parsed:
+    """Several day files parsed together (one parse per batch: pandas costs ~30 ms a call)."""
+    return _Parsed([(d, _read_json(path)) for d, path in batch], site_id)
 
 
-def _parsed_files(paths: list[Path], site_id: int, workers: int):
-    """``_parse_live_file`` over ``paths`` in order; in worker processes when ``workers`` > 1.
+def _parsed_batches(batches: list[list[tuple[date, Path]]], site_id: int, workers: int):
+    """``_parse_files`` over ``batches`` in order; in worker processes when ``workers`` > 1.
 
-    At most ``2 × workers`` files are in flight, so memory stays bounded however many days there are.
+    At most ``2 × workers`` batches are in flight, so memory stays bounded however many days there are.
     """
     if workers <= 1:
-        for path in paths:
-            yield _parse_live_file(path, site_id)
+        for batch in batches:
+            yield _parse_files(batch, site_id)
         return
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        queue = iter(paths)
-        pending = deque(pool.submit(_parse_live_file, p, site_id) for p in islice(queue, 2 * workers))
+        queue = iter(batches)
+        pending = deque(pool.submit(_parse_files, b, site_id) for b in islice(queue, 2 * workers))
         while pending:
             result = pending.popleft().result()
             following = next(queue, None)
             if following is not None:
-                pending.append(pool.submit(_parse_live_file, following, site_id))
+                pending.append(pool.submit(_parse_files, following, site_id))
             yield result
 
 
-def _auto_workers(paths: list[Path]) -> int:
+def _batches(files: dict[date, Path]) -> list[list[tuple[date, Path]]]:
+    """Consecutive day files grouped up to ``BATCH_BYTES`` of JSON or ``BATCH_DAYS`` days."""
+    batches, batch, size = [], [], 0
+    for d in sorted(files):
+        batch.append((d, files[d]))
+        size += files[d].stat().st_size
+        if size >= BATCH_BYTES or len(batch) >= BATCH_DAYS:
+            batches.append(batch)
+            batch, size = [], 0
+    return batches + ([batch] if batch else [])
+
+
+def _auto_workers(files: dict[date, Path]) -> int:
     """Worker processes worth starting: none for small loads (a process costs ~1 s to start)."""
-    total = sum(p.stat().st_size for p in paths)
+    total = sum(p.stat().st_size for p in files.values())
     return max(1, min(os.cpu_count() or 1, 4)) if total > PARALLEL_BYTES else 1
 
 
@@ -245,8 +274,8 @@ def load_matomo_files(wh, matomo_dir: Path, site_id: int, progress: bool = True,
 
     ``live/YYYY-MM-DD.json`` holds a day's Live visits (absent when the raw log is purged),
     ``VisitsSummary.get.json`` and ``Actions.get{Page,EntryPage,ExitPage}Urls.json`` the multi-day reports.
-    Every day they cover is replaced wholesale. Day files are parsed in ``workers`` processes (default:
-    up to 4 when the files weigh more than 256 MB), loaded in day order.
+    Every day they cover is replaced wholesale. Day files are parsed by batches, in ``workers`` processes
+    (default: up to 4 when the files weigh more than 256 MB), and loaded in day order.
     """
     matomo_dir = Path(matomo_dir)
     daily = parse_visits_summary(_read_json(matomo_dir / "VisitsSummary.get.json"), site_id)
@@ -264,25 +293,26 @@ def load_matomo_files(wh, matomo_dir: Path, site_id: int, progress: bool = True,
     stats = _Stats(site_id)
     nb_visits = _nb_visits(daily)
     key = wh.next_visit_key()
-    paths = [live_files[d] for d in days if d in live_files]
-    parsed = _parsed_files(paths, site_id, _auto_workers(paths) if workers is None else workers)
+    batches = _batches(live_files)
+    parsed = _parsed_batches(batches, site_id, _auto_workers(live_files) if workers is None else workers)
     visit_frames, action_frames, buffered = [], [], 0
-    for d in tqdm(days, desc=f"Matomo (fichiers) site {site_id}", unit="jour", disable=not progress):
-        visits = actions = ()
-        if d in live_files:
-            visits, actions = next(parsed)
-            visits["visit_key"] += key
-            actions["visit_key"] += key
-            _pin_day(visits, d, stats)
-            key += len(visits)
-            visit_frames.append(visits)
-            action_frames.append(actions)
-            buffered += len(actions) + len(visits)
-        stats.day(d, int(nb_visits.get(d, 0)), len(visits), len(actions))
-        if buffered >= LOAD_BATCH_ROWS:
-            _flush(wh, visit_frames, action_frames)
-            buffered = 0
-    _flush(wh, visit_frames, action_frames)
+    with tqdm(total=len(days), desc=f"Matomo (fichiers) site {site_id}", unit="jour", disable=not progress) as bar:
+        for batch in batches:
+            result = next(parsed)
+            key = result.renumber(key)
+            result.count(stats, [d for d, _ in batch], nb_visits)
+            visit_frames.append(result.visits)
+            action_frames.append(result.actions)
+            buffered += len(result.visits) + len(result.actions)
+            if buffered >= LOAD_BATCH_ROWS:
+                _flush(wh, visit_frames, action_frames)
+                buffered = 0
+            bar.update(len(batch))
+        _flush(wh, visit_frames, action_frames)
+        without_file = [d for d in days if d not in live_files]   # purged or empty days
+        _Parsed([], site_id).count(stats, without_file, nb_visits)
+        bar.update(len(without_file))
+    stats.days.sort()
     return stats.as_dict()
 
 
