@@ -189,24 +189,21 @@ def _finish(wh: Warehouse, run: RunRecord, watermark: str | None = None) -> None
 
 
 def _summary(command: str, wh_path: Path, stats: dict, seconds: float) -> str:
+    """Run summary: duration, warehouse size and rows per table as published, then the sources' own counts."""
     lines = [f"etl {command} : terminé en {seconds:.1f} s"]
     if command in WRITES and wh_path.exists():
         import duckdb
 
+        from etl.warehouse import TABLES
+
         con = duckdb.connect(str(wh_path), read_only=True)
         try:
-            counts = con.execute("SELECT rows_json FROM etl_runs ORDER BY finished_at DESC LIMIT 1").fetchone()
+            counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in sorted(TABLES)}
         finally:
             con.close()
-        size_mb = wh_path.stat().st_size / 1e6
-        lines.append(f"entrepôt : {wh_path} ({size_mb:.1f} Mo)")
-        if counts and counts[0]:
-            import json
-
-            for table, n in json.loads(counts[0]).items():
-                lines.append(f"  {table:<24} {n:>12,}".replace(",", " "))
-    for key, value in stats.items():
-        lines.append(f"{key} : {value}")
+        lines.append(f"entrepôt : {wh_path} ({wh_path.stat().st_size / 1e6:.1f} Mo)")
+        lines += [f"  {table:<24} {n:>12,}".replace(",", " ") for table, n in counts.items()]
+    lines += [f"{key} : {value}" for key, value in stats.items()]
     return "\n".join(lines)
 
 
