@@ -88,7 +88,7 @@ def make_warehouse(
             wh.load("actions", _frame(list(actions), ("action_at",)))
         if daily:
             wh.load("matomo_daily", _frame(list(daily), dates=("day",)))
-        wh.set_meta(is_demo="false", **(meta or {}))
+        wh.set_meta(**{"is_demo": "false", **(meta or {})})
         wh.finalize()
         wh.publish()
     return target

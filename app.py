@@ -1,0 +1,123 @@
+"""WIF stats: the Dash application (``gunicorn app:server``; ``python app.py`` for a development server).
+
+Nothing here touches the warehouse at import time: the layout is a function, evaluated on each page load,
+that reads the data range and filter options from ``metrics.meta`` and shows a French error when the
+warehouse has not been built yet.
+
+Static files: Dash would load every ``.css``/``.js`` under ``assets/``, including the whole DSFR
+distribution in ``assets/dsfr/`` (dozens of icon stylesheets). That folder is excluded from the automatic
+loading and its files are listed explicitly, so the order is fixed: DSFR stylesheets, then ``assets/wif.css``;
+React, then the DSFR script (in its "react" mode, see ``assets/wif.js``), then ``assets/wif.js``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dash
+from dash import Dash, dcc, html
+
+from components import filters as filter_components  # noqa: F401  (registers the filter callback)
+from components import layout, status
+from metrics import db, meta
+
+ASSET_PREFIX = "/assets/"
+DSFR_STYLESHEETS = (
+    "dsfr/dsfr.min.css",
+    "dsfr/utility/icons/icons-system/icons-system.min.css",
+    "dsfr/utility/icons/icons-arrows/icons-arrows.min.css",
+    "dsfr/utility/icons/icons-business/icons-business.min.css",
+    "dsfr/utility/icons/icons-document/icons-document.min.css",
+)
+# The ES-module build: the "nomodule" build replaces native globals (Symbol, Object.fromEntries, iterators)
+# with polyfills that break the Dash renderer. A module script runs deferred; assets/wif.js starts it.
+DSFR_SCRIPT = {"src": "/assets/dsfr/dsfr.module.min.js", "type": "module"}
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="fr" data-fr-scheme="light">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        <link rel="icon" href="/assets/dsfr/favicon/favicon.svg" type="image/svg+xml">
+        <link rel="shortcut icon" href="/assets/dsfr/favicon/favicon.ico" type="image/x-icon">
+        <link rel="apple-touch-icon" href="/assets/dsfr/favicon/apple-touch-icon.png">
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            <script>window.dsfr = {mode: "react", production: true};</script>
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+app = Dash(
+    __name__,
+    use_pages=True,
+    title=layout.SERVICE_TITLE,
+    update_title=None,
+    assets_path_ignore=["^dsfr$"],
+    external_stylesheets=[ASSET_PREFIX + path for path in DSFR_STYLESHEETS],
+    external_scripts=[DSFR_SCRIPT],
+    meta_tags=[
+        {"name": "description", "content": "Statistiques et audience de Work in France : dossiers d'autorisation "
+                                           "provisoire de travail, délais de traitement, décisions, visites."},
+        {"name": "theme-color", "content": "#000091"},
+    ],
+)
+app.index_string = INDEX_STRING
+server = app.server
+
+
+def serve_layout() -> html.Div:
+    """The shell around the current page, built from the warehouse's facts at each page load."""
+    try:
+        fresh = meta.freshness()
+        top = status.status_bar(fresh, meta.stale_sources())
+        bar = filter_components.filter_bar(fresh.bounds, meta.departement_options(), meta.contract_options())
+        missing = False
+    except db.WarehouseMissing:
+        fresh = None
+        top = status.missing_warehouse(str(db.database_path()))
+        bar = html.Div(filter_components.disabled_filter_bar(), hidden=True)   # keeps the callback ids valid
+        missing = True
+    return html.Div([
+        dcc.Location(id="url", refresh=False),
+        dcc.Store(id="filters"),
+        dcc.Store(id="nav-current"),
+        layout.skip_links(),
+        layout.header(demo=bool(fresh and fresh.is_demo)),
+        html.Main(id="contenu", role="main", tabIndex="-1", children=[
+            top,
+            bar,
+            html.Div(dash.page_container, className="fr-container wif-page", hidden=missing),
+        ]),
+        layout.footer(),
+    ])
+
+
+app.layout = serve_layout
+
+
+@server.after_request
+def _not_found_status(response):
+    """Unknown paths still get the app (which shows the French 404 page) but with the HTTP status 404."""
+    from flask import request
+
+    path = request.path
+    if (response.status_code == 200 and request.method == "GET" and response.mimetype == "text/html"
+            and not path.startswith(("/_dash", "/assets/", "/_reload", "/_favicon"))
+            and app.strip_relative_path(path) not in _known_paths()):
+        response.status_code = 404
+    return response
+
+
+def _known_paths() -> set[str]:
+    return {app.strip_relative_path(page["path"]) for page in dash.page_registry.values()
+            if not page["module"].endswith("not_found_404")}
+
+
+if __name__ == "__main__":
+    app.run(debug=True, host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")))

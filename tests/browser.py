@@ -1,0 +1,153 @@
+"""Helpers for app tests: run the app with gunicorn on a warehouse, drive headless Debian Chromium.
+
+Used by the fixtures of ``tests/conftest.py``; also handy from a Python shell::
+
+    with run_app(Path("data/wif.duckdb")) as server, chromium() as browser:
+        page = browser.new_page(); page.goto(server.url("/delais"))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--lang=fr-FR"]
+DESKTOP = {"width": 1280, "height": 900}
+MOBILE = {"width": 390, "height": 844}
+START_TIMEOUT_S = 60
+
+
+@dataclass
+class AppServer:
+    """A running ``gunicorn app:server``."""
+
+    base_url: str
+    db_path: Path
+    log_path: Path
+    process: subprocess.Popen
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@contextlib.contextmanager
+def run_app(db_path: Path, log_dir: Path | None = None) -> Iterator[AppServer]:
+    """Start ``gunicorn app:server`` with ``WIF_DB=db_path`` on a free local port; stop it on exit."""
+    port = free_port()
+    log_path = Path(log_dir or db_path.parent) / f"gunicorn-{port}.log"
+    env = {**os.environ, "WIF_DB": str(db_path)}
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
+               "--timeout", "120", "app:server"]
+    with open(log_path, "w", encoding="utf-8") as log:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    server = AppServer(f"http://127.0.0.1:{port}", db_path, log_path, process)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _ready(server.url("/_dash-layout")):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start:\n{server.log()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@contextlib.contextmanager
+def chromium():
+    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def settle(page) -> None:
+    """Wait until the app has rendered and no callback is pending."""
+    page.wait_for_selector("#_pages_content > *", state="attached")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")
+
+
+def open_app(page, url: str) -> None:
+    """Open ``url`` and wait for the app to settle."""
+    page.goto(url)
+    settle(page)
+
+
+def screenshot(page, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot under tests/artifacts/ (git-ignored) and return its path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+# ---------------------------------------------------------------- warehouse tweaks for app tests
+def set_meta(path: Path, **values: str) -> None:
+    """Overwrite ``meta`` keys of a built warehouse file."""
+    con = duckdb.connect(str(path))
+    try:
+        for key, value in values.items():
+            con.execute("INSERT OR REPLACE INTO meta VALUES ($k, $v)", {"k": key, "v": value})
+    finally:
+        con.close()
+
+
+def add_runs(path: Path, rows: list[tuple]) -> None:
+    """Append ``etl_runs`` rows ``(source, status, finished_at)`` with explicit timestamps."""
+    con = duckdb.connect(str(path))
+    try:
+        for i, (source, status, at) in enumerate(rows):
+            con.execute(
+                "INSERT INTO etl_runs (run_id, source, started_at, finished_at, status, error) "
+                "VALUES ($id, $s, $at, $at, $st, $err)",
+                {"id": f"test-{i}", "s": source, "at": at, "st": status,
+                 "err": "échec simulé" if status == "failed" else None},
+            )
+    finally:
+        con.close()

@@ -1,0 +1,97 @@
+"""Captioned figure: block structure, outputs, accessible table, French CSV."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import html
+
+from components import charts, figure
+from metrics import db
+from tests.factories import dossier, make_warehouse
+
+G = "\u202f"
+
+
+def walk(component):
+    """Every component of a Dash tree."""
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            yield from walk(child)
+
+
+def ids(component) -> list:
+    return [c.id for c in walk(component) if getattr(c, "id", None) is not None]
+
+
+TABLE = pd.DataFrame({
+    "Mois": pd.to_datetime(["2025-01-01", "2025-02-01"]),
+    "Dossiers déposés": [1234, 56],
+    "Délai médian (j)": [5.25, 4.5],
+})
+
+
+def test_block_holds_every_output_and_a_captioned_table():
+    block = figure.figure_block("delais-mois", "Délai médian par mois", "Clé de lecture : en janvier, …")
+    block_ids = ids(block)
+    for output in figure.figure_outputs("delais-mois"):
+        assert output.component_id in block_ids
+    assert {"type": "wif-csv-button", "fig": "delais-mois"} in block_ids
+    assert {"type": "wif-csv-download", "fig": "delais-mois"} in block_ids
+    table = next(c for c in walk(block) if isinstance(c, html.Table))
+    assert isinstance(table.children[0], html.Caption) and table.children[0].children == "Délai médian par mois"
+    name = next(c for c in walk(block) if getattr(c, "id", None) == {"type": "wif-csv-name", "fig": "delais-mois"})
+    assert name.data == "delai-median-par-mois.csv"
+    assert any(getattr(c, "children", None) == "Voir les données" for c in walk(block))
+
+
+def test_table_rows_are_accessible_and_french():
+    head, body = figure.table_rows(TABLE)
+    assert [th.scope for th in head.children] == ["col", "col", "col"]
+    assert [th.children for th in head.children] == ["Mois", "Dossiers déposés", "Délai médian (j)"]
+    first = body[0].children
+    assert isinstance(first[0], html.Th) and first[0].scope == "row" and first[0].children == "01/01/2025"
+    assert [td.children for td in first[1:]] == [f"1{G}234", "5,2"]
+    assert first[1].className == "wif-num"
+
+
+def test_csv_is_for_french_spreadsheets():
+    text = figure.to_csv(TABLE)
+    assert text.startswith("\ufeff")
+    lines = text[1:].split("\r\n")
+    assert lines[0] == "Mois;Dossiers déposés;Délai médian (j)"
+    assert lines[1] == "2025-01-01;1234;5,25"
+    assert lines[2] == "2025-02-01;56;4,5"
+
+
+def test_values_fill_outputs_in_order_with_source_date(tmp_path):
+    db.use_database(make_warehouse(tmp_path, dossiers=[dossier(1, depose_at="2025-03-04 10:00")]))
+    try:
+        fig = charts.line(TABLE, "Mois", "Dossiers déposés")
+        values = figure.figure_values(fig, TABLE, "Démarches Simplifiées")
+    finally:
+        db.use_database(None)
+    assert len(values) == len(figure.figure_outputs("x"))
+    assert values[0] is fig
+    assert values[1] == "Source : Démarches Simplifiées. Données au 4 mars 2025."
+    assert len(values[3]) == 2 and values[4] == "2 lignes."
+    assert values[5] == figure.to_csv(TABLE)
+
+
+def test_long_tables_are_cut_but_the_csv_is_complete(tmp_path, monkeypatch):
+    monkeypatch.setattr(figure, "MAX_TABLE_ROWS", 3)
+    big = pd.DataFrame({"Département": [f"{i:02d}" for i in range(1, 11)], "n": range(10)})
+    db.use_database(make_warehouse(tmp_path))
+    try:
+        _, _, _, body, note, csv = figure.figure_values(charts.bar(big, "Département", "n"), big, "DS")
+    finally:
+        db.use_database(None)
+    assert len(body) == 3
+    assert note == "Les 7 lignes suivantes figurent dans le fichier CSV."
+    assert csv.count("\r\n") == 11
+
+
+def test_slugify():
+    assert figure.slugify("Délai médian : « jours ouvrés »") == "delai-median-jours-ouvres"
+    assert figure.slugify("???") == "donnees"
