@@ -23,13 +23,14 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/python -m pip install -q -r requirements.txt
 	touch $@
 
-# DSFR from npm, only the dist files the app uses (git-ignored).
-dsfr: $(DSFR_DIR)/.version-$(DSFR_VERSION)
+# DSFR from npm, only the dist files the app uses (git-ignored). The ES-module script: the "nomodule"
+# build's polyfills replace built-ins the Dash renderer relies on.
+dsfr: $(DSFR_DIR)/.version-$(DSFR_VERSION)-module
 
-$(DSFR_DIR)/.version-$(DSFR_VERSION):
+$(DSFR_DIR)/.version-$(DSFR_VERSION)-module:
 	rm -rf $(DSFR_DIR) .dsfr-tmp && mkdir -p .dsfr-tmp $(DSFR_DIR)/utility
 	cd .dsfr-tmp && npm pack --silent @gouvfr/dsfr@$(DSFR_VERSION) >/dev/null && tar xzf gouvfr-dsfr-$(DSFR_VERSION).tgz
-	cp .dsfr-tmp/package/dist/dsfr.min.css .dsfr-tmp/package/dist/dsfr.nomodule.min.js $(DSFR_DIR)/
+	cp .dsfr-tmp/package/dist/dsfr.min.css .dsfr-tmp/package/dist/dsfr.module.min.js $(DSFR_DIR)/
 	cp -r .dsfr-tmp/package/dist/fonts .dsfr-tmp/package/dist/icons .dsfr-tmp/package/dist/favicon $(DSFR_DIR)/
 	cp -r .dsfr-tmp/package/dist/utility/icons $(DSFR_DIR)/utility/
 	find $(DSFR_DIR) -name '*.map' -delete
@@ -60,6 +61,10 @@ lint: install
 
 test: install dsfr geo lint
 	$(BIN)/python -m pytest
+
+# Scale benchmark (issue 9): builds under bench/out/, writes bench/results.md and .json. BENCH_ARGS="--scales 1 10 100".
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DSFR_DIR) $(GEO_DIR) .pytest_cache

@@ -1,0 +1,273 @@
+"""Controls, indicator cards, table helpers and specialised figures of the dossier pages.
+
+Shared by Démarches, Délais, Contrats and Décisions: the segmented switches, the headline cards compared
+with the previous period, French labels for months and percentages in tables, rates drawn with their
+Wilson 95 % interval, the funnel plot and the rollout timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+from dash.exceptions import PreventUpdate
+
+from components import format as fmt
+from components import theme
+from components.charts import GRAPH_HEIGHT, empty_figure
+from components.kpi import kpi_card
+from metrics import meta
+from metrics.filters import Filters
+
+SOURCE = "Démarches Simplifiées"
+SUPPRESSED = "« — » : moins de 5 dossiers, valeur non calculée."
+BAND = "rgba(0, 0, 145, 0.12)"   # Bleu France, transparent: confidence bands
+LOG_TICKS = (5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
+
+
+def segmented(control_id: str, legend: str, options: dict[str, str], value: str) -> html.Fieldset:
+    """A DSFR segmented control (``dcc.RadioItems``) with its legend; ``options`` maps values to labels."""
+    return html.Fieldset(className="wif-inline-control", children=[
+        html.Legend(legend, className="fr-label"),
+        dcc.RadioItems(id=control_id, options=[{"label": label, "value": key} for key, label in options.items()],
+                       value=value, inline=True, className="wif-segmented", inputClassName="wif-segmented__input",
+                       labelClassName="wif-segmented__label"),
+    ])
+
+
+def page_header(title: str, lead: str, prefix: str) -> list:
+    """Page title, one-line purpose and the period sentence (filled by ``period_sentence``)."""
+    return [html.H1(title, className="fr-mt-4w fr-mb-1w"), html.P(lead, className="fr-text--lead fr-mb-1w"),
+            html.P(id=f"{prefix}-period", className="fr-text--sm wif-period fr-mb-3w")]
+
+
+def filters_of(data: dict | None) -> Filters:
+    """The global filters from the ``filters`` store; no update while the store is still empty."""
+    if not data:
+        raise PreventUpdate
+    return Filters.from_store(data)
+
+
+def has_previous(f: Filters, data_start: date | None) -> bool:
+    """Whether the data reach into the previous period (otherwise no comparison is shown)."""
+    return data_start is not None and f.previous().end >= data_start
+
+
+def period_sentence(f: Filters, comparable: bool) -> str:
+    """"Période du … au …, comparée à la période précédente (du … au …)."."""
+    prev = f.previous()
+    text = f"Période {fmt.fmt_period(f.start, f.end)}"
+    if not comparable:
+        return text + " ; pas de données pour la période précédente, pas de comparaison."
+    return text + f", comparée à la période précédente de même durée ({fmt.fmt_period(prev.start, prev.end)})."
+
+
+# Kind of headline value → (formatter, fmt_delta mode).
+KINDS = {"count": (fmt.fmt_int, "relative"), "number": (fmt.fmt_int, "count"), "rate": (fmt.fmt_pct, "points"),
+         "days": (fmt.fmt_days, "days")}
+
+
+@dataclass(frozen=True)
+class Card:
+    """A headline indicator: column of a one-row metric frame, kind (``KINDS``), help text (or a function of
+    the current row giving it); its element ids are ``<prefix>-kpi-<key>[-value|-delta|-previous]``."""
+
+    key: str
+    title: str
+    column: str
+    kind: str
+    help: str | Callable[[pd.Series], str]
+
+
+def indicators(prefix: str, f: Filters, metric: Callable[[Filters], pd.DataFrame], cards: list[Card]) -> tuple:
+    """KPI cards of ``metric`` over ``f`` compared with the previous period, and the period sentence."""
+    comparable = has_previous(f, meta.freshness().data_start)
+    now, before = metric(f).iloc[0], metric(f.previous()).iloc[0]
+    built = []
+    for card in cards:
+        formatter, mode = KINDS[card.kind]
+        current, previous = now[card.column], before[card.column]
+        extra = {"delta": fmt.fmt_delta(current, previous, mode), "previous": formatter(previous)} if comparable else {}
+        built.append(kpi_card(card.title, formatter(current), id=f"{prefix}-kpi-{card.key}",
+                              help=card.help(now) if callable(card.help) else card.help, **extra))
+    return built, period_sentence(f, comparable)
+
+
+def month_labels(values: pd.Series) -> pd.Series:
+    """Months (first days) as French labels: ``mars 2025``."""
+    return values.map(lambda v: fmt.MISSING if fmt.is_missing(v) else f"{fmt.MONTHS[v.month - 1]} {v.year}")
+
+
+def percent(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """Ratios 0..1 of ``columns`` as percentages (×100) under their new names, for tables and CSV files."""
+    out = frame.copy()
+    for old, new in columns.items():
+        out[new] = out[old] * 100
+    return out
+
+
+def month_axis(fig: go.Figure, months: int) -> go.Figure:
+    """A time axis of months: one tick a month up to 13 months, then one a quarter, "janv. 2025" style."""
+    fig.update_xaxes(tickformat="%b %Y", dtick="M1" if months <= 13 else "M3")
+    return fig
+
+
+def rate_over_time(df: pd.DataFrame, x: str, rate: str, low: str, high: str, *, name: str,
+                   reference: float | None = None) -> go.Figure:
+    """The rate ``rate`` (0..1) along ``x`` with its confidence band [``low``, ``high``] and an optional
+    horizontal ``reference`` (the period's overall rate). Points without a rate leave gaps."""
+    if df.empty:
+        return empty_figure()
+    fig = go.Figure([
+        go.Scatter(x=df[x], y=df[high] * 100, mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False,
+                   connectgaps=False),
+        go.Scatter(x=df[x], y=df[low] * 100, mode="lines", line=dict(width=0), fill="tonexty", fillcolor=BAND,
+                   name="Intervalle de confiance à 95 %", hoverinfo="skip", connectgaps=False),
+        go.Scatter(x=df[x], y=df[rate] * 100, mode="lines+markers", name=name, line=dict(color=theme.BLUE_FRANCE,
+                   width=2.5), hovertemplate="%{y:,.1f}\u00a0%<extra>" + name + "</extra>", connectgaps=False),
+    ])
+    if reference is not None and not fmt.is_missing(reference):
+        fig.add_hline(y=reference * 100, line=dict(color=theme.TEXT_MENTION, dash="dot", width=1.5),
+                      annotation_text=f"période : {fmt.fmt_pct(reference)}", annotation_position="top left")
+    fig.update_yaxes(ticksuffix="\u00a0%", rangemode="tozero", title_text=None)
+    fig.update_layout(height=GRAPH_HEIGHT, hovermode="x unified")
+    return fig
+
+
+def rate_bars(df: pd.DataFrame, label: str, rate: str, low: str, high: str, *, name: str,
+              reference: float | None = None) -> go.Figure:
+    """Horizontal bars of a rate per ``label`` with Wilson 95 % error bars and the overall ``reference``.
+
+    Rows without a rate (under 5 decisions) are listed with an empty bar, in the frame's order.
+    """
+    if df.empty:
+        return empty_figure()
+    values = df[rate] * 100
+    fig = go.Figure(go.Bar(
+        y=df[label], x=values, orientation="h", marker_color=theme.BLUE_FRANCE, name=name,
+        error_x=dict(type="data", symmetric=False, array=(df[high] - df[rate]) * 100,
+                     arrayminus=(df[rate] - df[low]) * 100, color=theme.TEXT_MENTION, thickness=1.2, width=4),
+        hovertemplate="%{y} : %{x:,.1f}\u00a0%<extra></extra>",
+    ))
+    hidden = df[df[rate].isna()]
+    if len(hidden):
+        fig.add_trace(go.Scatter(y=hidden[label], x=[0] * len(hidden), mode="text", text="moins de 5 décisions",
+                                 textposition="middle right", textfont=dict(color=theme.TEXT_MENTION, size=12),
+                                 hoverinfo="skip"))
+    if reference is not None and not fmt.is_missing(reference):
+        fig.add_vline(x=reference * 100, line=dict(color=theme.RED_MARIANNE, dash="dash", width=1.5),
+                      annotation_text=f"ensemble : {fmt.fmt_pct(reference)}", annotation_position="top")
+    fig.update_yaxes(autorange="reversed", title_text=None)
+    fig.update_xaxes(ticksuffix="\u00a0%", rangemode="tozero", title_text=name)
+    fig.update_layout(height=_category_height(len(df)), showlegend=False)
+    return fig
+
+
+def _category_height(rows: int) -> int:
+    return max(GRAPH_HEIGHT, 28 * rows + 90)
+
+
+def duration_bars(df: pd.DataFrame, label: str, *, axis_title: str) -> go.Figure:
+    """Median (bars) and 90th percentile (diamonds) per ``label``, top to bottom in the frame's order.
+
+    Expects the ``median`` and ``p90`` columns of ``metrics.delays.processing_by`` (days; NULL leaves a gap).
+    """
+    if df.empty:
+        return empty_figure()
+    fig = go.Figure([
+        go.Bar(y=df[label], x=df["median"], orientation="h", name="Médiane", marker_color=theme.BLUE_FRANCE,
+               hovertemplate="%{y} : médiane %{x:,.1f}\u00a0j<extra></extra>"),
+        go.Scatter(y=df[label], x=df["p90"], mode="markers", name="9 dossiers sur 10",
+                   marker=dict(symbol="diamond", size=10, color=theme.RED_MARIANNE),
+                   hovertemplate="%{y} : 9 dossiers sur 10 en %{x:,.1f}\u00a0j<extra></extra>"),
+    ])
+    fig.update_yaxes(autorange="reversed", type="category", title_text=None)
+    fig.update_xaxes(ticksuffix="\u00a0j", rangemode="tozero", title_text=axis_title)
+    fig.update_layout(height=_category_height(len(df)), hovermode="y unified")
+    return fig
+
+
+def hbars(df: pd.DataFrame, category: str, value: str, color: str | None = None, *, axis_title: str,
+          pct: bool = False, grey: tuple[str, ...] = ()) -> go.Figure:
+    """Horizontal bars of ``value`` per ``category``, top to bottom in the frame's order, stacked by ``color``.
+
+    ``pct``: values are ratios 0..1 shown as percentages; ``grey``: ``color`` groups drawn in the neutral
+    grey ("non renseigné"…). Other groups take the DSFR palette in order of appearance.
+    """
+    if df.empty:
+        return empty_figure()
+    categories = list(dict.fromkeys(df[category]))
+    groups = [(axis_title, df)] if color is None else [(k, df[df[color] == k]) for k in dict.fromkeys(df[color])]
+    suffix = "\u00a0%" if pct else ""
+    fig = go.Figure()
+    palette = iter(theme.PALETTE)
+    for name, part in groups:
+        fig.add_trace(go.Bar(
+            y=part[category], x=part[value] * (100 if pct else 1), orientation="h", name=name,
+            marker_color=theme.OTHER_COLOR if name in grey else next(palette),
+            hovertemplate=f"%{{y}} : %{{x:,.{1 if pct else 0}f}}{suffix}<extra>{name}</extra>",
+        ))
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=categories, autorange="reversed",
+                     title_text=None)
+    fig.update_xaxes(ticksuffix=suffix, rangemode="tozero", title_text=axis_title)
+    fig.update_layout(barmode="stack", height=_category_height(len(categories)), showlegend=color is not None,
+                      hovermode="y unified" if color else "closest", legend_traceorder="normal")
+    return fig
+
+
+def funnel_plot(funnel: pd.DataFrame, limits: pd.DataFrame, *, name: str) -> go.Figure:
+    """Funnel plot: each department's rate against its number of decisions, inside the 95 % and 99.8 %
+    control limits around the national rate (departments outside the 95 % funnel in red)."""
+    rated = funnel[funnel.rate.notna()]
+    if rated.empty:
+        return empty_figure("Aucun département avec au moins 5 décisions.")
+    national = rated.national_rate.iloc[0]
+    fig = go.Figure()
+    for column, dash, label in (("95", "dash", "limites à 95 %"), ("998", "dot", "limites à 99,8 %")):
+        for side in ("low", "high"):
+            fig.add_trace(go.Scatter(
+                x=limits.n, y=limits[f"{side}{column}"] * 100, mode="lines", name=label,
+                line=dict(color=theme.TEXT_MENTION, dash=dash, width=1.2), hoverinfo="skip",
+                showlegend=side == "low",
+            ))
+    fig.add_hline(y=national * 100, line=dict(color=theme.TEXT_MENTION, width=1),
+                  annotation_text=f"national : {fmt.fmt_pct(national)}", annotation_position="bottom right")
+    outside = rated.position.isin(["above", "below"])
+    for mask, colour, label in ((~outside, theme.BLUE_FRANCE, "dans l'intervalle"),
+                                (outside, theme.RED_MARIANNE, "hors de l'intervalle")):
+        part = rated[mask]
+        fig.add_trace(go.Scatter(
+            x=part.decided, y=part.rate * 100, mode="markers+text", name=label, text=part.departement,
+            textposition="top center", textfont=dict(size=10, color=colour),
+            marker=dict(color=colour, size=9, line=dict(color="white", width=1)),
+            customdata=part.label, hovertemplate="%{customdata} : %{y:,.1f}\u00a0% sur %{x:,.0f} décisions"
+                                                 "<extra></extra>",
+        ))
+    ticks = [t for t in LOG_TICKS if limits.n.min() <= t <= limits.n.max()]
+    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[fmt.fmt_int(t) for t in ticks],
+                     title_text="Dossiers décidés (échelle logarithmique)")
+    fig.update_yaxes(ticksuffix="\u00a0%", rangemode="tozero", title_text=name)
+    fig.update_layout(height=460, hovermode="closest")
+    return fig
+
+
+def rollout_timeline(rollout: pd.DataFrame, start: date, end: date) -> go.Figure:
+    """First dossier of each department on a time line, the selected period shaded."""
+    if rollout.empty:
+        return empty_figure()
+    labels = rollout.departement + " – " + rollout.name
+    fig = go.Figure(go.Scatter(
+        x=rollout.first_deposit, y=labels, mode="markers", marker=dict(color=theme.BLUE_FRANCE, size=10),
+        customdata=rollout.dossiers, hovertemplate="%{y} : premier dossier le %{x|%d/%m/%Y}, "
+                                                   "%{customdata:,.0f} dossiers depuis<extra></extra>",
+    ))
+    fig.add_vrect(x0=start, x1=end, fillcolor=BAND, line_width=0, layer="below",
+                  annotation_text="période", annotation_position="top left")
+    fig.update_yaxes(autorange="reversed", title_text=None, type="category")
+    fig.update_xaxes(title_text="Date du premier dossier déposé", tickformat="%b %Y")
+    fig.update_layout(height=max(GRAPH_HEIGHT, 24 * len(rollout) + 90), showlegend=False, hovermode="closest")
+    return fig

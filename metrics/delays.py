@@ -1,0 +1,228 @@
+"""Processing times of dossiers (démarche duration) and the backlog of open dossiers.
+
+Definitions (shown on the Délais page from ``DEFINITIONS``):
+
+* total = dateTraitement − dateDepot; construction stage = datePassageEnInstruction − dateDepot;
+  instruction stage = dateTraitement − datePassageEnInstruction.
+* Durations count whole days between the Paris-time dates of the two events: calendar days are the
+  difference of the dates; working days are the working days after the first date up to and including the
+  second (weekends and French public holidays excluded, from the ``calendar`` table's working-day index).
+  A dossier deposited and decided the same day takes 0 day; deposited on Friday, decided on Monday: 3
+  calendar days, 1 working day.
+* Population: dossiers decided (accepté, refusé, classé sans suite) whose dateTraitement falls in the period
+  (cohort "decision", the default), or whose dateDepot does (cohort "depot": the dossiers of that period
+  decided so far — recent months are incomplete and look faster). Open dossiers are excluded, and so are
+  dossiers whose dates are inconsistent (decision before deposit); the stage split also leaves out dossiers
+  without a consistent datePassageEnInstruction.
+* Statistics: median, 90th percentile ("temps de traitement usuel" of Démarches Simplifiées) and mean
+  winsorised at 5–95 % (see ``metrics.stats``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+
+from metrics import db
+from metrics.filters import Filters, dossier_scope, dossier_where
+from metrics.stats import DECIDED_SQL, MIN_CELL, OPEN_SQL, breakdown_order, dimension, duration_stats_sql
+
+UNITS = {"working": "jours ouvrés", "calendar": "jours calendaires"}
+COHORTS = {"decision": "traite_at", "depot": "depose_at"}
+COHORT_LABELS = {"decision": "mois de décision", "depot": "mois de dépôt"}
+BACKLOG_THRESHOLDS = (5, 10, 30)   # working days
+BACKLOG_BRACKETS = ("0 à 5 jours", "6 à 10 jours", "11 à 30 jours", "plus de 30 jours")
+STAGE_LABELS = {"en_construction": "En construction", "en_instruction": "En instruction"}
+DEFINITIONS = (
+    ("Délai total", "date de décision − date de dépôt du dossier."),
+    ("Phase de construction", "date de passage en instruction − date de dépôt."),
+    ("Phase d'instruction", "date de décision − date de passage en instruction."),
+    ("Dossiers pris en compte", "dossiers acceptés, refusés ou classés sans suite dont la décision (ou, au choix, "
+                                "le dépôt) tombe dans la période ; les dossiers en cours sont exclus."),
+    ("Jours ouvrés", "jours travaillés après le jour de départ jusqu'au jour d'arrivée inclus, hors samedis, "
+                     "dimanches et jours fériés ; un dossier déposé un vendredi et traité le lundi suivant compte "
+                     "1 jour ouvré (3 jours calendaires)."),
+    ("Médiane", "la moitié des dossiers est traitée en moins de ce délai."),
+    ("9 dossiers sur 10", "90e centile : délai dans lequel 90 % des dossiers sont traités (le « temps de "
+                          "traitement usuel » de Démarches Simplifiées)."),
+    ("Moyenne écrêtée", "moyenne après avoir ramené les 5 % de délais les plus courts et les 5 % les plus longs "
+                        "aux bornes de cet intervalle."),
+)
+
+
+def _check(unit: str, cohort: str) -> None:
+    if unit not in UNITS:
+        raise ValueError(f"unité inconnue : {unit}")
+    if cohort not in COHORTS:
+        raise ValueError(f"cohorte inconnue : {cohort}")
+
+
+def _decided(f: Filters, cohort: str) -> tuple[str, dict]:
+    """Query of the cohort's decided dossiers with their durations (``<stage>_<unit>`` columns)."""
+    where, params = dossier_where(f, COHORTS[cohort])
+    staged = ("d.en_instruction_at IS NOT NULL AND d.en_instruction_at >= d.depose_at "
+              "AND d.en_instruction_at <= d.traite_at")
+    sql = f"""
+        SELECT d.departement, d.audience, d.contract_category, d.nationality, d.depose_at, d.traite_at,
+               date_diff('day', CAST(d.depose_at AS DATE), CAST(d.traite_at AS DATE)) AS total_calendar,
+               ct.working_day_index - cd.working_day_index AS total_working,
+               CASE WHEN {staged} THEN date_diff('day', CAST(d.depose_at AS DATE), CAST(d.en_instruction_at AS DATE))
+               END AS construction_calendar,
+               CASE WHEN {staged} THEN ci.working_day_index - cd.working_day_index END AS construction_working,
+               CASE WHEN {staged} THEN date_diff('day', CAST(d.en_instruction_at AS DATE), CAST(d.traite_at AS DATE))
+               END AS instruction_calendar,
+               CASE WHEN {staged} THEN ct.working_day_index - ci.working_day_index END AS instruction_working
+        FROM dossiers d
+        LEFT JOIN calendar cd ON cd.day = CAST(d.depose_at AS DATE)
+        LEFT JOIN calendar ci ON ci.day = CAST(d.en_instruction_at AS DATE)
+        LEFT JOIN calendar ct ON ct.day = CAST(d.traite_at AS DATE)
+        WHERE {where} AND d.state IN {DECIDED_SQL} AND d.traite_at >= d.depose_at
+    """
+    return sql, params
+
+
+def processing_summary(f: Filters, unit: str = "working", cohort: str = "decision") -> pd.DataFrame:
+    """Total processing time of the cohort's decided dossiers.
+
+    One row ``[n, median, p90, mean_winsorized]``: ``n`` dossiers, statistics in days (``unit``: "working" or
+    "calendar"), NULL when n = 0.
+    """
+    _check(unit, cohort)
+    sql, params = _decided(f, cohort)
+    return db.query(f"WITH d AS ({sql}) {duration_stats_sql('d', f'total_{unit}')}", params)
+
+
+def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "decision") -> pd.DataFrame:
+    """Total processing time per ``by`` (month of the cohort date, departement, contract, nationality, audience).
+
+    Columns ``[key, label, n, median, p90, mean_winsorized]``, days in ``unit``; statistics NULL for groups
+    of fewer than ``MIN_CELL`` dossiers; row order from ``metrics.stats.breakdown_order``.
+    """
+    _check(unit, cohort)
+    sql, params = _decided(f, cohort)
+    dim = dimension(by, COHORTS[cohort])
+    stats = duration_stats_sql("g", f"total_{unit}", ("key", "label", "sort"), min_n=MIN_CELL)
+    return db.query(
+        f"""
+        WITH d AS ({sql}),
+             g AS (SELECT {dim.key} AS key, {dim.label} AS label, {dim.sort} AS sort, d.* FROM d {dim.join})
+        SELECT * EXCLUDE (sort) FROM ({stats}) ORDER BY {breakdown_order(by, "n")}
+        """,
+        params,
+    )
+
+
+def stage_split(f: Filters, unit: str = "working", cohort: str = "decision") -> pd.DataFrame:
+    """Construction and instruction stages per month of the cohort date.
+
+    Columns ``[month, n, construction_mean, instruction_mean, construction_median, instruction_median]`` over
+    the dossiers with a consistent datePassageEnInstruction; days in ``unit``. Means add up to the mean total
+    duration (which is why stacked bars use them); medians do not. Statistics NULL when n < ``MIN_CELL``.
+    """
+    _check(unit, cohort)
+    sql, params = _decided(f, cohort)
+    month = dimension("month", COHORTS[cohort]).key
+    guard = f"CASE WHEN count(*) >= {MIN_CELL} THEN"
+    return db.query(
+        f"""
+        WITH d AS ({sql})
+        SELECT {month} AS month, count(*) AS n,
+               {guard} avg(construction_{unit}) END AS construction_mean,
+               {guard} avg(instruction_{unit}) END AS instruction_mean,
+               {guard} quantile_cont(construction_{unit}, 0.5) END AS construction_median,
+               {guard} quantile_cont(instruction_{unit}, 0.5) END AS instruction_median
+        FROM d WHERE construction_{unit} IS NOT NULL
+        GROUP BY 1 ORDER BY 1
+        """,
+        params,
+    )
+
+
+def duration_histogram(f: Filters, unit: str = "working", cohort: str = "decision", cap: int = 30) -> pd.DataFrame:
+    """Distribution of the total processing time: dossiers per whole day, the last bin gathering ≥ ``cap``.
+
+    Columns ``[days, dossiers, share, overflow]``: one row per day 0..``cap`` (zeros included), ``overflow``
+    true on the last row ("``cap`` jours ou plus"); ``share`` in 0..1 of the cohort, NULL when it is empty.
+    """
+    _check(unit, cohort)
+    sql, params = _decided(f, cohort)
+    return db.query(
+        f"""
+        WITH d AS ({sql}),
+             c AS (SELECT least(total_{unit}, $cap) AS days, count(*) AS n FROM d
+                   WHERE total_{unit} IS NOT NULL GROUP BY 1)
+        SELECT CAST(b.days AS INTEGER) AS days, coalesce(c.n, 0) AS dossiers,
+               coalesce(c.n, 0) / nullif(sum(coalesce(c.n, 0)) OVER (), 0) AS share, b.days = $cap AS overflow
+        FROM range(0, $cap + 1) b(days) LEFT JOIN c ON c.days = b.days
+        ORDER BY b.days
+        """,
+        params | {"cap": cap},
+    )
+
+
+def _open_at_end(f: Filters) -> tuple[str, dict]:
+    """Query of the dossiers open at the end of the period, with their age and stage at that date.
+
+    Open at date E: deposited on or before E and not decided on E (decided later, or still open today).
+    Age: working days from the deposit date to E. The period start is ignored (old dossiers are the backlog).
+    """
+    scope, params = dossier_scope(f)
+    sql = f"""
+        SELECT d.*, ce.working_day_index - cd.working_day_index AS age,
+               CASE WHEN d.en_instruction_at < CAST($end_next AS TIMESTAMP) THEN 'en_instruction'
+                    ELSE 'en_construction' END AS stage
+        FROM dossiers d
+        JOIN calendar cd ON cd.day = CAST(d.depose_at AS DATE)
+        JOIN calendar ce ON ce.day = $end
+        WHERE {scope} AND d.depose_at < CAST($end_next AS TIMESTAMP)
+          AND (d.traite_at >= CAST($end_next AS TIMESTAMP) OR (d.traite_at IS NULL AND d.state IN {OPEN_SQL}))
+    """
+    return sql, params | {"end": f.end, "end_next": f.end + timedelta(days=1)}
+
+
+def backlog_summary(f: Filters) -> pd.DataFrame:
+    """Backlog at the end of the period (today's backlog when the period ends on the data date).
+
+    One row ``[open, en_construction, en_instruction, over_5, over_10, over_30, median_age]``: dossiers open on
+    the period's last day, by stage, those older than 5 / 10 / 30 working days (strictly), and their median
+    age in working days (NULL when none is open).
+    """
+    sql, params = _open_at_end(f)
+    over = ", ".join(f"count(*) FILTER (WHERE age > {t}) AS over_{t}" for t in BACKLOG_THRESHOLDS)
+    return db.query(
+        f"""
+        WITH o AS ({sql})
+        SELECT count(*) AS open,
+               count(*) FILTER (WHERE stage = 'en_construction') AS en_construction,
+               count(*) FILTER (WHERE stage = 'en_instruction') AS en_instruction,
+               {over}, quantile_cont(age, 0.5) AS median_age
+        FROM o
+        """,
+        params,
+    )
+
+
+def backlog_by_age(f: Filters) -> pd.DataFrame:
+    """Open dossiers at the end of the period by age bracket (working days) and stage.
+
+    Columns ``[bracket, stage, stage_label, dossiers]``: every bracket of ``BACKLOG_BRACKETS`` × both stages,
+    zeros included, in that order.
+    """
+    sql, params = _open_at_end(f)
+    brackets = " ".join(f"WHEN age <= {t} THEN {i}" for i, t in enumerate(BACKLOG_THRESHOLDS, start=1))
+    return db.query(
+        f"""
+        WITH o AS ({sql}),
+             b AS (SELECT unnest($brackets) AS bracket, generate_subscripts($brackets, 1) AS pos),
+             s AS (SELECT unnest($stages) AS stage, unnest($stage_labels) AS stage_label,
+                          generate_subscripts($stages, 1) AS spos),
+             c AS (SELECT CASE {brackets} ELSE {len(BACKLOG_THRESHOLDS) + 1} END AS pos, stage, count(*) AS n
+                   FROM o GROUP BY ALL)
+        SELECT b.bracket, s.stage, s.stage_label, coalesce(c.n, 0) AS dossiers
+        FROM b CROSS JOIN s LEFT JOIN c ON c.pos = b.pos AND c.stage = s.stage
+        ORDER BY b.pos, s.spos
+        """,
+        params | {"brackets": list(BACKLOG_BRACKETS), "stages": list(STAGE_LABELS),
+                  "stage_labels": list(STAGE_LABELS.values())},
+    )

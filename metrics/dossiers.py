@@ -1,0 +1,158 @@
+"""Dossier volumes: deposits over time, current state, departments and the service's rollout.
+
+A dossier is *déposé* on its ``dateDepot`` (``depose_at``); the period filter applies to that date unless a
+function says otherwise. The "état" of a dossier is its state today (at the data date), whatever the period.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+
+from metrics import db
+from metrics.filters import Filters, dossier_scope, dossier_where
+from metrics.stats import DECIDED_SQL
+
+# DS states in journey order, with their French labels.
+STATES = {
+    "en_construction": "En construction",
+    "en_instruction": "En instruction",
+    "accepte": "Accepté",
+    "refuse": "Refusé",
+    "sans_suite": "Classé sans suite",
+}
+GRAINS = {"day": "1 DAY", "week": "7 DAY", "month": "1 MONTH"}   # date_trunc unit → bucket length
+
+
+def deposits_summary(f: Filters) -> pd.DataFrame:
+    """Dossiers déposés in the period (any current state).
+
+    Unit: dossiers. One row ``[deposes]``; 0 for an empty period.
+    """
+    where, params = dossier_where(f, "depose_at")
+    return db.query(f"SELECT count(*) AS deposes FROM dossiers d WHERE {where}", params)
+
+
+def volume_summary(f: Filters) -> pd.DataFrame:
+    """Headline volumes of the period: one row ``[deposes, decides, departements]``.
+
+    ``deposes``: dossiers déposés in the period; ``decides``: dossiers accepted, refused or classés sans suite
+    with a ``dateTraitement`` in the period (whenever deposited); ``departements``: departments with at least
+    one deposit in the period. Units: dossiers, departments; zeros for an empty period.
+    """
+    dep_where, params = dossier_where(f, "depose_at")
+    dec_where, dec_params = dossier_where(f, "traite_at", prefix="t_")
+    return db.query(
+        f"""
+        SELECT (SELECT count(*) FROM dossiers d WHERE {dep_where}) AS deposes,
+               (SELECT count(*) FROM dossiers d WHERE {dec_where} AND d.state IN {DECIDED_SQL}) AS decides,
+               (SELECT count(DISTINCT d.departement) FROM dossiers d WHERE {dep_where}) AS departements
+        """,
+        params | dec_params,
+    )
+
+
+def deposits_over_time(f: Filters, grain: str = "month") -> pd.DataFrame:
+    """Dossiers déposés per day, week (ISO, from Monday) or month, split by current state.
+
+    Columns ``[periode, complete, en_construction, en_instruction, accepte, refuse, sans_suite, total]``:
+    one row per bucket overlapping the period (zeros included), ``periode`` the bucket's first day (DATE),
+    ``complete`` false for a first or last bucket cut by the period bounds. Unit: dossiers.
+    """
+    if grain not in GRAINS:
+        raise ValueError(f"pas de temps inconnu : {grain}")
+    step = GRAINS[grain]
+    where, params = dossier_where(f, "depose_at")
+    counts = ", ".join(f"coalesce(c.{s}, 0) AS {s}" for s in STATES)
+    filtered = ", ".join(f"count(*) FILTER (WHERE d.state = '{s}') AS {s}" for s in STATES)
+    return db.query(
+        f"""
+        WITH buckets AS (
+            SELECT CAST(b AS DATE) AS periode
+            FROM generate_series(date_trunc($grain, CAST($du AS DATE)), CAST($au AS TIMESTAMP), INTERVAL {step}) g(b)
+        ), c AS (
+            SELECT CAST(date_trunc($grain, d.depose_at) AS DATE) AS periode, {filtered}, count(*) AS total
+            FROM dossiers d WHERE {where} GROUP BY 1
+        )
+        SELECT b.periode,
+               b.periode >= $du AND CAST(b.periode + INTERVAL {step} AS DATE) <= $au_next AS complete,
+               {counts}, coalesce(c.total, 0) AS total
+        FROM buckets b LEFT JOIN c USING (periode)
+        ORDER BY b.periode
+        """,
+        params | {"grain": grain, "au": f.end},
+    )
+
+
+def status_mix(f: Filters) -> pd.DataFrame:
+    """Current state of the dossiers déposés in the period.
+
+    Columns ``[state, label, dossiers, share]``, the five states in journey order (zeros included);
+    ``share`` in 0..1 of the dossiers déposés, NULL when there are none.
+    """
+    where, params = dossier_where(f, "depose_at")
+    return db.query(
+        f"""
+        WITH s AS (SELECT unnest($codes) AS state, unnest($labels) AS label, generate_subscripts($codes, 1) AS pos)
+        SELECT s.state, s.label, count(d.state) AS dossiers,
+               count(d.state) / nullif(sum(count(d.state)) OVER (), 0) AS share
+        FROM s LEFT JOIN (SELECT d.state FROM dossiers d WHERE {where}) d ON d.state = s.state
+        GROUP BY s.state, s.label, s.pos ORDER BY s.pos
+        """,
+        params | {"codes": list(STATES), "labels": list(STATES.values())},
+    )
+
+
+def deposits_by_departement(f: Filters) -> pd.DataFrame:
+    """Dossiers déposés per department in the period and in the previous period of the same length.
+
+    Columns ``[departement, name, region, dossiers, previous, evolution, share]`` for every department with
+    a deposit in either period, most dossiers first (then code). ``evolution`` = dossiers / previous − 1
+    (NULL when previous = 0); ``share`` of the period's deposits in 0..1. Dossiers without a department are
+    listed under a NULL code ("Non renseigné").
+    """
+    where, params = dossier_where(f, "depose_at")
+    prev_where, prev_params = dossier_where(f.previous(), "depose_at", prefix="p_")
+    return db.query(
+        f"""
+        WITH cur AS (SELECT d.departement, count(*) AS n FROM dossiers d WHERE {where} GROUP BY 1),
+             prev AS (SELECT d.departement, count(*) AS n FROM dossiers d WHERE {prev_where} GROUP BY 1),
+             both_periods AS (
+                 SELECT coalesce(cur.departement, prev.departement) AS departement,
+                        coalesce(cur.n, 0) AS dossiers, coalesce(prev.n, 0) AS previous
+                 FROM cur FULL JOIN prev ON cur.departement IS NOT DISTINCT FROM prev.departement
+             )
+        SELECT b.departement, coalesce(r.name, 'Non renseigné') AS name, r.region_name AS region,
+               b.dossiers, b.previous,
+               CASE WHEN b.previous > 0 THEN CAST(b.dossiers AS DOUBLE) / b.previous - 1 END AS evolution,
+               b.dossiers / nullif(sum(b.dossiers) OVER (), 0) AS share
+        FROM both_periods b LEFT JOIN ref_departements r ON r.code = b.departement
+        ORDER BY b.dossiers DESC, b.departement NULLS LAST
+        """,
+        params | prev_params,
+    )
+
+
+def rollout(f: Filters) -> pd.DataFrame:
+    """The service's rollout: first dossier déposé in each department, over the whole history.
+
+    The period is deliberately ignored (a first deposit is a fact of the history); the department, audience
+    and contract filters apply. Columns ``[departement, name, first_deposit, dossiers, in_period]``:
+    ``first_deposit`` a DATE, ``dossiers`` all deposits ever, ``in_period`` those of the period; departments in
+    order of arrival (then code). Dossiers without a department are left out.
+    """
+    scope, params = dossier_scope(f)
+    return db.query(
+        f"""
+        SELECT d.departement, coalesce(r.name, d.departement) AS name,
+               CAST(min(d.depose_at) AS DATE) AS first_deposit, count(*) AS dossiers,
+               count(*) FILTER (WHERE d.depose_at >= CAST($du AS TIMESTAMP)
+                                  AND d.depose_at < CAST($au_next AS TIMESTAMP)) AS in_period
+        FROM dossiers d LEFT JOIN ref_departements r ON r.code = d.departement
+        WHERE {scope} AND d.depose_at IS NOT NULL AND d.departement IS NOT NULL
+        GROUP BY d.departement, r.name
+        ORDER BY first_deposit, d.departement
+        """,
+        params | {"du": f.start, "au_next": f.end + timedelta(days=1)},
+    )

@@ -1,0 +1,156 @@
+"""Shared SQL building blocks of the dossier metrics: Wilson intervals, duration statistics, breakdowns.
+
+Every helper returns constant SQL text assembled from column names chosen by the metrics modules (never
+from user input); values always travel as named parameters.
+
+Conventions used by every dossier metric:
+
+* ``MIN_CELL``: a rate or a duration statistic computed on fewer than 5 dossiers is NULL (shown "—",
+  "moins de 5 dossiers"); counts are always given.
+* Quantiles are linear interpolations between order statistics (``quantile_cont``, numpy's default): the
+  median of ``[1, 2, 4, 7]`` is 3, its 90th percentile 6.1.
+* The winsorised mean clamps every value to the group's [5th, 95th] percentiles before averaging, so a few
+  extreme dossiers cannot move it much while it still reacts to the tail (unlike the median).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+Z95 = 1.959963984540054   # two-sided 95 % normal quantile
+Z998 = 3.090232306167813  # two-sided 99.8 % normal quantile (outer funnel limits)
+MIN_CELL = 5
+DECIDED_SQL = "('accepte', 'refuse', 'sans_suite')"   # literal list for IN clauses
+OPEN_SQL = "('en_construction', 'en_instruction')"
+
+
+def rate_sql(k: str, n: str) -> str:
+    """SQL ratio ``k / n`` as DOUBLE, NULL when ``n`` < ``MIN_CELL``."""
+    return f"CASE WHEN ({n}) >= {MIN_CELL} THEN CAST({k} AS DOUBLE) / ({n}) END"
+
+
+def wilson_sql(k: str, n: str, z: float = Z95) -> tuple[str, str]:
+    """SQL lower and upper bounds of the Wilson score interval of ``k`` successes out of ``n``.
+
+    ``(p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n)`` with ``p = k/n``; NULL when ``n`` < ``MIN_CELL``.
+    The interval is the inversion of the score test: it excludes ``p0`` exactly when
+    ``|p − p0| > z·√(p0(1−p0)/n)``, which is also the funnel-plot criterion.
+    """
+    n = f"({n})"
+    p = f"(CAST({k} AS DOUBLE) / {n})"
+    z2 = z * z
+    centre = f"({p} + {z2} / (2.0 * {n}))"
+    half = f"({z} * sqrt({p} * (1 - {p}) / {n} + {z2} / (4.0 * {n} * {n})))"
+    denominator = f"(1 + {z2} / {n})"
+    guard = f"CASE WHEN {n} >= {MIN_CELL} THEN"
+    return (f"{guard} greatest(0.0, ({centre} - {half}) / {denominator}) END",
+            f"{guard} least(1.0, ({centre} + {half}) / {denominator}) END")
+
+
+def rate_columns_sql(k: str, n: str, name: str) -> str:
+    """``<name>_rate, <name>_low, <name>_high`` select items for ``k`` out of ``n`` (Wilson 95 %)."""
+    low, high = wilson_sql(k, n)
+    return f"{rate_sql(k, n)} AS {name}_rate, {low} AS {name}_low, {high} AS {name}_high"
+
+
+def duration_stats_sql(source: str, value: str, groups: tuple[str, ...] = (), min_n: int = 0) -> str:
+    """SELECT computing ``n, median, p90, mean_winsorized`` of ``value`` over ``source``, per ``groups``.
+
+    ``source`` is a relation (CTE name) holding the ``groups`` columns and the DOUBLE/INTEGER ``value``
+    (NULL values are ignored). Without groups the query returns exactly one row (n = 0, NULL statistics
+    on an empty source). Statistics are NULL when n < ``min_n``.
+    """
+    partition = f"PARTITION BY {', '.join(groups)}" if groups else ""
+    keys = "".join(f"{g}, " for g in groups)
+    group_by = f"GROUP BY {', '.join(groups)}" if groups else ""
+
+    def guarded(expr: str) -> str:
+        return f"CASE WHEN count(x) >= {min_n} THEN {expr} END" if min_n else expr
+
+    return f"""
+        SELECT {keys}count(x) AS n,
+               {guarded("quantile_cont(x, 0.5)")} AS median,
+               {guarded("quantile_cont(x, 0.9)")} AS p90,
+               {guarded("avg(least(greatest(x, lo), hi))")} AS mean_winsorized
+        FROM (
+            SELECT {keys}CAST({value} AS DOUBLE) AS x,
+                   quantile_cont(CAST({value} AS DOUBLE), 0.05) OVER ({partition}) AS lo,
+                   quantile_cont(CAST({value} AS DOUBLE), 0.95) OVER ({partition}) AS hi
+            FROM {source} WHERE {value} IS NOT NULL
+        ) AS valued
+        {group_by}
+    """
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A breakdown of dossiers: SQL key and label expressions, the join the label needs, and a sort expression
+    (functionally dependent on the key, so it can be grouped by) giving the breakdown's natural order."""
+
+    key: str
+    label: str
+    join: str
+    sort: str
+
+
+NOT_GIVEN = "Non renseigné"
+
+
+def dimension(name: str, date_col: str, alias: str = "d") -> Dimension:
+    """The breakdown ``name`` of dossiers ``alias``: "month" (of ``date_col``), "departement", "contract",
+    "nationality" or "audience".
+
+    Unknown values form a group with a NULL key labelled "Non renseigné(e)".
+    """
+    a = alias
+    if name == "month":
+        key = f"CAST(date_trunc('month', {a}.{date_col}) AS DATE)"
+        return Dimension(key, key, "", key)
+    if name == "departement":
+        return Dimension(f"{a}.departement",
+                         f"coalesce({a}.departement || ' – ' || rd.name, {a}.departement, '{NOT_GIVEN}')",
+                         f"LEFT JOIN ref_departements rd ON rd.code = {a}.departement", f"{a}.departement")
+    if name == "contract":
+        return Dimension(f"{a}.contract_category", f"coalesce(rc.label, {a}.contract_category, '{NOT_GIVEN}')",
+                         f"LEFT JOIN ref_contract_categories rc ON rc.code = {a}.contract_category", "rc.sort_order")
+    if name == "nationality":
+        label = f"coalesce(rn.name_fr, {a}.nationality, 'Non renseignée')"
+        return Dimension(f"{a}.nationality", label, f"LEFT JOIN ref_countries rn ON rn.iso2 = {a}.nationality",
+                         label)
+    if name == "audience":
+        return Dimension(f"{a}.audience", f"CASE {a}.audience WHEN 'etudiant' THEN 'Étudiants' "
+                                          f"WHEN 'employeur' THEN 'Employeurs' ELSE '{NOT_GIVEN}' END", "",
+                         f"{a}.audience")
+    raise ValueError(f"ventilation inconnue : {name}")
+
+
+def breakdown_order(name: str, volume: str) -> str:
+    """ORDER BY text for a breakdown with columns ``sort, key, label``: months chronologically, contracts in
+    reference order, the others by decreasing ``volume`` then label."""
+    if name in ("month", "contract"):
+        return "sort NULLS LAST, key NULLS LAST"
+    return f"{volume} DESC, label"
+
+
+def funnel_limits(p0: float, n_max: int, n_min: int = MIN_CELL, points: int = 80) -> pd.DataFrame:
+    """Control limits of a funnel plot around the proportion ``p0`` for group sizes ``n_min``..``n_max``.
+
+    Columns ``[n, low95, high95, low998, high998]``: ``p0 ± z·√(p0(1 − p0)/n)`` clipped to 0..1, for about
+    ``points`` sizes spread evenly on a log scale (integers, increasing, distinct; ``n_min`` is raised to
+    ``MIN_CELL``). A group's rate lies outside the 95 % limits exactly when ``p0`` is outside its Wilson 95 %
+    interval. Empty when ``n_max`` < ``n_min`` or ``p0`` is missing.
+    """
+    columns = ["n", "low95", "high95", "low998", "high998"]
+    n_min = max(n_min, MIN_CELL)
+    if p0 is None or np.isnan(p0) or n_max < n_min:
+        return pd.DataFrame(columns=columns)
+    n = np.unique(np.round(np.geomspace(n_min, n_max, points)).astype(int))
+    se = np.sqrt(p0 * (1 - p0) / n)
+    return pd.DataFrame({
+        "n": n,
+        "low95": np.clip(p0 - Z95 * se, 0, 1), "high95": np.clip(p0 + Z95 * se, 0, 1),
+        "low998": np.clip(p0 - Z998 * se, 0, 1), "high998": np.clip(p0 + Z998 * se, 0, 1),
+    })

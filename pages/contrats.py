@@ -1,0 +1,208 @@
+"""Contrats: contract categories over time and by department, renewals, APT length, outcome, delay, nationalities."""
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
+
+from components import charts, dossier_figures, theme
+from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, percent
+from components.figure import figure_block, figure_outputs, figure_values
+from metrics import contracts, decisions, delays
+from metrics.stats import NOT_GIVEN
+
+dash.register_page(__name__, path="/contrats", name="Contrats", title="Contrats — WIF statistiques", order=3)
+
+MEASURES = {"count": "Nombre de dossiers", "share": "Part des dossiers"}
+MIX, BY_DEP, DEMANDE = "contrats-mois", "contrats-departements", "contrats-demande"
+APT, APT_CONTRACT, OUTCOME = "contrats-apt", "contrats-apt-contrat", "contrats-issue"
+DELAY, NATIONALITIES = "contrats-delai", "contrats-nationalites"
+TOP_NATIONALITIES = 10
+OUTCOME_LABELS = {"acceptes": "Acceptés", "refuses": "Refusés", "sans_suite": "Classés sans suite"}
+
+
+def layout(**_query):
+    return html.Div(id="page-contrats", children=[
+        *dossier_figures.page_header("Contrats", "Typologie des demandes déposées : types de contrat, renouvellements, "
+                                     "durée des autorisations, issue et nationalités.", "contrats"),
+        dcc.Loading(html.Div(id="contrats-kpis", className="wif-kpis fr-mb-4w"), type="dot", color="#000091",
+                    delay_show=300),
+        dossier_figures.segmented("contrats-mesure", "Afficher", MEASURES, "count"),
+        figure_block(MIX, "Types de contrat des dossiers déposés, par mois",
+                     "Clé de lecture : chaque barre empile les dossiers déposés dans le mois selon le type de "
+                     "contrat déclaré."),
+        figure_block(BY_DEP, "Types de contrat par département",
+                     "Clé de lecture : répartition des dossiers déposés dans chaque département selon le type de "
+                     "contrat, départements classés par nombre de dossiers."),
+        figure_block(DEMANDE, "Première demande ou renouvellement",
+                     "Clé de lecture : dossiers déposés selon qu'ils demandent une première autorisation ou son "
+                     "renouvellement, par type de contrat. " + SUPPRESSED),
+        figure_block(APT, "Durée des autorisations demandées",
+                     "Clé de lecture : dossiers déposés selon la durée de l'autorisation demandée, de la date de "
+                     "début à la date de fin incluses ; à droite de la ligne rouge, 91 jours ou plus (seuil du "
+                     "rapport mensuel de WIF) ; en gris, dates absentes ou incohérentes."),
+        figure_block(APT_CONTRACT, "Autorisations de 91 jours ou plus, par type de contrat",
+                     "Clé de lecture : dossiers déposés dont l'autorisation demandée dure 91 jours ou plus, moins de "
+                     "91 jours, ou dont les dates sont absentes ou incohérentes. " + SUPPRESSED),
+        figure_block(OUTCOME, "Issue des dossiers par type de contrat",
+                     "Clé de lecture : dossiers décidés pendant la période, répartis entre acceptés, refusés et "
+                     "classés sans suite ; le tableau donne les taux avec leur intervalle de confiance à 95 %. "
+                     + SUPPRESSED),
+        figure_block(DELAY, "Délai de traitement par type de contrat (jours ouvrés)",
+                     "Clé de lecture : délai médian du dépôt à la décision (barre) et délai dans lequel 9 dossiers "
+                     "sur 10 sont traités (losange), pour les dossiers décidés pendant la période. " + SUPPRESSED),
+        html.Div(className="fr-select-group", children=[
+            html.Label("Type de contrat pour les nationalités", htmlFor="contrats-categorie", className="fr-label"),
+            dcc.Dropdown(id="contrats-categorie", clearable=False, searchable=False, className="wif-dropdown"),
+        ]),
+        figure_block(NATIONALITIES, "Principales nationalités par type de contrat",
+                     f"Clé de lecture : les {TOP_NATIONALITIES} nationalités les plus fréquentes parmi les dossiers "
+                     "déposés pour le type de contrat choisi, en part de ses dossiers (nationalité non renseignée "
+                     "comprise dans le total)."),
+    ])
+
+
+CARDS = [
+    Card("deposes", "Dossiers déposés", "deposes", "count", "Dossiers déposés pendant la période, tous contrats."),
+    Card("alternance", "Part de l'alternance", "alternance_share", "rate",
+         "Contrats d'apprentissage et de professionnalisation parmi les dossiers déposés."),
+    Card("renouvellement", "Part des renouvellements", "renouvellement_share", "rate",
+         "Renouvellements parmi les dossiers indiquant le type de demande."),
+    Card("longues", f"Autorisations de {contracts.LONG_APT_DAYS} jours ou plus", "long_share", "rate",
+         "Parmi les dossiers dont les dates de début et de fin sont valides."),
+]
+
+
+@callback(Output("contrats-kpis", "children"), Output("contrats-period", "children"),
+          Input("filters", "data"), Input("contrats-mesure", "id"))
+def update_indicators(data, _mount):
+    return indicators("contrats", filters_of(data), contracts.contract_summary, CARDS)
+
+
+def _wide(tidy, index: str, index_label: str, values: str):
+    """One row per ``index``, one column per contract category (reference order), zeros for absent cells."""
+    labels = list(dict.fromkeys(tidy.label))
+    table = tidy.pivot(index=index, columns="label", values=values).reindex(columns=labels).fillna(0)
+    return table.reset_index().rename(columns={index: index_label}).rename_axis(columns=None)
+
+
+@callback(*figure_outputs(MIX), Input("filters", "data"), Input("contrats-mesure", "value"))
+def update_mix(data, measure):
+    f = filters_of(data)
+    mix = contracts.contract_mix(f)
+    column, value = ("dossiers", "int") if measure == "count" else ("share", "pct")
+    fig = (charts.stacked_bar(mix, "month", column, "label", value=value, y_title=MEASURES[measure])
+           if len(mix) else charts.empty_figure())
+    dossier_figures.month_axis(fig, mix.month.nunique()).update_xaxes(title_text=None)
+    table = _wide(mix.assign(month=month_labels(mix.month)), "month", "Mois", "dossiers" if measure == "count"
+                  else "share")
+    if measure == "share":
+        table.iloc[:, 1:] = table.iloc[:, 1:] * 100
+        table = table.rename(columns={c: f"{c} (%)" for c in table.columns[1:]})
+    return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt")
+
+
+@callback(*figure_outputs(BY_DEP), Input("filters", "data"), Input("contrats-mesure", "value"))
+def update_departements(data, measure):
+    f = filters_of(data)
+    by_dep = contracts.contract_by_departement(f)
+    column = "dossiers" if measure == "count" else "share"
+    fig = dossier_figures.hbars(by_dep, "departement_label", column, "label", axis_title=MEASURES[measure],
+                                pct=measure == "share", grey=("Autre", NOT_GIVEN))
+    table = _wide(by_dep, "departement_label", "Département", "dossiers")
+    return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt")
+
+
+@callback(*figure_outputs(DEMANDE), Input("filters", "data"), Input("contrats-mesure", "id"))
+def update_demande(data, _mount):
+    f = filters_of(data)
+    types = contracts.demande_types(f)
+    tidy = types.melt(id_vars=["label"], value_vars=["premiere", "renouvellement", "non_renseigne"],
+                      var_name="type", value_name="dossiers")
+    tidy["demande"] = tidy.type.map({"premiere": "Première demande", "renouvellement": "Renouvellement",
+                                     "non_renseigne": "Non renseigné"})
+    fig = dossier_figures.hbars(tidy, "label", "dossiers", "demande", axis_title="Dossiers déposés",
+                                grey=("Non renseigné",))
+    table = percent(types, {"renouvellement_share": "Part des renouvellements (%)"}).rename(columns={
+        "label": "Type de contrat", "premiere": "Première demande", "renouvellement": "Renouvellement",
+        "non_renseigne": "Non renseigné", "total": "Total"})
+    return figure_values(fig, table.drop(columns=["key", "renouvellement_share"]), f"{SOURCE}, champ « Demande »")
+
+
+@callback(*figure_outputs(APT), Input("filters", "data"), Input("contrats-mesure", "id"))
+def update_apt(data, _mount):
+    f = filters_of(data)
+    lengths = contracts.apt_lengths(f)
+    fig = (charts.bar(lengths, "bracket", "dossiers", y_title="Dossiers déposés", x_title="Durée demandée")
+           if lengths.dossiers.sum() else charts.empty_figure())
+    fig.update_traces(marker_color=[theme.OTHER_COLOR if pd.isna(long) else theme.BLUE_FRANCE
+                                    for long in lengths.long])
+    threshold = sum(low < contracts.LONG_APT_DAYS for low, _ in contracts.APT_BRACKETS) - 0.5
+    fig.add_vline(x=threshold, line=dict(color=theme.RED_MARIANNE, dash="dash", width=1.5),
+                  annotation_text=f"{contracts.LONG_APT_DAYS} jours", annotation_position="top left",
+                  annotation_bgcolor="white")
+    table = percent(lengths, {"share": "Part (%)"}).rename(columns={"bracket": "Durée demandée",
+                                                                    "dossiers": "Dossiers"})
+    return figure_values(fig, table[["Durée demandée", "Dossiers", "Part (%)"]],
+                         f"{SOURCE}, champs « Date de début » et « Date de fin »")
+
+
+@callback(*figure_outputs(APT_CONTRACT), Input("filters", "data"), Input("contrats-mesure", "id"))
+def update_apt_contract(data, _mount):
+    f = filters_of(data)
+    split = contracts.apt_long_by_contract(f)
+    names = {"long": f"{contracts.LONG_APT_DAYS} jours ou plus", "short": f"Moins de {contracts.LONG_APT_DAYS} jours",
+             "invalid": "Dates absentes ou incohérentes"}
+    tidy = split.melt(id_vars=["label"], value_vars=list(names), var_name="kind", value_name="dossiers")
+    tidy["durée"] = tidy.kind.map(names)
+    fig = dossier_figures.hbars(tidy, "label", "dossiers", "durée", axis_title="Dossiers déposés",
+                                grey=(names["invalid"],))
+    table = percent(split, {"long_share": f"Part {contracts.LONG_APT_DAYS} j ou plus (%)"}).rename(
+        columns={"label": "Type de contrat", **names})
+    return figure_values(fig, table.drop(columns=["key", "long_share"]), f"{SOURCE}, dossiers par date de dépôt")
+
+
+@callback(*figure_outputs(OUTCOME), Input("filters", "data"), Input("contrats-mesure", "id"))
+def update_outcome(data, _mount):
+    f = filters_of(data)
+    rates = decisions.rates_by(f, "contract")
+    tidy = rates.melt(id_vars=["label"], value_vars=list(OUTCOME_LABELS), var_name="state", value_name="dossiers")
+    tidy["décision"] = tidy.state.map(OUTCOME_LABELS)
+    fig = dossier_figures.hbars(tidy, "label", "dossiers", "décision", axis_title="Dossiers décidés")
+    table = percent(rates, {"refusal_rate": "Taux de refus (%)", "refusal_low": "Refus, borne basse (%)",
+                            "refusal_high": "Refus, borne haute (%)", "sans_suite_rate": "Taux de sans suite (%)"})
+    table = table.rename(columns={"label": "Type de contrat", "decided": "Décisions", **OUTCOME_LABELS})
+    columns = ["Type de contrat", "Décisions", *OUTCOME_LABELS.values(), "Taux de refus (%)", "Refus, borne basse (%)",
+               "Refus, borne haute (%)", "Taux de sans suite (%)"]
+    return figure_values(fig, table[columns], f"{SOURCE}, dossiers par date de décision")
+
+
+@callback(*figure_outputs(DELAY), Input("filters", "data"), Input("contrats-mesure", "id"))
+def update_delay(data, _mount):
+    f = filters_of(data)
+    frame = delays.processing_by(f, "contract", "working", "decision")
+    fig = dossier_figures.duration_bars(frame, "label", axis_title="Délai (jours ouvrés)")
+    table = frame.rename(columns={"label": "Type de contrat", "n": "Dossiers décidés", "median": "Médiane (j)",
+                                  "p90": "9 dossiers sur 10 (j)", "mean_winsorized": "Moyenne écrêtée (j)"})
+    return figure_values(fig, table.drop(columns=["key"]), f"{SOURCE}, délais en jours ouvrés")
+
+
+@callback(Output("contrats-categorie", "options"), Output("contrats-categorie", "value"),
+          Input("filters", "data"), Input("contrats-mesure", "id"), State("contrats-categorie", "value"))
+def update_categories(data, _mount, current):
+    f = filters_of(data)
+    mix = contracts.demande_types(f)
+    options = [{"label": label, "value": key} for key, label in zip(mix.key.fillna(""), mix.label, strict=True)]
+    values = [o["value"] for o in options]
+    return options, current if current in values else (values[0] if values else None)
+
+
+@callback(*figure_outputs(NATIONALITIES), Input("filters", "data"), Input("contrats-categorie", "value"))
+def update_nationalities(data, category):
+    f = filters_of(data)
+    top = contracts.top_nationalities(f, TOP_NATIONALITIES)
+    chosen = top[top.contract.fillna("") == (category or "")]
+    fig = dossier_figures.hbars(chosen, "label", "share", axis_title="Part des dossiers du type de contrat", pct=True)
+    table = percent(chosen, {"share": "Part (%)"}).rename(columns={
+        "contract_label": "Type de contrat", "rank": "Rang", "label": "Nationalité", "dossiers": "Dossiers"})
+    return figure_values(fig, table[["Nationalité", "Rang", "Dossiers", "Part (%)", "Type de contrat"]],
+                         f"{SOURCE}, champ « Nationalité »")

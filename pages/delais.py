@@ -1,0 +1,180 @@
+"""Délais: processing time from deposit to decision (totals, stages, distribution, breakdowns) and backlog."""
+
+import dash
+from dash import Input, Output, callback, dcc, html
+
+from components import charts, dossier_figures
+from components import format as fmt
+from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, percent
+from components.figure import figure_block, figure_outputs, figure_values
+from metrics import delays
+
+dash.register_page(__name__, path="/delais", name="Délais", title="Délais — WIF statistiques", order=2)
+
+UNIT_CHOICES = {"working": "Jours ouvrés", "calendar": "Jours calendaires"}
+COHORT_CHOICES = {"decision": "Mois de décision", "depot": "Mois de dépôt"}
+MONTHLY, STAGES, HISTOGRAM = "delais-mois", "delais-etapes", "delais-distribution"
+BY_DEP, BY_CONTRACT, BACKLOG = "delais-departements", "delais-contrats", "delais-attente"
+STAT_COLUMNS = {"n": "Dossiers décidés", "median": "Médiane (j)", "p90": "9 dossiers sur 10 (j)",
+                "mean_winsorized": "Moyenne écrêtée (j)"}
+HIST_CAP = 30
+
+
+def _definitions() -> html.Div:
+    return html.Div(className="fr-callout fr-mb-4w", id="delais-definitions", children=[
+        html.H2("Définitions", className="fr-callout__title fr-h6"),
+        html.Ul([html.Li([html.Strong(term), f" : {text}"]) for term, text in delays.DEFINITIONS],
+                className="fr-text--sm fr-mb-0"),
+    ])
+
+
+def layout(**_query):
+    return html.Div(id="page-delais", children=[
+        *dossier_figures.page_header("Délais", "Durée des démarches, du dépôt du dossier à la décision de l'unité "
+                                     "départementale.", "delais"),
+        html.Div(className="fr-grid-row fr-grid-row--gutters", children=[
+            html.Div(dossier_figures.segmented("delais-unite", "Délais exprimés en", UNIT_CHOICES, "working"),
+                     className="fr-col-auto"),
+            html.Div(dossier_figures.segmented("delais-cohorte", "Dossiers regroupés par", COHORT_CHOICES,
+                                               "decision"), className="fr-col-auto"),
+        ]),
+        dcc.Loading(html.Div(id="delais-kpis", className="wif-kpis fr-mb-4w"), type="dot", color="#000091",
+                    delay_show=300),
+        _definitions(),
+        figure_block(MONTHLY, "Délai de traitement par mois",
+                     "Clé de lecture : pour les dossiers décidés (ou déposés) dans le mois, la moitié a été traitée "
+                     "en moins que la médiane et 9 sur 10 en moins que le 90e centile. " + SUPPRESSED),
+        figure_block(STAGES, "Construction et instruction : durée moyenne par mois",
+                     "Clé de lecture : la hauteur de la barre est la durée moyenne du dépôt à la décision, "
+                     "partagée entre le temps passé en construction et en instruction. " + SUPPRESSED),
+        figure_block(HISTOGRAM, "Répartition des délais de traitement",
+                     f"Clé de lecture : nombre de dossiers décidés selon leur délai en jours ; la dernière barre "
+                     f"regroupe les délais de {HIST_CAP} jours ou plus."),
+        figure_block(BY_DEP, "Délai de traitement par département",
+                     "Clé de lecture : délai médian de chaque département (barre) et délai dans lequel 9 dossiers "
+                     "sur 10 sont traités (losange). " + SUPPRESSED),
+        figure_block(BY_CONTRACT, "Délai de traitement par type de contrat",
+                     "Clé de lecture : délai médian par type de contrat (barre) et 90e centile (losange). "
+                     + SUPPRESSED),
+        html.H2("Dossiers en attente", className="fr-h3 fr-mt-6w", id="delais-backlog-title"),
+        html.P("Dossiers déposés et pas encore décidés au dernier jour de la période, selon leur ancienneté en jours "
+               "ouvrés depuis le dépôt (indépendamment du choix d'unité ci-dessus).", className="fr-text--sm"),
+        dcc.Loading(html.Div(id="delais-backlog-kpis", className="wif-kpis fr-mb-4w"), type="dot",
+                    color="#000091", delay_show=300),
+        figure_block(BACKLOG, "Ancienneté des dossiers en attente",
+                     "Clé de lecture : dossiers en attente à la fin de la période selon le nombre de jours ouvrés "
+                     "écoulés depuis leur dépôt et leur étape (construction ou instruction)."),
+    ])
+
+
+def _unit_text(unit: str) -> str:
+    return delays.UNITS[unit]
+
+
+def _scope(cohort: str) -> str:
+    return "dossiers décidés pendant la période" if cohort == "decision" else "dossiers déposés pendant la période"
+
+
+@callback(Output("delais-kpis", "children"), Output("delais-period", "children"),
+          Input("filters", "data"), Input("delais-unite", "value"), Input("delais-cohorte", "value"))
+def update_indicators(data, unit, cohort):
+    cards = [
+        Card("median", "Délai médian", "median", "days",
+             f"En {_unit_text(unit)}, du dépôt à la décision, pour les {_scope(cohort)} et décidés."),
+        Card("p90", "9 dossiers sur 10 traités en", "p90", "days",
+             "90e centile des délais : le « temps de traitement usuel » de Démarches Simplifiées."),
+        Card("moyenne", "Moyenne écrêtée", "mean_winsorized", "days",
+             "Moyenne après avoir ramené les 5 % de délais extrêmes de chaque côté aux bornes."),
+        Card("n", "Dossiers pris en compte", "n", "count",
+             f"Nombre de {_scope(cohort)}, acceptés, refusés ou classés sans suite."),
+    ]
+    return indicators("delais", filters_of(data), lambda f: delays.processing_summary(f, unit, cohort), cards)
+
+
+def _stat_table(frame, first: str, first_label: str):
+    return frame.rename(columns={first: first_label, **STAT_COLUMNS})[[first_label, *STAT_COLUMNS.values()]]
+
+
+@callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("delais-unite", "value"),
+          Input("delais-cohorte", "value"))
+def update_monthly(data, unit, cohort):
+    f = filters_of(data)
+    months = delays.processing_by(f, "month", unit, cohort)
+    tidy = months.melt(id_vars=["key"], value_vars=["median", "p90", "mean_winsorized"], var_name="stat",
+                       value_name="jours")
+    tidy["statistique"] = tidy.stat.map({"median": "Médiane", "p90": "9 dossiers sur 10",
+                                         "mean_winsorized": "Moyenne écrêtée"})
+    fig = (charts.line(tidy, "key", "jours", "statistique", value="days", markers=True,
+                       y_title=f"Délai ({_unit_text(unit)})", x_title=delays.COHORT_LABELS[cohort].capitalize())
+           if len(months) else charts.empty_figure())
+    dossier_figures.month_axis(fig, len(months))
+    table = _stat_table(months.assign(key=month_labels(months.key)), "key", "Mois")
+    return figure_values(fig, table, f"{SOURCE}, délais en {_unit_text(unit)}")
+
+
+@callback(*figure_outputs(STAGES), Input("filters", "data"), Input("delais-unite", "value"),
+          Input("delais-cohorte", "value"))
+def update_stages(data, unit, cohort):
+    f = filters_of(data)
+    stages = delays.stage_split(f, unit, cohort)
+    tidy = stages.melt(id_vars=["month"], value_vars=["construction_mean", "instruction_mean"], var_name="stage",
+                       value_name="jours")
+    tidy["étape"] = tidy.stage.map({"construction_mean": "Construction", "instruction_mean": "Instruction"})
+    fig = (charts.stacked_bar(tidy, "month", "jours", "étape", value="days",
+                              y_title=f"Durée moyenne ({_unit_text(unit)})") if len(stages) else charts.empty_figure())
+    dossier_figures.month_axis(fig, len(stages)).update_xaxes(title_text=None)
+    table = stages.assign(month=month_labels(stages.month)).rename(columns={
+        "month": "Mois", "n": "Dossiers", "construction_mean": "Construction, moyenne (j)",
+        "instruction_mean": "Instruction, moyenne (j)", "construction_median": "Construction, médiane (j)",
+        "instruction_median": "Instruction, médiane (j)"})
+    return figure_values(fig, table, f"{SOURCE}, dossiers ayant une date de passage en instruction cohérente")
+
+
+@callback(*figure_outputs(HISTOGRAM), Input("filters", "data"), Input("delais-unite", "value"),
+          Input("delais-cohorte", "value"))
+def update_histogram(data, unit, cohort):
+    f = filters_of(data)
+    hist = delays.duration_histogram(f, unit, cohort, cap=HIST_CAP)
+    hist["délai"] = hist.days.astype(str).where(~hist.overflow, f"{HIST_CAP} et plus")
+    fig = (charts.bar(hist, "délai", "dossiers", x_title=f"Délai ({_unit_text(unit)})", y_title="Dossiers décidés")
+           if hist.dossiers.sum() else charts.empty_figure())
+    fig.update_xaxes(type="category")
+    table = percent(hist, {"share": "Part (%)"}).rename(columns={"délai": "Délai (j)", "dossiers": "Dossiers"})
+    return figure_values(fig, table[["Délai (j)", "Dossiers", "Part (%)"]], f"{SOURCE}, délais en {_unit_text(unit)}")
+
+
+def _breakdown(data, unit: str, cohort: str, by: str, heading: str) -> tuple:
+    frame = delays.processing_by(filters_of(data), by, unit, cohort)
+    fig = dossier_figures.duration_bars(frame, "label", axis_title=f"Délai ({_unit_text(unit)})")
+    return figure_values(fig, _stat_table(frame, "label", heading), f"{SOURCE}, délais en {_unit_text(unit)}")
+
+
+@callback(*figure_outputs(BY_DEP), Input("filters", "data"), Input("delais-unite", "value"),
+          Input("delais-cohorte", "value"))
+def update_departements(data, unit, cohort):
+    return _breakdown(data, unit, cohort, "departement", "Département")
+
+
+@callback(*figure_outputs(BY_CONTRACT), Input("filters", "data"), Input("delais-unite", "value"),
+          Input("delais-cohorte", "value"))
+def update_contracts(data, unit, cohort):
+    return _breakdown(data, unit, cohort, "contract", "Type de contrat")
+
+
+@callback(Output("delais-backlog-kpis", "children"), *figure_outputs(BACKLOG),
+          Input("filters", "data"), Input("delais-backlog-title", "id"))
+def update_backlog(data, _mount):
+    f = filters_of(data)
+    cards = [Card("attente", "Dossiers en attente", "open", "count",
+                  lambda now: f"Dont {fmt.fmt_int(now.en_instruction)} en instruction ; ancienneté médiane "
+                              f"{fmt.fmt_days(now.median_age, 0)} ouvrés.")]
+    cards += [Card(f"plus-{t}", f"Depuis plus de {t} jours ouvrés", f"over_{t}", "count",
+                   f"Dossiers en attente déposés il y a plus de {t} jours ouvrés.") for t in delays.BACKLOG_THRESHOLDS]
+    kpis, _ = indicators("delais", f, delays.backlog_summary, cards)
+    ages = delays.backlog_by_age(f)
+    fig = (charts.stacked_bar(ages, "bracket", "dossiers", "stage_label", x_title="Ancienneté (jours ouvrés)",
+                              y_title="Dossiers en attente") if ages.dossiers.sum() else charts.empty_figure())
+    table = (ages.pivot(index="bracket", columns="stage_label", values="dossiers")
+             .reindex(list(delays.BACKLOG_BRACKETS))[list(delays.STAGE_LABELS.values())].reset_index()
+             .rename(columns={"bracket": "Ancienneté (jours ouvrés)"}).rename_axis(columns=None))
+    return (kpis, *figure_values(fig, table, f"{SOURCE}, état des dossiers le {fmt.fmt_date(f.end)}"))

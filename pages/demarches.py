@@ -1,0 +1,144 @@
+"""Démarches: dossiers déposés over time and by current state, by department (map), and the rollout."""
+
+import dash
+import pandas as pd
+from dash import Input, Output, callback, dcc, html
+
+from components import charts, dossier_figures
+from components import format as fmt
+from components import map as france
+from components.dossier_figures import SOURCE, Card, filters_of, indicators, percent
+from components.figure import figure_block, figure_outputs, figure_values
+from metrics import delays, dossiers
+from metrics.filters import Filters
+
+dash.register_page(__name__, path="/demarches", name="Démarches", title="Démarches — WIF statistiques", order=1)
+
+GRAINS = {"day": "Jour", "week": "Semaine", "month": "Mois"}
+SORTS = {"dossiers": "Dossiers déposés", "evolution": "Évolution", "code": "Numéro de département",
+         "name": "Nom de département"}
+TIME, STATES, MAP, ROLLOUT = "demarches-temps", "demarches-etats", "demarches-carte", "demarches-deploiement"
+
+
+def layout(**_query):
+    return html.Div(id="page-demarches", children=[
+        *dossier_figures.page_header("Démarches", "Dossiers déposés sur Démarches Simplifiées : volumes, état "
+                                     "actuel et départements.", "demarches"),
+        dcc.Loading(html.Div(id="demarches-kpis", className="wif-kpis fr-mb-4w"), type="dot",
+                    color="#000091", delay_show=300),
+        dossier_figures.segmented("demarches-grain", "Pas de temps", GRAINS, "month"),
+        figure_block(TIME, "Dossiers déposés selon leur état actuel",
+                     "Clé de lecture : chaque barre compte les dossiers déposés sur la période de temps, colorés "
+                     "selon leur état aujourd'hui ; les barres pâles sont des périodes incomplètes."),
+        figure_block(STATES, "État actuel des dossiers déposés pendant la période",
+                     "Clé de lecture : part des dossiers déposés pendant la période qui sont, à la date des "
+                     "données, en construction, en instruction, acceptés, refusés ou classés sans suite."),
+        html.Div(className="fr-grid-row fr-grid-row--gutters fr-grid-row--bottom", children=[
+            html.Div(className="fr-col-12 fr-col-md-6", children=html.Div(className="fr-select-group", children=[
+                html.Label("Trier le tableau par", htmlFor="demarches-tri", className="fr-label"),
+                dcc.Dropdown(id="demarches-tri", options=[{"label": v, "value": k} for k, v in SORTS.items()],
+                             value="dossiers", clearable=False, searchable=False, className="wif-dropdown"),
+            ])),
+        ]),
+        figure_block(MAP, "Dossiers déposés par département",
+                     "Clé de lecture : plus le bleu est foncé, plus le département a reçu de dossiers pendant la "
+                     "période ; en blanc, aucun dossier. Paris et la petite couronne sont agrandis en haut à "
+                     "gauche ; le tableau compare chaque département à la période précédente."),
+        figure_block(ROLLOUT, "Déploiement du service dans les départements",
+                     "Clé de lecture : chaque point est le premier dossier déposé dans le département, tout "
+                     "l'historique confondu ; la bande bleue marque la période sélectionnée."),
+    ])
+
+
+CARDS = [
+    Card("deposes", "Dossiers déposés", "deposes", "count",
+         "Dossiers déposés pendant la période, quel que soit leur état aujourd'hui."),
+    Card("decides", "Dossiers décidés", "decides", "count",
+         "Acceptés, refusés ou classés sans suite pendant la période, quelle que soit leur date de dépôt."),
+    Card("attente", "Dossiers en attente", "open", "count",
+         "Dossiers déposés et pas encore décidés le dernier jour de la période."),
+    Card("departements", "Départements actifs", "departements", "number",
+         "Départements ayant reçu au moins un dossier pendant la période."),
+]
+
+
+def _volumes(f: Filters) -> pd.DataFrame:
+    return pd.concat([dossiers.volume_summary(f), delays.backlog_summary(f)[["open"]]], axis=1)
+
+
+@callback(Output("demarches-kpis", "children"), Output("demarches-period", "children"),
+          Input("filters", "data"), Input("demarches-grain", "id"))
+def update_indicators(data, _mount):
+    return indicators("demarches", filters_of(data), _volumes, CARDS)
+
+
+def _period_labels(periods, grain: str):
+    if grain == "month":
+        return dossier_figures.month_labels(periods)
+    if grain == "week":
+        return periods.map(lambda d: f"semaine du {fmt.fmt_date_short(d)}")
+    return periods.map(fmt.fmt_date_short)
+
+
+@callback(*figure_outputs(TIME), Input("filters", "data"), Input("demarches-grain", "value"))
+def update_time(data, grain):
+    f = filters_of(data)
+    frame = dossiers.deposits_over_time(f, grain)
+    tidy = frame.melt(id_vars=["periode", "complete"], value_vars=list(dossiers.STATES), var_name="state",
+                      value_name="dossiers")
+    tidy["état"] = tidy.state.map(dossiers.STATES)
+    fig = charts.stacked_bar(tidy, "periode", "dossiers", "état", y_title="Dossiers déposés")
+    opacity = [1.0 if complete else 0.45 for complete in frame.complete]
+    fig.update_traces(marker_opacity=opacity)
+    if grain == "month":
+        dossier_figures.month_axis(fig, len(frame))
+    fig.update_xaxes(title_text=None, **({} if grain == "month" else {"tickformat": "%d/%m/%Y"}))
+    table = frame.assign(periode=_period_labels(frame.periode, grain)).rename(
+        columns={"periode": GRAINS[grain], "complete": "Période complète", "total": "Total", **dossiers.STATES})
+    return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt et état actuel")
+
+
+@callback(*figure_outputs(STATES), Input("filters", "data"), Input("demarches-grain", "id"))
+def update_states(data, _mount):
+    f = filters_of(data)
+    mix = dossiers.status_mix(f)
+    fig = charts.donut(mix, "label", "dossiers") if mix.dossiers.sum() else charts.empty_figure()
+    table = percent(mix, {"share": "Part (%)"}).rename(columns={"label": "État", "dossiers": "Dossiers"})
+    return figure_values(fig, table[["État", "Dossiers", "Part (%)"]], f"{SOURCE}, état à la date des données")
+
+
+def _sorted(frame, key: str):
+    if key in ("code", "name"):
+        return frame.sort_values(["departement" if key == "code" else "name"], na_position="last")
+    column = "dossiers" if key == "dossiers" else "evolution"
+    return frame.sort_values([column, "departement"], ascending=[False, True], na_position="last")
+
+
+@callback(*figure_outputs(MAP), Input("filters", "data"), Input("demarches-tri", "value"))
+def update_map(data, sort):
+    f = filters_of(data)
+    by_dep = dossiers.deposits_by_departement(f)
+    by_dep["hover"] = (by_dep.departement.fillna("?") + " – " + by_dep.name + " : " + by_dep.dossiers.map(fmt.fmt_int)
+                       + " dossiers (période précédente : " + by_dep.previous.map(fmt.fmt_int) + ")")
+    try:
+        fig = france.choropleth(by_dep[by_dep.dossiers > 0], "departement", "dossiers", text="hover")
+    except france.MapUnavailable as exc:
+        fig = charts.empty_figure(f"Carte indisponible : {exc}.")
+    table = percent(_sorted(by_dep, sort), {"evolution": "Évolution (%)", "share": "Part (%)"})
+    table["Département"] = table.departement.fillna("—") + " – " + table.name
+    table = table.rename(columns={"region": "Région", "dossiers": "Dossiers déposés",
+                                  "previous": "Période précédente"})
+    columns = ["Département", "Région", "Dossiers déposés", "Période précédente", "Évolution (%)", "Part (%)"]
+    return figure_values(fig, table[columns], f"{SOURCE} ; {france.ATTRIBUTION}")
+
+
+@callback(*figure_outputs(ROLLOUT), Input("filters", "data"), Input("demarches-grain", "id"))
+def update_rollout(data, _mount):
+    f = filters_of(data)
+    rollout = dossiers.rollout(f)
+    fig = dossier_figures.rollout_timeline(rollout, f.start, f.end)
+    table = rollout.assign(departement=rollout.departement + " – " + rollout.name).rename(columns={
+        "departement": "Département", "first_deposit": "Premier dossier", "dossiers": "Dossiers depuis",
+        "in_period": "Dossiers de la période"})
+    return figure_values(fig, table[["Département", "Premier dossier", "Dossiers depuis", "Dossiers de la période"]],
+                         f"{SOURCE}, premier dossier déposé par département")
