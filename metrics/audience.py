@@ -1,0 +1,226 @@
+"""Audience of the WIF site (Matomo): visits, page views, sources, devices, regions, time of visit.
+
+Definitions shared by every function here:
+
+* A *visit* is a Matomo visit (30 minutes of inactivity end it). The period applies to ``visit_date``; the
+  department and audience filters to the department and public chosen during the visit (``visits``
+  columns derived from its URLs); the contract filter never applies (the site does not know the contract).
+* A *bounce* is a visit of a single action (one page view, download or link click), Matomo's definition
+  of ``bounce_count``.
+* Days whose raw log Matomo has purged (``matomo_daily.raw_status = 'purged'``) have no visit rows, only
+  the daily totals of ``VisitsSummary.get``. Without department or audience filter, the totals below
+  (``audience_summary``, ``visits_over_time``) add those daily totals; with one, they cannot be split and
+  are left out. Breakdowns (sources, devices, regions, hours) only ever count the raw log.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+
+from metrics import db
+from metrics.dossiers import GRAINS
+from metrics.filters import Filters, visit_where
+
+NOT_GIVEN = "Non renseigné"
+OTHERS = "Autres"
+BOUNCE = "v.nb_actions <= 1"
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def _reports_included(f: Filters) -> bool:
+    """Whether daily totals of purged days can be added: only without department or audience filter."""
+    return not (f.departements or f.audience)
+
+
+# Daily totals of the period's purged days (pageviews from the daily page report, else Matomo's nb_actions).
+_PURGED = """
+    SELECT d.day, d.nb_visits AS visits, coalesce(p.hits, d.nb_actions) AS pageviews,
+           d.bounce_count AS bounces, d.sum_visit_length AS duration
+    FROM matomo_daily d
+    LEFT JOIN (SELECT site_id, day, sum(nb_hits) AS hits FROM matomo_pages_daily WHERE report = 'pages'
+               GROUP BY site_id, day) p ON p.site_id = d.site_id AND p.day = d.day
+    WHERE d.raw_status = 'purged' AND d.day BETWEEN $du AND $au
+"""
+
+
+def audience_summary(f: Filters) -> pd.DataFrame:
+    """Headline audience of the period.
+
+    One row ``[visits, pageviews, pages_per_visit, avg_duration_s, bounce_rate, purged_days, report_visits]``:
+    visits and page views (counts); page views per visit; mean visit duration in seconds (Matomo's
+    ``visitDuration``: first to last action, 0 for a single action); bounce rate in 0..1; ``purged_days`` the
+    days of the period whose raw log is purged; ``report_visits`` the visits of those days taken from the daily
+    totals and included in the figures (0 with a department or audience filter: those visits are then not
+    counted at all). Ratios are NULL when there is no visit.
+    """
+    where, params = visit_where(f)
+    return db.query(
+        f"""
+        WITH raw AS (
+            SELECT count(*) AS visits, coalesce(sum(v.nb_pageviews), 0) AS pageviews,
+                   count(*) FILTER (WHERE {BOUNCE}) AS bounces, coalesce(sum(v.duration_s), 0) AS duration
+            FROM visits v WHERE {where}
+        ), purged AS (
+            SELECT count(*) AS days, coalesce(sum(visits), 0) AS visits, coalesce(sum(pageviews), 0) AS pageviews,
+                   coalesce(sum(bounces), 0) AS bounces, coalesce(sum(duration), 0) AS duration
+            FROM ({_PURGED})
+        ), total AS (
+            SELECT raw.visits + CASE WHEN $reports THEN purged.visits ELSE 0 END AS visits,
+                   raw.pageviews + CASE WHEN $reports THEN purged.pageviews ELSE 0 END AS pageviews,
+                   raw.bounces + CASE WHEN $reports THEN purged.bounces ELSE 0 END AS bounces,
+                   raw.duration + CASE WHEN $reports THEN purged.duration ELSE 0 END AS duration,
+                   purged.days AS purged_days, CASE WHEN $reports THEN purged.visits ELSE 0 END AS report_visits
+            FROM raw, purged
+        )
+        SELECT CAST(visits AS BIGINT) AS visits, CAST(pageviews AS BIGINT) AS pageviews,
+               CAST(pageviews AS DOUBLE) / nullif(visits, 0) AS pages_per_visit,
+               CAST(duration AS DOUBLE) / nullif(visits, 0) AS avg_duration_s,
+               CAST(bounces AS DOUBLE) / nullif(visits, 0) AS bounce_rate,
+               CAST(purged_days AS BIGINT) AS purged_days, CAST(report_visits AS BIGINT) AS report_visits
+        FROM total
+        """,
+        params | {"reports": _reports_included(f)},
+    )
+
+
+def visits_over_time(f: Filters, grain: str = "month") -> pd.DataFrame:
+    """Visits per day, week (ISO, from Monday) or month.
+
+    Columns ``[periode, complete, raw_visits, report_visits, visits, purged_days]``: one row per bucket
+    overlapping the period (zeros included), ``periode`` its first day (DATE), ``complete`` false for a bucket
+    cut by the period bounds; ``raw_visits`` from the raw log, ``report_visits`` from the daily totals of
+    purged days (0 with a department or audience filter), ``visits`` their sum; ``purged_days`` in the bucket.
+    """
+    if grain not in GRAINS:
+        raise ValueError(f"pas de temps inconnu : {grain}")
+    step = GRAINS[grain]
+    where, params = visit_where(f)
+    return db.query(
+        f"""
+        WITH buckets AS (
+            SELECT CAST(b AS DATE) AS periode
+            FROM generate_series(date_trunc($grain, CAST($du AS DATE)), CAST($au AS TIMESTAMP), INTERVAL {step}) g(b)
+        ), raw AS (
+            SELECT CAST(date_trunc($grain, v.visit_date) AS DATE) AS periode, count(*) AS n
+            FROM visits v WHERE {where} GROUP BY 1
+        ), purged AS (
+            SELECT CAST(date_trunc($grain, day) AS DATE) AS periode, sum(visits) AS n, count(*) AS days
+            FROM ({_PURGED}) GROUP BY 1
+        )
+        SELECT b.periode,
+               b.periode >= $du AND CAST(b.periode + INTERVAL {step} AS DATE) <= $au_next AS complete,
+               coalesce(raw.n, 0) AS raw_visits,
+               CAST(CASE WHEN $reports THEN coalesce(purged.n, 0) ELSE 0 END AS BIGINT) AS report_visits,
+               raw_visits + report_visits AS visits,
+               coalesce(purged.days, 0) AS purged_days
+        FROM buckets b LEFT JOIN raw USING (periode) LEFT JOIN purged USING (periode)
+        ORDER BY b.periode
+        """,
+        params | {"grain": grain, "au_next": f.end + timedelta(days=1), "reports": _reports_included(f)},
+    )
+
+
+# Breakdowns: SQL key of a visit (v), French labels of known keys, how many groups are listed before "Autres".
+_REGION_KEY = ("CASE WHEN v.country_code = 'FR' THEN coalesce(v.region_code, '?') "
+               "WHEN v.country_code IS NOT NULL THEN 'hors_france' END")
+_REGIONS = "(SELECT DISTINCT region_code, region_name FROM ref_departements)"
+BREAKDOWNS = {
+    "device": ("v.device_type", {"desktop": "Ordinateur", "smartphone": "Smartphone", "tablet": "Tablette",
+                                 "phablet": "Phablette"}, 8),
+    "browser": ("v.browser", {}, 8),
+    "os": ("v.os", {}, 8),
+    "referrer_type": ("v.referrer_type", {"direct": "Accès direct", "search": "Moteurs de recherche",
+                                          "website": "Sites web", "social": "Réseaux sociaux",
+                                          "campaign": "Campagnes"}, 8),
+    "referrer": ("CASE WHEN v.referrer_type <> 'direct' THEN v.referrer_name END", {}, 10),
+    "region": (_REGION_KEY, {"hors_france": "Hors de France", "?": "France, région inconnue"}, 20),
+    "audience": ("v.audience", {"etudiant": "Étudiants", "employeur": "Employeurs"}, 8),
+    "visitor_type": ("v.visitor_type", {"new": "Nouveaux visiteurs", "returning": "Visiteurs connus"}, 8),
+}
+
+
+def _label_sql(column: str, by: str, missing: str) -> str:
+    """SQL French label of the ``BREAKDOWNS[by]`` code held in ``column`` (constant text, no user input)."""
+    whens = " ".join(f"WHEN '{code}' THEN '{label}'" for code, label in BREAKDOWNS[by][1].items())
+    return f"CASE {column} {whens} ELSE coalesce({column}, '{missing}') END"
+
+
+def device_label_sql(column: str) -> str:
+    """SQL French label of a Matomo device type held in ``column`` (for the journey and time metrics)."""
+    return _label_sql(column, "device", NOT_GIVEN)
+
+
+def audience_label_sql(column: str) -> str:
+    """SQL French label of the audience held in ``column``; NULL (no public chosen) is "Public non déterminé"."""
+    return _label_sql(column, "audience", "Public non déterminé")
+
+
+def breakdown(f: Filters, by: str) -> pd.DataFrame:
+    """Visits of the period (raw log) per ``by``: one of ``BREAKDOWNS``.
+
+    ``device`` (Matomo device type), ``browser``, ``os``, ``referrer_type`` (direct, search engines, websites,
+    social networks, campaigns), ``referrer`` (search engine, social network or referring host; direct visits
+    left out), ``region`` (French region; visits from abroad grouped), ``audience`` (public chosen during the
+    visit), ``visitor_type`` (new or returning).
+
+    Columns ``[key, label, visits, share, bounce_rate, ds_rate]``: ``share`` of the listed visits, ``bounce_rate``
+    and ``ds_rate`` (share of visits that clicked through to Démarches Simplifiées) in 0..1. Most visits first;
+    groups beyond the breakdown's limit are summed in one last row "Autres" (key ``'*'``); visits without a
+    value form a row with a NULL key labelled "Non renseigné" (regions: the region of French visits only).
+    """
+    if by not in BREAKDOWNS:
+        raise ValueError(f"ventilation inconnue : {by}")
+    key, labels, top = BREAKDOWNS[by]
+    where, params = visit_where(f)
+    keep = "v.referrer_type <> 'direct'" if by == "referrer" else "TRUE"
+    region_label = "coalesce(any_value(r.region_name), any_value(v.region_name), key)" if by == "region" else "key"
+    return db.query(
+        f"""
+        WITH g AS (
+            SELECT {key} AS key, {region_label} AS name, count(*) AS visits,
+                   count(*) FILTER (WHERE {BOUNCE}) AS bounces, count(*) FILTER (WHERE v.reached_ds) AS ds
+            FROM visits v LEFT JOIN {_REGIONS} r ON v.country_code = 'FR' AND r.region_code = v.region_code
+            WHERE {where} AND {keep} GROUP BY 1
+        ), ranked AS (
+            SELECT *, row_number() OVER (ORDER BY visits DESC, key NULLS LAST) AS rk FROM g
+        ), grouped AS (
+            SELECT CASE WHEN rk <= $top OR key IS NULL THEN key ELSE '*' END AS key,
+                   CASE WHEN rk <= $top OR key IS NULL
+                        THEN coalesce($labels[list_position($codes, key)], name, $missing) ELSE $others END AS label,
+                   sum(visits) AS visits, sum(bounces) AS bounces, sum(ds) AS ds,
+                   min(CASE WHEN key IS NULL THEN 2 * $top + 2 WHEN rk <= $top THEN rk ELSE 2 * $top + 1 END) AS pos
+            FROM ranked GROUP BY 1, 2
+        )
+        SELECT key, label, CAST(visits AS BIGINT) AS visits, visits / sum(visits) OVER () AS share,
+               bounces / visits AS bounce_rate, ds / visits AS ds_rate
+        FROM grouped ORDER BY pos
+        """,
+        params | {"codes": list(labels), "labels": list(labels.values()), "top": top, "missing": NOT_GIVEN,
+                  "others": OTHERS},
+    )
+
+
+def weekday_hour(f: Filters) -> pd.DataFrame:
+    """Visits of the period (raw log) by day of the week and hour of their start (Paris time).
+
+    Columns ``[weekday, day, hour, visits]``: all 7 × 24 cells, zeros included; ``weekday`` 1 = Monday …
+    7 = Sunday with its French name ``day``, ``hour`` 0..23.
+    """
+    where, params = visit_where(f)
+    return db.query(
+        f"""
+        WITH cells AS (
+            SELECT w AS weekday, h AS hour FROM range(1, 8) t(w), range(0, 24) u(h)
+        ), c AS (
+            SELECT isodow(v.started_at) AS weekday, hour(v.started_at) AS hour, count(*) AS visits
+            FROM visits v WHERE {where} GROUP BY 1, 2
+        )
+        SELECT CAST(cells.weekday AS INTEGER) AS weekday, $days[cells.weekday] AS day,
+               CAST(cells.hour AS INTEGER) AS hour, coalesce(c.visits, 0) AS visits
+        FROM cells LEFT JOIN c USING (weekday, hour)
+        ORDER BY cells.weekday, cells.hour
+        """,
+        params | {"days": list(WEEKDAYS)},
+    )

@@ -1,0 +1,459 @@
+"""The visitor journey on the WIF site and where it is lost: funnel, page table, priority score, paths, ineligibility.
+
+All from the raw Matomo log (``visits`` and their ``actions``), for the visits of the period (``visit_date``)
+and the department / audience filters (the department and audience *asked for* in the visit's URLs: a visit
+that never chose one is left out by those filters). The contract filter never applies to visits, and the funnel
+leaves it out of its dossier steps too so that both halves count the same population. Days whose raw log is
+purged are missing from every figure here (see ``metrics.audience.raw_log_coverage``).
+
+Vocabulary (page keys and roles: ``ref_pages``):
+
+* a visit **reaches Démarches Simplifiées (DS)** when it clicks an outlink to a DS ``/commencer/`` form;
+* a visit **exits** on the last page it viewed;
+* a **lost visit** ("visite perdue") ends on a page without having reached DS, except on the "département non
+  couvert" page (those visitors could not apply: counted apart as *non éligibles*). A visit that reached DS and
+  then left is a successful departure, never a loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from metrics import db
+from metrics.audience import device_label_sql
+from metrics.filters import Filters, dossier_where, visit_where
+from metrics.stats import DECIDED_SQL
+
+# Funnel: (step, label, source). Site steps count visits that reached the step or a later one.
+FUNNEL_STEPS = (
+    ("accueil", "Accueil : choix du département et du public", "site"),
+    ("checklist", "Page étudiant ou employeur : liste des pièces", "site"),
+    ("depart_ds", "Clic « Je finalise ma demande sur Démarches Simplifiées »", "site"),
+    ("deposes", "Dossier déposé", "ds"),
+    ("instruits", "Dossier passé en instruction", "ds"),
+    ("decides", "Décision rendue", "ds"),
+)
+_FUNNEL_PARAMS = {"steps": [s[0] for s in FUNNEL_STEPS], "labels": [s[1] for s in FUNNEL_STEPS],
+                  "sources": [s[2] for s in FUNNEL_STEPS]}
+# Priority score: pages are compared with the pooled loss rate of their group of roles.
+BASELINE_GROUPS = {"entree": "parcours", "checklist": "parcours", "information": "information", "autre": "information"}
+GROUP_LABELS = {"parcours": "pages du parcours", "information": "pages d'information"}
+MIN_VISITS = 30
+SCORE_DEFINITION = (
+    "Score de priorité = visites perdues × indice de perte. Une visite est perdue quand elle se termine sur la "
+    "page sans avoir cliqué vers le formulaire Démarches Simplifiées (les sorties sur la page « département non "
+    "couvert » et les visites parties vers Démarches Simplifiées ne sont pas des pertes). L'indice de perte est le "
+    "taux de perte de la page (visites perdues / visites de la page) divisé par le taux de perte moyen des pages "
+    "du même type sur la même sélection : pages du parcours (accueil, pages étudiant et employeur), dont le rôle "
+    "est de mener au formulaire, ou pages d'information (questions fréquentes, CGU, statistiques, vérification, "
+    "introduction). Un indice de 1,5 signifie que la page perd 50 % de visites "
+    "de plus qu'une page comparable. Le score est donc un nombre de visites perdues, majoré quand la page fait "
+    f"moins bien que ses semblables et minoré quand elle fait mieux. Pages de moins de {MIN_VISITS} visites ou sans "
+    "visite perdue non classées. L'évolution compare au score de la période précédente de même durée, calculé de "
+    "la même façon."
+)
+MAX_PATH_STEPS = 4
+END_NODES = {"sortie": "Sortie du site", "suite": f"Suite du parcours (plus de {MAX_PATH_STEPS} pages)",
+             "autres": "Autres parcours"}
+
+
+def _dossier_scope(f: Filters) -> Filters:
+    """Dossier side of an aggregate join with visits: same period, departments and audience, all contracts."""
+    return replace(f, contracts=())
+
+
+def _site_steps_sql(where: str) -> str:
+    """Per visit of ``visits v`` matching ``where``: key, day, department, device and the deepest site step reached
+    (1 accueil, 2 checklist page, 3 DS departure; 0 when the visit saw none of them)."""
+    return f"""
+        SELECT v.visit_key, v.visit_date, v.departement, v.device_type,
+               CASE WHEN v.reached_ds THEN 3
+                    WHEN bool_or(p.role = 'checklist') THEN 2
+                    WHEN bool_or(a.page_key = 'accueil') THEN 1 ELSE 0 END AS depth
+        FROM visits v
+        LEFT JOIN actions a ON a.visit_key = v.visit_key AND a.action_type = 'action'
+        LEFT JOIN ref_pages p ON p.page_key = a.page_key
+        WHERE {where}
+        GROUP BY v.visit_key, v.visit_date, v.departement, v.device_type, v.reached_ds
+    """
+
+
+def journey_summary(f: Filters) -> pd.DataFrame:
+    """Headline figures of the journey: one row ``[visits, journey_visits, departures, departure_rate, lost,
+    lost_share, ineligible]``.
+
+    ``visits``: visits of the period; ``journey_visits``: those that reached the home page, a checklist page
+    or DS (first funnel step); ``departures``: those that clicked through to DS; ``departure_rate`` =
+    departures / journey_visits; ``lost``: visits lost (as in ``page_table``, summed over pages);
+    ``lost_share`` = lost / visits; ``ineligible``: visits that viewed the "département non couvert" page.
+    Counts of visits; ratios in 0..1, NULL when the denominator is 0.
+    """
+    where, params = visit_where(f)
+    return db.query(
+        f"""
+        WITH s AS ({_site_steps_sql(where)}),
+             v AS (SELECT v.visit_key, v.exit_page, v.reached_ds FROM visits v WHERE {where}),
+             c AS (SELECT count(*) AS visits, count(*) FILTER (WHERE depth >= 1) AS journey_visits,
+                          count(*) FILTER (WHERE depth >= 3) AS departures,
+                          (SELECT count(*) FROM v JOIN ref_pages p ON p.page_key = v.exit_page
+                           WHERE NOT v.reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')) AS lost,
+                          (SELECT count(DISTINCT a.visit_key) FROM actions a JOIN v USING (visit_key)
+                           WHERE a.page_key = 'non_eligible') AS ineligible
+                   FROM s)
+        SELECT visits, journey_visits, departures, departures / nullif(journey_visits, 0) AS departure_rate,
+               lost, lost / nullif(visits, 0) AS lost_share, ineligible
+        FROM c
+        """,
+        params,
+    )
+
+
+def funnel(f: Filters) -> pd.DataFrame:
+    """The WIF funnel, from the home page to the decision on the dossier.
+
+    Columns ``[step, label, source, count, conversion, drop, overall]``, one row per ``FUNNEL_STEPS``.
+    Site steps (``source = 'site'``, unit: visits) count the visits of the period that reached the step *or a
+    later one* (a visit arriving straight on a checklist page has passed the home page). DS steps
+    (``source = 'ds'``, unit: dossiers) follow the dossiers **deposited** in the period with the same
+    department and audience filters: deposited, passed into instruction (whatever their state now), decided
+    (accepted, refused or classé sans suite). Nothing links a visit to a dossier: the join is on aggregates, so
+    the DS departure → deposit conversion may exceed 100 % (dossiers started from a direct DS link, deposits of
+    departures made before the period). ``conversion`` = count / previous step's count, ``drop`` = previous −
+    count, ``overall`` = count / first step's count (ratios 0..1, NULL when the denominator is 0; NULL for the
+    first step).
+    """
+    where, params = visit_where(f)
+    ds_where, ds_params = dossier_where(_dossier_scope(f), "depose_at", prefix="ds_")
+    return db.query(
+        f"""
+        WITH s AS ({_site_steps_sql(where)}),
+             c AS (SELECT (SELECT count(*) FILTER (WHERE depth >= 1) FROM s) AS accueil,
+                          (SELECT count(*) FILTER (WHERE depth >= 2) FROM s) AS checklist,
+                          (SELECT count(*) FILTER (WHERE depth >= 3) FROM s) AS depart_ds,
+                          count(*) AS deposes, count(*) FILTER (WHERE d.state <> 'en_construction') AS instruits,
+                          count(*) FILTER (WHERE d.state IN {DECIDED_SQL}) AS decides
+                   FROM dossiers d WHERE {ds_where}),
+             u AS (UNPIVOT c ON accueil, checklist, depart_ds, deposes, instruits, decides INTO NAME step VALUE n),
+             steps AS (SELECT unnest($steps) AS step, unnest($labels) AS label, unnest($sources) AS source,
+                              generate_subscripts($steps, 1) AS pos)
+        SELECT steps.step, steps.label, steps.source, CAST(u.n AS BIGINT) AS count,
+               u.n / nullif(lag(u.n) OVER w, 0) AS conversion, lag(u.n) OVER w - u.n AS drop,
+               CASE WHEN steps.pos > 1 THEN u.n / nullif(first_value(u.n) OVER w, 0) END AS overall
+        FROM steps JOIN u USING (step)
+        WINDOW w AS (ORDER BY steps.pos)
+        ORDER BY steps.pos
+        """,
+        params | ds_params | _FUNNEL_PARAMS,
+    )
+
+
+_MONTH = "CAST(date_trunc('month', {}) AS DATE)"
+# Funnel breakdowns: visit key expression (on the per-visit step rows), dossier key expression (None: DS has no
+# such dimension), label expression of the key ``g.key``, row order.
+FUNNEL_GROUPS = {
+    "departement": ("departement", "d.departement", "coalesce(g.key || ' – ' || r.name, g.key, 'Non renseigné')",
+                    "g.key IS NULL, g.accueil DESC, g.key"),
+    "device": ("device_type", None, device_label_sql("g.key"), "g.key IS NULL, g.accueil DESC, g.key"),
+    "month": (_MONTH.format("visit_date"), _MONTH.format("d.depose_at"), "g.key", "g.key"),
+}
+
+
+def funnel_by(f: Filters, by: str) -> pd.DataFrame:
+    """The funnel per department asked for, device type or month (``by`` in ``FUNNEL_GROUPS``).
+
+    Columns ``[key, label, accueil, checklist, depart_ds, deposes, instruits, decides, checklist_rate,
+    ds_rate, deposit_ratio]``: site step counts as in ``funnel`` (visits); DS counts as in ``funnel`` (dossiers
+    deposited in the period) per instructing department or month of deposit, NULL per device (DS knows no
+    device); ``checklist_rate`` = checklist / accueil, ``ds_rate`` = depart_ds / checklist, ``deposit_ratio`` =
+    deposes / depart_ds (NULL when the denominator is 0). Departments and devices: most funnel visits first,
+    visits that chose no department last ("Non renseigné", key NULL), departments with dossiers but no visit
+    included; months (``key`` the first day) in order, those with a visit or a deposit.
+    """
+    if by not in FUNNEL_GROUPS:
+        raise ValueError(f"ventilation inconnue : {by}")
+    key, ds_key, label, order = FUNNEL_GROUPS[by]
+    where, params = visit_where(f)
+    ds_where, ds_params = dossier_where(_dossier_scope(f), "depose_at", prefix="ds_")
+    zero = "0" if ds_key else "NULL"   # DS counts: none per device
+    ds = (f"""SELECT {ds_key} AS key, count(*) AS deposes,
+                     count(*) FILTER (WHERE d.state <> 'en_construction') AS instruits,
+                     count(*) FILTER (WHERE d.state IN {DECIDED_SQL}) AS decides
+              FROM dossiers d WHERE {ds_where} GROUP BY 1""" if ds_key else
+          "SELECT NULL AS key, NULL AS deposes, NULL AS instruits, NULL AS decides WHERE FALSE")
+    return db.query(
+        f"""
+        WITH s AS ({_site_steps_sql(where)}),
+             site AS (SELECT {key} AS key, count(*) FILTER (WHERE depth >= 1) AS accueil,
+                             count(*) FILTER (WHERE depth >= 2) AS checklist,
+                             count(*) FILTER (WHERE depth >= 3) AS depart_ds
+                      FROM s GROUP BY 1 HAVING count(*) FILTER (WHERE depth >= 1) > 0),
+             ds AS ({ds}),
+             g AS (SELECT coalesce(site.key, ds.key) AS key, coalesce(site.accueil, 0) AS accueil,
+                          coalesce(site.checklist, 0) AS checklist, coalesce(site.depart_ds, 0) AS depart_ds,
+                          ds.deposes, ds.instruits, ds.decides
+                   FROM site FULL JOIN ds ON site.key IS NOT DISTINCT FROM ds.key)
+        SELECT g.key, {label} AS label, g.accueil, g.checklist, g.depart_ds,
+               CAST(coalesce(g.deposes, {zero}) AS BIGINT) AS deposes,
+               CAST(coalesce(g.instruits, {zero}) AS BIGINT) AS instruits,
+               CAST(coalesce(g.decides, {zero}) AS BIGINT) AS decides,
+               g.checklist / nullif(g.accueil, 0) AS checklist_rate, g.depart_ds / nullif(g.checklist, 0) AS ds_rate,
+               coalesce(g.deposes, {zero}) / nullif(g.depart_ds, 0) AS deposit_ratio
+        FROM g {"LEFT JOIN ref_departements r ON r.code = g.key" if by == "departement" else ""}
+        ORDER BY {order}
+        """,
+        params | (ds_params if ds_key else {}),
+    )
+
+
+def _page_stats_sql(where: str) -> str:
+    """Per page key of ``ref_pages`` viewed by visits (role other than departure/document), for the visits of
+    ``visits v`` matching ``where``: the columns documented in ``page_table``."""
+    return f"""
+        WITH v AS (SELECT v.visit_key, v.entry_page, v.exit_page, v.reached_ds FROM visits v WHERE {where}),
+             acts AS (SELECT a.* FROM actions a JOIN v USING (visit_key)),
+             bounds AS (SELECT visit_key, max(position) AS last_pos,
+                               min(position) FILTER (WHERE page_key = 'depart_ds') AS ds_pos
+                        FROM acts GROUP BY visit_key),
+             per_visit AS (
+                 SELECT a.visit_key, a.page_key, min(a.position) AS first_pos, count(*) AS views,
+                        sum(a.time_spent_s) FILTER (WHERE a.position < b.last_pos) AS seconds,
+                        count(*) FILTER (WHERE a.position < b.last_pos AND a.time_spent_s IS NOT NULL) AS timed,
+                        bool_or(b.ds_pos > a.position) AS ds_after
+                 FROM acts a JOIN bounds b USING (visit_key) WHERE a.action_type = 'action' GROUP BY ALL),
+             viewed AS (SELECT page_key, count(*) AS visits, CAST(sum(views) AS BIGINT) AS pageviews,
+                               sum(seconds) AS seconds, sum(timed) AS timed,
+                               count(*) FILTER (WHERE ds_after) AS ds_after
+                        FROM per_visit GROUP BY 1),
+             entries AS (SELECT entry_page AS page_key, count(*) AS entries FROM v GROUP BY 1),
+             exits AS (SELECT exit_page AS page_key, count(*) AS exits,
+                              count(*) FILTER (WHERE reached_ds) AS exits_ds,
+                              count(*) FILTER (WHERE NOT reached_ds AND exit_page = 'non_eligible') AS exits_ineligible,
+                              count(*) FILTER (WHERE NOT reached_ds AND exit_page <> 'non_eligible') AS lost
+                       FROM v GROUP BY 1)
+        SELECT p.page_key, p.label, p.role,
+               coalesce(w.visits, 0) AS visits, coalesce(w.pageviews, 0) AS pageviews,
+               coalesce(e.entries, 0) AS entries, coalesce(x.exits, 0) AS exits,
+               x.exits / nullif(w.visits, 0) AS exit_rate,
+               w.seconds / nullif(w.timed, 0) AS avg_time_s,
+               coalesce(w.ds_after, 0) AS ds_after, w.ds_after / nullif(w.visits, 0) AS ds_after_rate,
+               coalesce(x.exits_ds, 0) AS exits_ds, coalesce(x.exits_ineligible, 0) AS exits_ineligible,
+               coalesce(x.lost, 0) AS lost, coalesce(x.lost, 0) / nullif(w.visits, 0) AS lost_rate
+        FROM ref_pages p
+        LEFT JOIN viewed w USING (page_key) LEFT JOIN entries e USING (page_key) LEFT JOIN exits x USING (page_key)
+        WHERE p.role NOT IN ('depart', 'document')
+    """
+
+
+def page_table(f: Filters) -> pd.DataFrame:
+    """One row per WIF page key (``ref_pages``, departures and downloads excepted), most visited first.
+
+    Columns and units:
+    ``visits`` visits that viewed the page at least once; ``pageviews`` views (a reload counts twice);
+    ``entries`` / ``exits`` visits that started / ended on it; ``exit_rate`` = exits / visits;
+    ``avg_time_s`` mean seconds on the page over the views followed by another action of the visit (the time on
+    the last action of a visit is unknown to Matomo: NULL when no view was followed by anything);
+    ``ds_after`` visits that clicked through to DS after their first view of the page, ``ds_after_rate`` =
+    ds_after / visits; ``exits_ds`` exits of visits that had reached DS (successful departures);
+    ``exits_ineligible`` exits on the "département non couvert" page without DS; ``lost`` the other exits
+    (visites perdues), ``lost_rate`` = lost / visits. Rates in 0..1, NULL when visits = 0; pages without visit
+    are listed with zeros.
+    """
+    where, params = visit_where(f)
+    return db.query(f"SELECT * FROM ({_page_stats_sql(where)}) ORDER BY visits DESC, page_key", params)
+
+
+def _scored_sql(where: str) -> str:
+    groups = " ".join(f"WHEN '{role}' THEN '{group}'" for role, group in BASELINE_GROUPS.items())
+    return f"""
+        SELECT *, lost_rate / nullif(baseline, 0) AS loss_index,
+               CASE WHEN visits >= $min_visits THEN lost * coalesce(lost_rate / nullif(baseline, 0), 0) END AS score
+        FROM (
+            SELECT *, sum(lost) OVER (PARTITION BY grp) / nullif(sum(visits) OVER (PARTITION BY grp), 0) AS baseline
+            FROM (SELECT *, CASE role {groups} END AS grp FROM ({_page_stats_sql(where)}))
+            WHERE grp IS NOT NULL
+        )
+    """
+
+
+def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
+    """Pages à améliorer en priorité, ranked by the score defined in ``SCORE_DEFINITION``.
+
+    For each page of a role in ``BASELINE_GROUPS`` (the "département non couvert" page has no loss by
+    definition and is not ranked): ``lost_rate`` = lost / visits; ``baseline`` = the pooled loss rate of the
+    pages of its group (Σ lost / Σ visits over those pages, same period and filters); ``loss_index`` =
+    lost_rate / baseline (1 = as lossy as a comparable page); ``score`` = lost × loss_index, in visits, NULL
+    when the page has fewer than ``min_visits`` visits.
+
+    Columns ``[rank, page_key, label, role, grp, visits, lost, lost_rate, baseline, loss_index, score,
+    prev_visits, prev_lost, prev_lost_rate, prev_score, prev_rank, score_change, lost_rate_change]``: ``prev_*``
+    the same figures over ``f.previous()``; ``score_change`` = score / prev_score − 1 (NULL without a previous
+    score), ``lost_rate_change`` in points of 0..1. Pages with a positive score are ranked (``rank`` 1, 2… by
+    decreasing score, then visits); the others (too few visits, no lost visit) follow with ``rank`` NULL.
+    """
+    where, params = visit_where(f)
+    prev_where, prev_params = visit_where(f.previous(), prefix="p_")
+    return db.query(
+        f"""
+        WITH cur AS ({_scored_sql(where)}),
+             prev AS ({_scored_sql(prev_where)}),
+             prev_ranked AS (SELECT page_key, visits, lost, lost_rate, score,
+                                    CASE WHEN score > 0 THEN row_number() OVER (
+                                        ORDER BY score DESC NULLS LAST, visits DESC, page_key) END AS rank
+                             FROM prev)
+        SELECT CASE WHEN c.score > 0 THEN row_number() OVER (
+                   ORDER BY c.score DESC NULLS LAST, c.visits DESC, c.page_key) END AS rank,
+               c.page_key, c.label, c.role, c.grp, c.visits, c.lost, c.lost_rate, c.baseline, c.loss_index, c.score,
+               p.visits AS prev_visits, p.lost AS prev_lost, p.lost_rate AS prev_lost_rate, p.score AS prev_score,
+               p.rank AS prev_rank, c.score / nullif(p.score, 0) - 1 AS score_change,
+               c.lost_rate - p.lost_rate AS lost_rate_change
+        FROM cur c LEFT JOIN prev_ranked p USING (page_key)
+        ORDER BY rank NULLS LAST, c.visits DESC, c.page_key
+        """,
+        params | prev_params | {"min_visits": min_visits},
+    )
+
+
+def _paths_sql(where: str) -> str:
+    """Per visit of ``visits v`` matching ``where``: its path, the list of page keys viewed (consecutive repeats
+    merged) up to its first DS departure (``depart_ds``), ended by ``sortie`` when it did not reach DS; paths
+    longer than ``$max_steps`` pages are cut and ended by ``suite``."""
+    return f"""
+        WITH steps AS (
+                 SELECT a.visit_key, a.position, a.page_key AS node
+                 FROM actions a JOIN visits v USING (visit_key)
+                 WHERE {where} AND (a.action_type = 'action' OR a.page_key = 'depart_ds')),
+             first_ds AS (SELECT visit_key, min(position) AS ds_pos FROM steps WHERE node = 'depart_ds' GROUP BY 1),
+             kept AS (SELECT s.visit_key, s.position, s.node,
+                             lag(s.node) OVER (PARTITION BY s.visit_key ORDER BY s.position) AS before
+                      FROM steps s LEFT JOIN first_ds d USING (visit_key)
+                      WHERE d.ds_pos IS NULL OR s.position <= d.ds_pos),
+             seq AS (SELECT visit_key, list(node ORDER BY position) AS nodes FROM kept
+                     WHERE before IS NULL OR before <> node GROUP BY 1),
+             ended AS (SELECT visit_key, CASE WHEN nodes[-1] = 'depart_ds' THEN nodes
+                                              ELSE list_append(nodes, 'sortie') END AS nodes FROM seq)
+        SELECT visit_key, CASE WHEN len(nodes) > $max_steps + 1 THEN list_append(nodes[1:$max_steps], 'suite')
+                               ELSE nodes END AS path
+        FROM ended
+    """
+
+
+def _ranked_paths_sql(where: str) -> str:
+    """Paths with their visits and rank; those beyond ``$limit`` become ``[entry page, 'autres']``."""
+    return f"""
+        WITH p AS ({_paths_sql(where)}),
+             counted AS (SELECT path, count(*) AS visits FROM p GROUP BY path),
+             ranked AS (SELECT path, visits, row_number() OVER (ORDER BY visits DESC, path) AS rank FROM counted)
+        SELECT CASE WHEN rank <= $limit THEN path ELSE [path[1], 'autres'] END AS path,
+               min(rank) AS rank, sum(visits) AS visits, rank > $limit AS other
+        FROM ranked GROUP BY 1, 4
+    """
+
+
+NODE_LABELS = ("(SELECT page_key AS node, label FROM ref_pages "
+               "UNION ALL SELECT unnest($end_keys), unnest($end_labels))")
+
+
+def _path_params(limit: int) -> dict:
+    return {"limit": limit, "max_steps": MAX_PATH_STEPS, "end_keys": list(END_NODES),
+            "end_labels": list(END_NODES.values())}
+
+
+def paths(f: Filters, limit: int = 10) -> pd.DataFrame:
+    """The most frequent paths through the site, the rest grouped per entry page as "Autres parcours".
+
+    A path is the sequence of pages a visit viewed (consecutive repeats merged, ``MAX_PATH_STEPS`` pages at
+    most) until its first click to DS (``depart_ds``), else ended by "Sortie du site". Columns
+    ``[rank, path, path_label, visits, share, reached_ds, other]``: ``path`` the list of node keys,
+    ``path_label`` its French labels joined by " → ", ``share`` of the visits with a path (0..1),
+    ``reached_ds`` whether the path ends with a DS departure, ``other`` true for the grouped rows (listed after
+    the ``limit`` most frequent paths, most visits first).
+    """
+    where, params = visit_where(f)
+    return db.query(
+        f"""
+        WITH r AS ({_ranked_paths_sql(where)}),
+             labelled AS (SELECT r.path, string_agg(l.label, ' → ' ORDER BY u.i) AS path_label
+                          FROM r, unnest(r.path) WITH ORDINALITY AS u(node, i) JOIN {NODE_LABELS} l USING (node)
+                          GROUP BY r.path)
+        SELECT row_number() OVER (ORDER BY r.other, r.visits DESC, r.rank) AS rank, r.path, l.path_label,
+               CAST(r.visits AS BIGINT) AS visits, r.visits / sum(r.visits) OVER () AS share,
+               r.path[-1] = 'depart_ds' AS reached_ds, r.other
+        FROM r JOIN labelled l USING (path)
+        ORDER BY rank
+        """,
+        params | _path_params(limit),
+    )
+
+
+def transitions(f: Filters, limit: int = 10) -> pd.DataFrame:
+    """Links of the Sankey diagram of ``paths(f, limit)``: visits moving from one step of a path to the next.
+
+    Columns ``[step, source, source_label, target, target_label, visits]``: ``step`` the position of the
+    source node in the path (1 = entry page), ``source``/``target`` node keys (page keys, ``depart_ds``,
+    ``sortie``, ``suite``, ``autres``). A node is identified by (step, key) so that loops do not make cycles.
+    Most visits first within each step. Unit: visits.
+    """
+    where, params = visit_where(f)
+    return db.query(
+        f"""
+        WITH r AS ({_ranked_paths_sql(where)}),
+             links AS (SELECT u.i AS step, r.path[u.i] AS source, r.path[u.i + 1] AS target, r.visits
+                       FROM r, unnest(range(1, len(r.path))) AS u(i))
+        SELECT CAST(step AS INTEGER) AS step, source, ls.label AS source_label, target, lt.label AS target_label,
+               CAST(sum(visits) AS BIGINT) AS visits
+        FROM links JOIN {NODE_LABELS} ls ON ls.node = source JOIN {NODE_LABELS} lt ON lt.node = target
+        GROUP BY ALL ORDER BY step, visits DESC, source, target
+        """,
+        params | _path_params(limit),
+    )
+
+
+def ineligibility_summary(f: Filters) -> pd.DataFrame:
+    """Visits that landed on the "département non couvert" page: one row ``[visits, ineligible, share]``.
+
+    ``visits``: visits of the period (raw log); ``ineligible``: those with at least one view of the page;
+    ``share`` = ineligible / visits in 0..1 (NULL without visits).
+    """
+    where, params = visit_where(f)
+    return db.query(
+        f"""
+        SELECT count(*) AS visits, count(*) FILTER (WHERE n.visit_key IS NOT NULL) AS ineligible,
+               count(*) FILTER (WHERE n.visit_key IS NOT NULL) / nullif(count(*), 0) AS share
+        FROM visits v
+        LEFT JOIN (SELECT DISTINCT visit_key FROM actions WHERE page_key = 'non_eligible') n USING (visit_key)
+        WHERE {where}
+        """,
+        params,
+    )
+
+
+def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
+    """Where demand exists before rollout: visits on the "département non couvert" page per department asked for.
+
+    Columns ``[departement, name, visits, share, before_opening, first_deposit]``: ``visits`` visits of the
+    period that viewed the page for that department (the department carried by the page's URL; NULL when the
+    URL carries none, e.g. the 2018 static site: "Non renseigné"); ``share`` of all such visits (0..1);
+    ``first_deposit`` the first dossier ever deposited in the department (whole history, all filters but the
+    department ignored: the department's opening), NULL if it never opened; ``before_opening`` the visits
+    before that date (all of them when it never opened). Most visits first.
+    """
+    where, params = visit_where(f)
+    return db.query(
+        f"""
+        WITH n AS (SELECT DISTINCT a.visit_key, a.departement, v.visit_date
+                   FROM actions a JOIN visits v USING (visit_key)
+                   WHERE {where} AND a.page_key = 'non_eligible'),
+             opened AS (SELECT departement, CAST(min(depose_at) AS DATE) AS first_deposit
+                        FROM dossiers WHERE departement IS NOT NULL GROUP BY 1)
+        SELECT n.departement, coalesce(r.name, n.departement, 'Non renseigné') AS name, count(*) AS visits,
+               count(*) / sum(count(*)) OVER () AS share,
+               count(*) FILTER (WHERE o.first_deposit IS NULL OR n.visit_date < o.first_deposit) AS before_opening,
+               o.first_deposit
+        FROM n LEFT JOIN opened o USING (departement) LEFT JOIN ref_departements r ON r.code = n.departement
+        GROUP BY n.departement, r.name, o.first_deposit
+        ORDER BY visits DESC, n.departement NULLS LAST
+        """,
+        params,
+    )

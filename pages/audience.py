@@ -1,0 +1,182 @@
+"""Audience: visits of the WIF site with the previous period, over time, sources, devices, regions, hours, publics."""
+
+from dataclasses import replace
+
+import dash
+from dash import Input, Output, callback, dcc, html
+
+from components import charts, dossier_figures
+from components import format as fmt
+from components.audience_figures import SOURCE, Indicator, decimal, heatmap_figure, indicator_cards, source_notices
+from components.dossier_figures import filters_of, percent
+from components.figure import figure_block, figure_outputs, figure_values
+from metrics import audience
+
+dash.register_page(__name__, path="/audience", name="Audience", title="Audience — WIF statistiques", order=5)
+
+GRAINS = {"day": "Jour", "week": "Semaine", "month": "Mois"}
+TIME, SOURCES, REFERRERS, DEVICES = "audience-temps", "audience-sources", "audience-referents", "audience-appareils"
+BROWSERS, SYSTEMS, REGIONS = "audience-navigateurs", "audience-systemes", "audience-regions"
+HOURS, PUBLICS = "audience-horaires", "audience-publics"
+MOUNT = Input("audience-grain", "id")
+INDICATORS = [
+    Indicator("visites", "Visites", "visits", fmt.fmt_int, "relative",
+              lambda now: ("Visites du site Work in France (Matomo)"
+                           + (f", dont {fmt.fmt_int(now.report_visits)} comptées d'après les rapports quotidiens "
+                              "(journal détaillé purgé)." if now.report_visits else "."))),
+    Indicator("pages", "Pages vues", "pageviews", fmt.fmt_int, "relative",
+              "Pages affichées ; un rechargement compte deux fois. Les clics vers Démarches Simplifiées et les "
+              "téléchargements n'en sont pas."),
+    Indicator("pages-par-visite", "Pages vues par visite", "pages_per_visit", decimal, "relative",
+              "Pages vues divisées par le nombre de visites."),
+    Indicator("duree", "Durée moyenne d'une visite", "avg_duration_s", fmt.fmt_duration_s, "relative",
+              "De la première à la dernière action de la visite ; une visite d'une seule action dure 0 s "
+              "(Matomo ne sait pas quand le visiteur quitte sa dernière page)."),
+    Indicator("rebond", "Taux de rebond", "bounce_rate", fmt.fmt_pct, "points",
+              "Part des visites d'une seule action : une page vue, sans autre page, clic ni téléchargement."),
+]
+
+
+def layout(**_query):
+    return html.Div(id="page-audience", children=[
+        *dossier_figures.page_header("Audience", "Fréquentation du site Work in France : visites, provenance, "
+                                     "appareils, régions et horaires.", "audience"),
+        html.Div(id="audience-notices"),
+        dcc.Loading(html.Div(id="audience-kpis", className="wif-kpis fr-mb-4w"), type="dot", color="#000091",
+                    delay_show=300),
+        dossier_figures.segmented("audience-grain", "Pas de temps", GRAINS, "month"),
+        figure_block(TIME, "Visites du site",
+                     "Clé de lecture : chaque barre compte les visites de la période de temps ; la partie claire, "
+                     "s'il y en a, vient des rapports quotidiens de Matomo pour les jours dont le journal détaillé "
+                     "est purgé. Les barres pâles sont des périodes incomplètes."),
+        html.Div(className="fr-grid-row fr-grid-row--gutters", children=[
+            html.Div(figure_block(SOURCES, "Provenance des visites",
+                                  "Clé de lecture : part des visites arrivées directement (adresse tapée, favori, "
+                                  "courriel), depuis un moteur de recherche, un autre site ou un réseau social."),
+                     className="fr-col-12 fr-col-lg-6"),
+            html.Div(figure_block(REFERRERS, "Principaux sites et moteurs d'origine",
+                                  "Clé de lecture : visites venues de chaque moteur de recherche, réseau social ou "
+                                  "site (nom d'hôte seulement) ; les accès directs ne sont pas comptés ici."),
+                     className="fr-col-12 fr-col-lg-6"),
+            html.Div(figure_block(DEVICES, "Appareils",
+                                  "Clé de lecture : part des visites faites depuis un ordinateur, un smartphone ou "
+                                  "une tablette."), className="fr-col-12 fr-col-lg-6"),
+            html.Div(figure_block(PUBLICS, "Étudiants et employeurs",
+                                  "Clé de lecture : visites selon le public choisi sur le site ; « Non renseigné » : "
+                                  "visites sans ce choix (départ depuis l'accueil, pages d'information)."),
+                     className="fr-col-12 fr-col-lg-6"),
+            html.Div(figure_block(BROWSERS, "Navigateurs",
+                                  "Clé de lecture : visites par navigateur ; les moins fréquents sont regroupés "
+                                  "dans « Autres »."), className="fr-col-12 fr-col-lg-6"),
+            html.Div(figure_block(SYSTEMS, "Systèmes d'exploitation",
+                                  "Clé de lecture : visites par système d'exploitation de l'appareil."),
+                     className="fr-col-12 fr-col-lg-6"),
+        ]),
+        figure_block(REGIONS, "Régions des visiteurs",
+                     "Clé de lecture : visites par région de France d'après la localisation de Matomo (approximative, "
+                     "déduite de l'adresse réseau) ; les visites depuis l'étranger sont regroupées."),
+        figure_block(HOURS, "Jours et heures des visites",
+                     "Clé de lecture : plus la case est foncée, plus il y a eu de visites commencées ce jour de la "
+                     "semaine à cette heure (heure de Paris)."),
+    ])
+
+
+@callback(Output("audience-kpis", "children"), Output("audience-period", "children"),
+          Output("audience-notices", "children"), Input("filters", "data"), MOUNT)
+def update_indicators(data, _mount):
+    f = filters_of(data)
+    cards, period = indicator_cards("audience", f, audience.audience_summary, INDICATORS)
+    whole = audience.audience_summary(replace(f, departements=(), audience=None)).iloc[0]
+    return cards, period, source_notices(f, int(whole.purged_days), int(whole.report_visits), totals=True)
+
+
+def _period_labels(periods, grain: str):
+    if grain == "month":
+        return dossier_figures.month_labels(periods)
+    if grain == "week":
+        return periods.map(lambda d: f"semaine du {fmt.fmt_date_short(d)}")
+    return periods.map(fmt.fmt_date_short)
+
+
+@callback(*figure_outputs(TIME), Input("filters", "data"), Input("audience-grain", "value"))
+def update_time(data, grain):
+    f = filters_of(data)
+    frame = audience.visits_over_time(f, grain)
+    tidy = frame.melt(id_vars=["periode", "complete"], value_vars=["raw_visits", "report_visits"],
+                      var_name="source", value_name="visites")
+    tidy["origine"] = tidy.source.map({"raw_visits": "Journal des visites",
+                                       "report_visits": "Rapports quotidiens (journal purgé)"})
+    if not frame.report_visits.any():
+        tidy = tidy[tidy.source == "raw_visits"]
+    fig = (charts.stacked_bar(tidy, "periode", "visites", "origine", y_title="Visites") if frame.visits.any()
+           else charts.empty_figure())
+    fig.update_traces(marker_opacity=[1.0 if complete else 0.45 for complete in frame.complete])
+    if grain == "month":
+        dossier_figures.month_axis(fig, len(frame))
+    fig.update_xaxes(title_text=None, **({} if grain == "month" else {"tickformat": "%d/%m/%Y"}))
+    table = frame.assign(periode=_period_labels(frame.periode, grain)).rename(columns={
+        "periode": GRAINS[grain], "complete": "Période complète", "visits": "Visites",
+        "raw_visits": "Dont journal des visites", "report_visits": "Dont rapports quotidiens",
+        "purged_days": "Jours au journal purgé"})
+    return figure_values(fig, table, f"{SOURCE} et rapports quotidiens (VisitsSummary)")
+
+
+def _breakdown_table(frame, heading: str):
+    table = percent(frame, {"share": "Part (%)", "bounce_rate": "Taux de rebond (%)",
+                            "ds_rate": "Part ayant cliqué vers DS (%)"})
+    return table.rename(columns={"label": heading, "visits": "Visites"})[
+        [heading, "Visites", "Part (%)", "Taux de rebond (%)", "Part ayant cliqué vers DS (%)"]]
+
+
+def _breakdown(data, by: str, heading: str, *, donut: bool = False) -> tuple:
+    frame = audience.breakdown(filters_of(data), by)
+    if frame.empty:
+        fig = charts.empty_figure()
+    elif donut:
+        fig = charts.donut(frame, "label", "visits")
+    else:
+        fig = dossier_figures.hbars(frame, "label", "visits", axis_title="Visites")
+    return figure_values(fig, _breakdown_table(frame, heading), SOURCE)
+
+
+@callback(*figure_outputs(SOURCES), Input("filters", "data"), MOUNT)
+def update_sources(data, _mount):
+    return _breakdown(data, "referrer_type", "Provenance", donut=True)
+
+
+@callback(*figure_outputs(REFERRERS), Input("filters", "data"), MOUNT)
+def update_referrers(data, _mount):
+    return _breakdown(data, "referrer", "Origine")
+
+
+@callback(*figure_outputs(DEVICES), Input("filters", "data"), MOUNT)
+def update_devices(data, _mount):
+    return _breakdown(data, "device", "Appareil", donut=True)
+
+
+@callback(*figure_outputs(PUBLICS), Input("filters", "data"), MOUNT)
+def update_publics(data, _mount):
+    return _breakdown(data, "audience", "Public", donut=True)
+
+
+@callback(*figure_outputs(BROWSERS), Input("filters", "data"), MOUNT)
+def update_browsers(data, _mount):
+    return _breakdown(data, "browser", "Navigateur")
+
+
+@callback(*figure_outputs(SYSTEMS), Input("filters", "data"), MOUNT)
+def update_systems(data, _mount):
+    return _breakdown(data, "os", "Système d'exploitation")
+
+
+@callback(*figure_outputs(REGIONS), Input("filters", "data"), MOUNT)
+def update_regions(data, _mount):
+    return _breakdown(data, "region", "Région")
+
+
+@callback(*figure_outputs(HOURS), Input("filters", "data"), MOUNT)
+def update_hours(data, _mount):
+    grid = audience.weekday_hour(filters_of(data))
+    table = grid.pivot(index="day", columns="hour", values="visits").reindex(list(audience.WEEKDAYS))
+    table = table.rename(columns=lambda h: f"{h} h").rename_axis(index="Jour", columns=None).reset_index()
+    return figure_values(heatmap_figure(grid), table, SOURCE)
