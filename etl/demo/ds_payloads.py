@@ -1,220 +1,290 @@
-"""Demo dossiers and their Démarches Simplifiées GraphQL v2 pages (``demarche.dossiers``, 100 nodes a page)."""
+"""Démarches Simplifiées GraphQL v2 answers (``demarche.dossiers`` pages) for the simulated dossiers.
+
+Field names and champ types follow DS's published schema (``app/graphql/schema.graphql``): dossier dates are
+ISO 8601 with the Paris offset, ``traitements`` list the state changes, champs carry ``id`` (base64 of
+``Champ-<stable id>``), ``label``, ``__typename``, ``stringValue`` (DS's API rendering: '75 - Paris',
+'13 septembre 2018', 'true') and the typed value of their type (``departement``/``pays`` objects, ``date``,
+``value``; number and checkbox values aliased — ``integerNumber``, ``decimalNumber``, ``checked``,
+``civilite`` — as a query selecting several champ types must). Pages hold 100 dossiers in DS's default
+order (dépôt date), chained by DS's cursors (url-safe base64 of '<depose_at UTC>;<id>').
+
+The form changes over time like WIF's did (three revisions): curly vs straight apostrophes, case, renamed
+labels, the department and nationality becoming typed champs, and the personal champs (names, birth, e-mail,
+phones, employer, titre de séjour number, free text) a real form holds — the loaders must drop them.
+"""
 
 from __future__ import annotations
 
 import base64
-from datetime import date
+from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import orjson
-import pandas as pd
-from tqdm import tqdm
 
+from etl.demo import fake
 from etl.demo import model as m
+from etl.demo.demarches import DemoDemarche, demarches
+from etl.demo.dossiers import CATEGORIES, STATES, Dossiers
+from etl.demo.journeys import departements
+from etl.demo.period import Period, iso_offset
 
 PAGE_SIZE = 100
-MONTH_NAMES = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-               "novembre", "décembre"]
-DEP_NAMES = pd.read_csv(Path(__file__).resolve().parent.parent / "reference" / "departements.csv",
-                        dtype=str).set_index("code")["name"].to_dict()
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre")
+DECISION_EVENT = {"accepte": "accepte", "refuse": "refuse", "sans_suite": "classe_sans_suite"}
+# Labels by revision (None: the champ does not exist in that revision); "{who}" is the person the form is about.
+LABELS = {
+    "civilite": (None, "Civilité", "Civilité"),
+    "nom": ("Nom", "Nom", "Nom {who}"),
+    "prenom": ("Prénom", "Prénom", "Prénom {who}"),
+    "naissance": ("Date et lieu de naissance", None, None),
+    "date_naissance": (None, "Date de naissance", "Date de naissance"),
+    "lieu_naissance": (None, "Lieu de naissance", "Lieu de naissance"),
+    "email": ("Adresse e-mail", "E-mail", "E-mail"),
+    "telephone": ("Téléphone", "Téléphone", "Téléphone"),
+    "nationalite": ("Nationalité", "Nationalité", "Nationalité {who}"),
+    "titre": ("Numéro du titre de séjour", "Numéro du titre de séjour", "Numéro du titre de séjour"),
+    "departement": ("Département qui figure sur le titre de séjour", "Département qui figure sur le titre de séjour",
+                    "Département figurant sur le titre de séjour"),
+    "demande": ("Demande", "Demande", "Type de demande"),
+    "contrat": ("Type de contrat", "Type de Contrat", "Type de contrat"),
+    "debut": ("Date de début", "Date de début", "Date de début du contrat"),
+    "fin": ("Date de fin", "Date de fin", "Date de fin du contrat"),
+    "heures": ("Nombre d'heures", "Nombre d’heures", "Nombre d'heures par semaine"),
+    "salaire": ("Salaire brut", "Salaire brut mensuel", "Salaire brut mensuel"),
+    "emploi": ("Emploi occupé", "Emploi occupé", "Emploi occupé"),
+    "employeur": ("Nom de l'employeur", "Nom de l’employeur", "Raison sociale de l'employeur"),
+    "siret": (None, "SIRET de l'employeur", "SIRET de l'employeur"),
+    "adresse": ("Adresse de l'employeur", "Adresse de l’employeur", "Adresse de l'employeur"),
+    "email_employeur": ("E-mail de l'employeur", "E-mail de l’employeur", "E-mail de l'employeur"),
+    "telephone_employeur": ("Téléphone de l'employeur", "Téléphone de l’employeur", "Téléphone de l'employeur"),
+    "motivation": ("Motivation", "Motivation de la demande", "Motivation de la demande"),
+    "attestation": ("J'atteste sur l'honneur l'exactitude des informations fournies",
+                    "J’atteste sur l’honneur l’exactitude des informations fournies",
+                    "J'atteste sur l'honneur l'exactitude des informations fournies"),
+}
+ANNOTATIONS = {"apt_debut": "Date de début APT", "apt_fin": "Date de fin APT", "commentaire": "Commentaire"}
+STABLE = {key: k for k, key in enumerate([*LABELS, *ANNOTATIONS])}
+WHO = {False: "de l'étudiant", True: "du salarié"}
+COMMENTS = ("", "", "Pièce manquante : contrat signé", "Dossier complet", "Relance envoyée à l'employeur",
+            "Titre de séjour expiré, attente du récépissé")
 
 
-def _gid(kind: str, n: int) -> str:
-    return base64.b64encode(f"{kind}-{n}".encode()).decode()
+def champ_id(demarche_rank: int, key: str) -> str:
+    """GraphQL id of a champ: base64 of 'Champ-<stable id>' (stable across revisions, as in DS)."""
+    return base64.b64encode(f"Champ-{1_040_000 + demarche_rank * 64 + STABLE[key]}".encode()).decode()
 
 
-def _iso(ts: pd.Series) -> pd.Series:
-    """Naive Paris timestamps → ISO 8601 with the +01:00/+02:00 offset DS sends."""
-    local = ts.dt.tz_localize("Europe/Paris", ambiguous="NaT", nonexistent="shift_forward")
-    text = local.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-    iso = (text.str[:-2] + ":" + text.str[-2:]).to_numpy(dtype=object)
-    return pd.Series(np.where(ts.notna().to_numpy(), iso, None), dtype=object, index=ts.index)
+def cursor(depose_epoch: int, number: int) -> str:
+    """DS's cursor of a dossier in the dépôt-date order: url-safe base64 of '<depose_at UTC>;<id>'."""
+    stamp = np.datetime_as_string(np.datetime64(int(depose_epoch), "s"), unit="s")
+    micros = number * 7919 % 1_000_000
+    return base64.urlsafe_b64encode(f"{stamp}.{micros:06d}000Z;{number}".encode()).decode().rstrip("=")
 
 
-def _office_hours(ts: pd.Series, rng: np.random.Generator) -> pd.Series:
-    """Move instructor events to a working-day time in 9:00–17:30, never before ``ts``."""
-    moved = ts.dt.normalize() + pd.to_timedelta(rng.integers(9 * 60, 17 * 60 + 30, len(ts)), unit="m")
-    moved = moved.where(moved >= ts, moved + pd.Timedelta(days=1))
-    dow = moved.dt.day_of_week
-    return moved + pd.to_timedelta(np.where(dow == 5, 2, np.where(dow == 6, 1, 0)), unit="D")
+@cache
+def french_date(iso: str) -> str:
+    """DS's rendering of a date champ: '2018-09-01' → '01 septembre 2018'."""
+    y, mo, d = iso.split("-")
+    return f"{d} {MONTHS_FR[int(mo) - 1]} {y}"
 
 
-def draw_dossiers(rng: np.random.Generator, days: pd.DatetimeIndex, deps: list[str], weights: np.ndarray,
-                  total: float, end: date) -> pd.DataFrame:
-    """One row per dossier déposé: department, audience, dates, state and the form answers."""
-    counts = rng.poisson(weights * (total / weights.sum()))
-    dep_idx, day_idx = np.nonzero(counts)
-    reps = counts[dep_idx, day_idx]
-    dep_idx, day_idx = np.repeat(dep_idx, reps), np.repeat(day_idx, reps)
-    n = len(dep_idx)
-    hours = rng.choice(24, n, p=np.array(m.HOURS) / sum(m.HOURS))
-    depot = pd.Series(days[day_idx]) + pd.to_timedelta(hours * 3600 + rng.integers(0, 3600, n), unit="s")
-    order = np.argsort(depot.to_numpy(), kind="stable")
-    dep_idx, day_idx, depot = dep_idx[order], day_idx[order], depot.iloc[order].reset_index(drop=True)
-
-    speed = rng.lognormal(0, 0.35, len(deps))[dep_idx]      # department-dependent processing speed
-    severity = rng.lognormal(0, 0.45, len(deps))[dep_idx]   # department-dependent refusal propensity
-    codes = list(m.CONTRACTS)
-    shares = np.array([m.CONTRACTS[c][0] for c in codes])
-    contract = rng.choice(len(codes), n, p=shares / shares.sum())
-    construction = rng.lognormal(np.log(m.CONSTRUCTION_MEDIAN_DAYS), m.CONSTRUCTION_SIGMA, n) * speed
-    instruction = rng.lognormal(np.log(m.INSTRUCTION_MEDIAN_DAYS), m.INSTRUCTION_SIGMA, n) * speed
-    instr_at = _office_hours(depot + pd.to_timedelta(construction, unit="D"), rng)
-    decided_at = _office_hours(instr_at + pd.to_timedelta(instruction, unit="D"), rng)
-    decided_at = decided_at.where(decided_at > instr_at, instr_at + pd.Timedelta(hours=2))
-
-    p_refuse = m.REFUSAL_BASE * severity * np.array([m.CONTRACTS[c][1] for c in codes])[contract]
-    u = rng.random(n)
-    final = np.where(u < p_refuse, "refuse", np.where(u < p_refuse + m.SANS_SUITE_BASE, "sans_suite", "accepte"))
-    end_ts = pd.Timestamp(end) + pd.Timedelta(days=1)
-    forgotten = rng.random(n) < m.FORGOTTEN_SHARE
-    open_instr = (decided_at >= end_ts) & (instr_at < end_ts) & ~forgotten
-    open_constr = (instr_at >= end_ts) | forgotten
-    state = np.where(open_constr, "en_construction", np.where(open_instr, "en_instruction", final))
-    instr_at = instr_at.where(~open_constr)
-    decided_at = decided_at.where(~(open_constr | open_instr))
-    last_event = decided_at.fillna(instr_at).fillna(depot)
-    late_edit = (rng.random(n) < 0.02) & decided_at.notna()
-    modified = last_event + pd.to_timedelta(np.where(late_edit, rng.integers(3, 40, n) * 86400,
-                                                     rng.integers(60, 7200, n)), unit="s")
-    modified = modified.where(modified < end_ts, last_event)
-
-    apt_days = np.array([m.CONTRACTS[c][2] for c in codes])[contract]
-    long_apt = rng.random(n) < 0.04
-    length = np.where(long_apt, apt_days * 2, np.maximum(14, rng.normal(apt_days, apt_days * 0.15)).astype(int))
-    apt_start = (decided_at.fillna(depot) + pd.to_timedelta(rng.integers(0, 20, n), unit="D")).dt.normalize()
-    apt_end = apt_start + pd.to_timedelta(length - 1, unit="D")
-    apt_quirk = rng.choice(4, n, p=[0.965, 0.02, 0.01, 0.005])  # ok, missing, inverted, invalid text
-
-    nat = rng.choice(len(m.NATIONALITIES), n, p=np.array([x[2] for x in m.NATIONALITIES]) /
-                     sum(x[2] for x in m.NATIONALITIES))
-    month_index = ((depot.dt.year - days[0].year) * 12 + depot.dt.month - days[0].month).to_numpy()
-    numbers = 120_000 + np.cumsum(rng.integers(1, 25, n))
-    archived = decided_at.notna() & (decided_at < end_ts - pd.Timedelta(days=180)) & (rng.random(n) < 0.3)
-    return pd.DataFrame({
-        "number": numbers, "dep": np.array(deps)[dep_idx], "audience": np.where(
-            rng.random(n) < m.AUDIENCE_SHARE_STUDENT, "etudiant", "employeur"),
-        "state": state, "depot": depot, "instr": instr_at, "decided": decided_at, "modified": modified,
-        "archived": archived.to_numpy(), "contract": np.array(codes)[contract],
-        "label_variant": rng.integers(0, 5, n), "renewal": rng.random(n) < 0.22, "nat": nat,
-        "apt_start": apt_start, "apt_end": apt_end, "apt_quirk": apt_quirk, "hours": rng.choice(
-            [35, 35, 35, 20, 24, 30, 151], n), "month": month_index, "person": rng.integers(0, 10**9, n),
-    })
+ROW_FIELDS = ("number", "state", "revision", "instruction", "decision", "archived", "contract", "contract_label",
+              "renewal", "nationality", "hours", "apt_invalid", "annotated", "pick")
 
 
-def _label(field: str, month: int) -> str:
-    return [label for since, label in m.LABELS[field] if since <= month][-1]
+class NodeBuilder:
+    """Builds the GraphQL nodes of one démarche's dossiers."""
+
+    def __init__(self, d: Dossiers, demarche: DemoDemarche, rank: int):
+        self.d, self.demarche, self.rank = d, demarche, rank
+        self.dep = departements()[demarche.dep_index]
+        self.city = m.CITIES.get(self.dep.code, (self.dep.name,))[0]
+        labels = {**LABELS, **{key: (label,) * 3 for key, label in ANNOTATIONS.items()}}
+        who = WHO[demarche.employer]
+        self.labels = {(key, rev): (label[rev].format(who=who) if label[rev] else None)
+                       for key, label in labels.items() for rev in range(3)}
+        self.ids = {key: champ_id(rank, key) for key in STABLE}
+        self.groupe = {"number": 20_400 + rank, "label": demarche.slug}
+
+    def champ(self, key: str, rev: int, typename: str, text: str | None, **typed) -> dict | None:
+        label = self.labels[key, rev]
+        if label is None:
+            return None
+        return {"id": self.ids[key], "label": label, "__typename": typename, "stringValue": text, **typed}
+
+    def date_champ(self, key: str, rev: int, iso: str | None, text_form: bool = False, invalid: bool = False):
+        """A date as DS renders it; in the 2018 form, annotations were free text (sometimes impossible)."""
+        if not iso or iso == "NaT":
+            return self.champ(key, rev, "TextChamp" if text_form else "DateChamp", "",
+                              **({"value": None} if text_form else {"date": None}))
+        if text_form:
+            y, mo, dd = iso.split("-")
+            text = f"{y}-{mo}-0{dd}" if invalid else (f"{dd}/{mo}/{y}" if int(dd) % 3 else iso)
+            return self.champ(key, rev, "TextChamp", text, value=text)
+        return self.champ(key, rev, "DateChamp", french_date(iso), date=iso)
+
+    def rows(self, rows: np.ndarray) -> list[dict]:
+        """Plain-Python values of the dossiers ``rows`` (timestamps already rendered), one dict each."""
+        d = self.d
+        columns = [getattr(d, f)[rows].tolist() for f in ROW_FIELDS]
+        columns += [iso_offset(np.maximum(getattr(d, f)[rows], 0)) for f in ("depose", "instruction", "decision",
+                                                                              "modified")]
+        columns += [np.datetime_as_string(d.apt_start[rows]).tolist(), np.datetime_as_string(d.apt_end[rows]).tolist()]
+        names = (*ROW_FIELDS, "depose_iso", "instruction_iso", "decision_iso", "modified_iso", "start", "end")
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+    def node(self, r: dict) -> dict:
+        state = STATES[r["state"]]
+        rev = r["revision"]
+        traitements = [{"state": "en_construction", "event": "depose", "dateTraitement": r["depose_iso"]}]
+        if r["instruction"] >= 0:
+            traitements.append({"state": "en_instruction", "event": "passe_en_instruction",
+                                "dateTraitement": r["instruction_iso"]})
+        if r["decision"] >= 0:
+            traitements.append({"state": state, "event": DECISION_EVENT[state], "dateTraitement": r["decision_iso"]})
+        person = self.person(r)
+        return {
+            "number": r["number"], "state": state, "archived": r["archived"],
+            "dateDepot": r["depose_iso"], "datePassageEnConstruction": r["depose_iso"],
+            "datePassageEnInstruction": r["instruction_iso"] if r["instruction"] >= 0 else None,
+            "dateTraitement": r["decision_iso"] if r["decision"] >= 0 else None,
+            "dateDerniereModification": r["modified_iso"],
+            "groupeInstructeur": self.groupe,
+            "traitements": traitements,
+            "usager": {"email": person["employer_email"] if self.demarche.employer else person["email"]},
+            "demandeur": {"__typename": "PersonnePhysique", "civilite": person["civilite"], "nom": person["nom"],
+                          "prenom": person["prenom"], "dateDeNaissance": person["birth"] if rev else None},
+            "champs": [c for c in self.champs(r, person) if c is not None],
+            "annotations": [c for c in self.annotations(r) if c is not None],
+        }
+
+    def person(self, r: dict) -> dict:
+        """Fake identity and employer of a dossier (deterministic from its draw)."""
+        a = int(r["pick"] * 2**40)
+        code, ds_name, _, _ = m.NATIONALITIES[r["nationality"]]
+        group = fake.GROUP_OF.get(code, "other")
+        first = fake.FIRST_NAMES[group][a % len(fake.FIRST_NAMES[group])]
+        last = fake.LAST_NAMES[group][(a >> 8) % len(fake.LAST_NAMES[group])]
+        employer = fake.EMPLOYERS[(a >> 16) % len(fake.EMPLOYERS)]
+        cities = fake.BIRTH_CITIES.get(code, (ds_name,))
+        jobs = fake.JOBS[CATEGORIES[r["contract"]]]
+        return {
+            "civilite": ("M", "Mme")[a % 2], "nom": last.upper(), "prenom": first,
+            "birth": _birth(a >> 4), "birth_city": cities[(a >> 3) % len(cities)],
+            "email": fake.email(first, last, fake.MAIL_DOMAINS[(a >> 5) % len(fake.MAIL_DOMAINS)], a),
+            "phone": fake.phone(a >> 2), "titre": fake.titre_number(a >> 6, self.dep.code),
+            "employer": employer, "employer_email": f"rh@{fake.mail_host(employer)}",
+            "employer_phone": fake.phone(a >> 12), "siret": f"{(a >> 3) % 10**9:09d}{(a >> 7) % 10**5:05d}",
+            "address": f"{1 + a % 140} {fake.STREETS[(a >> 9) % len(fake.STREETS)]}",
+            "postcode": f"{self.dep.code.zfill(2)[:2]}{(a >> 11) % 10}{(a >> 13) % 10 * 10:02d}",
+            "job": jobs[(a >> 10) % len(jobs)],
+            "motivation": fake.MOTIVATIONS[(a >> 14) % len(fake.MOTIVATIONS)] if (a >> 20) % 5 else "",
+        }
+
+    def champs(self, r: dict, p: dict) -> list[dict | None]:
+        dep, rev = self.dep, r["revision"]
+        code, ds_name, upper, _ = m.NATIONALITIES[r["nationality"]]
+        category = CATEGORIES[r["contract"]]
+        label_i = r["contract_label"]
+        contract = (m.CONTRACT_LABELS[category][rev][label_i] if label_i >= 0
+                    else m.UNKNOWN_CONTRACTS[int(r["pick"] * 1000) % len(m.UNKNOWN_CONTRACTS)])
+        demande = (("première demande", "renouvellement"), ("Première demande", "Renouvellement"),
+                   ("Première demande", "Renouvellement"))[rev][int(r["renewal"])]
+        dep_text = f"{dep.code} - {dep.name}"
+        hours = str(r["hours"])
+        pay = (900 + int(r["pick"] * 7000) % 700) if category in ("apprentissage", "professionnalisation") \
+            else 1600 + int(r["pick"] * 9000) % 1400
+        cents = int(r["pick"] * 10**6) % 100
+        address = f"{p['address']}, {p['postcode']} {self.city}"
+        motivation = p["motivation"].format(**p)
+        salary_text = f"{pay // 1000} {pay % 1000:03d},{cents:02d} €".lstrip("0 ")
+        nationality_text = upper if r["pick"] > 0.15 else ds_name
+        birth_text = f"{_fr_numeric(p['birth'])} à {p['birth_city']}"
+        return [
+            self.champ("civilite", rev, "CiviliteChamp", ("M.", "Mme")[p["civilite"] == "Mme"], civilite=p["civilite"]),
+            self.champ("nom", rev, "TextChamp", p["nom"], value=p["nom"]),
+            self.champ("prenom", rev, "TextChamp", p["prenom"], value=p["prenom"]),
+            self.champ("naissance", rev, "TextChamp", birth_text, value=birth_text),
+            self.champ("date_naissance", rev, "DateChamp", french_date(p["birth"]), date=p["birth"]),
+            self.champ("lieu_naissance", rev, "TextChamp", p["birth_city"], value=p["birth_city"]),
+            self.champ("email", rev, "TextChamp", p["email"], value=p["email"]),
+            self.champ("telephone", rev, "TextChamp", p["phone"], value=p["phone"]),
+            (self.champ("nationalite", rev, "TextChamp", nationality_text, value=nationality_text) if rev == 0 else
+             self.champ("nationalite", rev, "PaysChamp", ds_name, pays={"code": code, "name": ds_name})),
+            self.champ("titre", rev, "TextChamp", p["titre"], value=p["titre"]),
+            (self.champ("departement", rev, "DropDownListChamp", dep_text, value=dep_text) if rev == 0 else
+             self.champ("departement", rev, "DepartementChamp", dep_text,
+                        departement={"code": dep.code, "name": dep.name})),
+            self.champ("demande", rev, "DropDownListChamp", demande, value=demande),
+            self.champ("contrat", rev, "DropDownListChamp", contract, value=contract),
+            self.date_champ("debut", rev, r["start"]),
+            self.date_champ("fin", rev, r["end"]),
+            self.champ("heures", rev, "IntegerNumberChamp", hours, integerNumber=hours),
+            (self.champ("salaire", rev, "TextChamp", salary_text, value=salary_text) if rev == 0 else
+             self.champ("salaire", rev, "DecimalNumberChamp", f"{pay}.{cents:02d}", decimalNumber=pay + cents / 100)),
+            self.champ("emploi", rev, "TextChamp", p["job"], value=p["job"]),
+            self.champ("employeur", rev, "TextChamp", p["employer"], value=p["employer"]),
+            self.champ("siret", rev, "TextChamp", p["siret"], value=p["siret"]),
+            (self.champ("adresse", rev, "AddressChamp", address, address={
+                "label": address, "type": "housenumber", "streetAddress": p["address"],
+                "streetNumber": p["address"].split()[0], "streetName": p["address"].split(" ", 1)[1],
+                "postalCode": p["postcode"], "cityName": self.city, "cityCode": p["postcode"],
+                "departmentName": dep.name, "departmentCode": dep.code,
+            }) if rev == 2 else self.champ("adresse", rev, "TextChamp", address, value=address)),
+            self.champ("email_employeur", rev, "TextChamp", p["employer_email"], value=p["employer_email"]),
+            self.champ("telephone_employeur", rev, "TextChamp", p["employer_phone"], value=p["employer_phone"]),
+            self.champ("motivation", rev, "TextChamp", motivation, value=motivation or None),
+            self.champ("attestation", rev, "CheckboxChamp", "true", checked=True),
+        ]
+
+    def annotations(self, r: dict) -> list[dict | None]:
+        rev = r["revision"]
+        start, end = (r["start"], r["end"]) if r["annotated"] else (None, None)
+        comment = COMMENTS[int(r["pick"] * 10**5) % len(COMMENTS)] if r["state"] >= 1 else ""
+        return [
+            self.date_champ("apt_debut", rev, start, text_form=rev == 0, invalid=r["apt_invalid"]),
+            self.date_champ("apt_fin", rev, end, text_form=rev == 0),
+            self.champ("commentaire", rev, "TextChamp", comment, value=comment or None),
+        ]
 
 
-def _fr_date(d: pd.Timestamp) -> str:
-    return f"{d.day} {MONTH_NAMES[d.month - 1]} {d.year}"
+def _birth(n: int) -> str:
+    return _birth_day(n % (13 * 365))
 
 
-def _typed_date(d: pd.Timestamp | None, mistyped: bool) -> str | None:
-    """An APT date as instructors typed it in an annotation, sometimes wrongly ("2018-09-013")."""
-    if d is None:
-        return None
-    return f"{d.year}-{d.month:02d}-0{d.day:02d}" if mistyped else f"{d:%Y-%m-%d}"
+@cache
+def _birth_day(offset: int) -> str:
+    return str(np.datetime64("1990-01-01") + offset)
 
 
-def _champ(k: int, label: str, typename: str, value, **typed) -> dict:
-    champ = {"id": _gid("Champ", k), "label": label, "__typename": typename,
-             "stringValue": None if value is None else str(value)}
-    champ.update(typed)
-    return champ
+def _fr_numeric(iso: str) -> str:
+    y, mo, d = iso.split("-")
+    return f"{d}/{mo}/{y}"
 
 
-def _personal(p: int) -> list[dict]:
-    """The personal champs of a real form, fake but realistic: the loader must never keep them."""
-    first, last = m.FIRST_NAMES[p % 20], m.LAST_NAMES[(p // 20) % 20]
-    email = f"{first}.{last}".lower().replace(" ", "").replace("é", "e") + f"{p % 97}@example.org"
-    phone = f"06 {p % 100:02d} {(p // 100) % 100:02d} {(p // 10**4) % 100:02d} {(p // 10**6) % 100:02d}"
-    employer = m.EMPLOYERS[p % len(m.EMPLOYERS)]
-    return [
-        _champ(1, "Nom", "TextChamp", last.upper()), _champ(2, "Prénom", "TextChamp", first),
-        _champ(3, "Date et lieu de naissance", "TextChamp", f"{1 + p % 28:02d}/{1 + p % 12:02d}/{1990 + p % 12} "
-               f"à {m.CITIES[p % len(m.CITIES)]}"),
-        _champ(4, "E-mail", "TextChamp", email), _champ(5, "Téléphone", "PhoneChamp", phone),
-        _champ(6, "Numéro du titre de séjour", "TextChamp", f"{7500000000 + p % 10**9}"),
-        _champ(20, "Raison sociale de l'employeur", "TextChamp", employer),
-        _champ(21, "Adresse de l'employeur", "TextChamp", f"{1 + p % 120} rue de la République, 75011 Paris"),
-        _champ(22, "E-mail de l'employeur", "TextChamp", f"rh{p % 50}@{employer.split()[0].lower()}.example.fr"),
-        _champ(23, "Téléphone de l'employeur", "PhoneChamp", "01 " + phone[3:]),
-        _champ(24, "Salaire brut", "DecimalNumberChamp", f"{1400 + p % 900}.00", decimalNumber=1400 + p % 900),
-        _champ(25, "Emploi occupé", "TextChamp", ["Commis de cuisine", "Développeur", "Assistant de recherche",
-                                                  "Vendeur", "Chargé de mission"][p % 5]),
-        _champ(26, "Motivation de la demande", "TextareaChamp",
-               f"Je m'appelle {first} {last}, je souhaite travailler chez {employer}."),
-    ]
+def pages(period: Period, d: Dossiers, k: int, rows: np.ndarray) -> Iterator[dict]:
+    """The GraphQL answers paging through démarche ``k``'s dossiers (``rows`` in DS order), one at a time."""
+    demarche = demarches(period)[k]
+    builder = NodeBuilder(d, demarche, k)
+    values = builder.rows(rows)
+    n_pages = max(1, -(-len(rows) // PAGE_SIZE))
+    for p in range(n_pages):
+        chunk = values[p * PAGE_SIZE:(p + 1) * PAGE_SIZE]
+        last = rows[min((p + 1) * PAGE_SIZE, len(rows)) - 1] if chunk else None
+        info = {"hasNextPage": p < n_pages - 1,
+                "endCursor": cursor(d.depose[last], int(d.number[last])) if chunk else None}
+        yield {"data": {"demarche": {"number": demarche.number,
+                                     "dossiers": {"pageInfo": info, "nodes": [builder.node(r) for r in chunk]}}}}
 
 
-def node(row, demarche_label: str, groupe: int) -> dict:
-    """One dossier as DS GraphQL v2 returns it (dates with offsets, typed champs)."""
-    month = int(row.month)
-    variants = m.CONTRACTS[row.contract][3]
-    code, name, _ = m.NATIONALITIES[row.nat]
-    champs = _personal(int(row.person))
-    dep_name = DEP_NAMES.get(row.dep, row.dep)
-    champs.append(_champ(7, _label("departement", month), "DepartementChamp", f"{row.dep} - {dep_name}",
-                         departement={"code": row.dep, "name": dep_name}))
-    if month >= 12:
-        champs.append(_champ(8, _label("nationality", month), "PaysChamp", name, pays={"code": code, "name": name}))
-    else:
-        champs.append(_champ(8, _label("nationality", month), "TextChamp", name.upper()))
-    contract_label = variants[row.label_variant % len(variants)]
-    champs.append(_champ(9, _label("contract", month), "DropDownListChamp", contract_label))
-    champs.append(_champ(10, _label("demande", month), "DropDownListChamp",
-                         "Renouvellement" if row.renewal else "Première demande"))
-    champs.append(_champ(13, _label("hours", month), "IntegerNumberChamp", row.hours, integerNumber=str(row.hours)))
-    annotations = []
-    start, end = row.apt_start, row.apt_end
-    if row.apt_quirk == 2:
-        start, end = end, start
-    if row.apt_quirk == 1:
-        start = end = None
-    if month < m.OLD_SITE_MONTHS:  # early dossiers: instructors typed the APT dates in private annotations
-        annotations = [_champ(30, "Date de début APT", "TextChamp", _typed_date(start, row.apt_quirk == 3)),
-                       _champ(31, "Date de fin APT", "TextChamp", _typed_date(end, row.apt_quirk == 3))]
-    else:
-        for k, field, d in ((11, "apt_start", start), (12, "apt_end", end)):
-            champs.append(_champ(k, _label(field, month), "DateChamp", None if d is None else _fr_date(d),
-                                 date=None if d is None else f"{d:%Y-%m-%d}"))
-    traitements = [{"event": "depose", "dateTraitement": row.depot_iso}]
-    if row.instr_iso:
-        traitements.append({"event": "passe_en_instruction", "dateTraitement": row.instr_iso})
-    if row.decided_iso:
-        event = {"accepte": "accepte", "refuse": "refuse", "sans_suite": "classe_sans_suite"}[row.state]
-        traitements.append({"event": event, "dateTraitement": row.decided_iso})
-    return {
-        "id": _gid("Dossier", int(row.number)), "number": int(row.number), "state": row.state,
-        "archived": bool(row.archived), "dateDepot": row.depot_iso, "datePassageEnConstruction": row.depot_iso,
-        "datePassageEnInstruction": row.instr_iso, "dateTraitement": row.decided_iso,
-        "dateDerniereModification": row.modified_iso,
-        "groupeInstructeur": {"number": groupe, "label": demarche_label},
-        "traitements": traitements, "champs": champs, "annotations": annotations,
-    }
-
-
-def write_pages(ds_dir: Path, dossiers: pd.DataFrame, demarches: pd.DataFrame, progress: bool) -> int:
-    """Write ``<ds_dir>/<démarche>/page-NNNN.json``; returns the number of dossiers written."""
-    frame = dossiers.assign(
-        depot_iso=_iso(dossiers.depot), instr_iso=_iso(dossiers.instr), decided_iso=_iso(dossiers.decided),
-        modified_iso=_iso(dossiers.modified))
-    frame = frame.merge(demarches, left_on=["dep", "audience"], right_on=["departement", "audience"])
-    with tqdm(total=len(frame), desc="DS (dossiers)", unit=" dossier", disable=not progress) as bar:
-        for number, group in frame.groupby("demarche_number", sort=True):
-            folder = ds_dir / str(number)
-            folder.mkdir()
-            group = group.sort_values("number")
-            label = f"UD {group.dep.iloc[0]} – {DEP_NAMES.get(group.dep.iloc[0], '')}"
-            rows = list(group.itertuples(index=False))
-            for page_no, first in enumerate(range(0, len(rows), PAGE_SIZE), start=1):
-                chunk = rows[first:first + PAGE_SIZE]
-                more = first + PAGE_SIZE < len(rows)
-                payload = {"data": {"demarche": {"number": int(number), "dossiers": {
-                    "pageInfo": {"hasNextPage": more, "endCursor": _gid("cursor", int(chunk[-1].number))},
-                    "nodes": [node(r, label, int(number) * 10 + 1) for r in chunk]}}}}
-                (folder / f"page-{page_no:04d}.json").write_bytes(orjson.dumps(payload))
-                bar.update(len(chunk))
-    return len(frame)
+def write_demarche(folder: Path, period: Period, d: Dossiers, k: int, rows: np.ndarray) -> int:
+    """Write ``<number>/page-NNNN.json`` for démarche ``k`` (``rows`` in DS order); returns the page count."""
+    target = folder / str(demarches(period)[k].number)
+    target.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for count, page in enumerate(pages(period, d, k, rows), start=1):
+        (target / f"page-{count:04d}.json").write_bytes(orjson.dumps(page))
+    return count
