@@ -1,0 +1,58 @@
+"""``python -m bench [--scales 1 10] [--combos 20]``: the whole benchmark, one run, side by side."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+from datetime import date, datetime
+from pathlib import Path
+
+from bench import build, report
+from bench.children import run_child
+
+HERE = Path(__file__).resolve().parent
+
+
+def measure_scale(db: Path, out: Path, combos: int, seed: int) -> dict:
+    """Pages (one fresh serving process per page), metric equivalence and incremental publish on ``db``."""
+    env = {"WIF_DB": str(db)}
+    answer = out / "answer.json"
+    app = run_child(["bench.pages", str(answer)], env=env, answer=answer)["answer"]
+    pages = []
+    for module in app["pages"]:
+        pages.append(run_child(["bench.pages", str(answer), "--page", module, "--combos", str(combos),
+                                "--seed", str(seed)], env=env, answer=answer)["answer"])
+        last = pages[-1]
+        print(f"  {module}: froid {last['cold_ms']:.0f} ms, filtres p95 {last['filters_first']['p95']:.0f} ms",
+              flush=True)
+    equivalence = run_child(["bench.equivalence", str(db), str(answer)], answer=answer)["answer"]["comparisons"]
+    incremental = run_child(["bench.incremental", str(db), str(answer)], answer=answer)["answer"]
+    answer.unlink(missing_ok=True)
+    return {"app": app, "pages": pages, "equivalence": equivalence, "incremental": incremental}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
+    parser.add_argument("--combos", type=int, default=20, help="combinaisons de filtres aléatoires par page")
+    parser.add_argument("--seed", type=int, default=2018)
+    parser.add_argument("--end", type=date.fromisoformat, default=date(2024, 12, 31))
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = {"started": datetime.now().isoformat(timespec="seconds"),
+               "machine": f"{platform.machine()}, {os.cpu_count()} cœurs, Python {platform.python_version()}",
+               "builds": [], "scales": {}}
+    for scale in args.scales:
+        print(f"échelle {scale:g} : génération et construction…", flush=True)
+        measured = build.measure_build(args.out, scale, args.seed, args.end)
+        results["builds"].append(measured)
+        print(f"  génération {measured['generate_s']} s, construction {measured['build_s']} s", flush=True)
+        results["scales"][f"{scale:g}"] = measure_scale(Path(measured["db"]), args.out, args.combos, args.seed)
+    results["load_avg"] = round(os.getloadavg()[0], 1)
+    print(report.write(results, HERE))
+
+
+if __name__ == "__main__":
+    main()
