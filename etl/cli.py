@@ -123,12 +123,23 @@ def step_import(wh: Warehouse, args) -> tuple[dict, RunRecord]:
                           progress=not args.quiet), run
 
 
+class StepFailed(Exception):
+    """A source step failed; ``source`` names it so the failed run is recorded against that source."""
+
+    def __init__(self, source: str, cause: Exception):
+        super().__init__(str(cause))
+        self.source = source
+
+
 def _build(wh_path: Path, args, steps) -> dict:
     """Run ``steps`` into one copy of the warehouse and publish them together."""
     results, runs = {}, []
     with Warehouse(wh_path) as wh:
         for step in steps:
-            stats, run = step(wh, args)
+            try:
+                stats, run = step(wh, args)
+            except Exception as exc:
+                raise StepFailed(step.__name__.removeprefix("step_"), exc) from exc
             results[run.source] = stats
             runs.append(run)
         wh.finalize()
@@ -221,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one clear line, never a traceback with secrets in locals
         message = " ".join(str(exc).split()) or exc.__class__.__name__
         if args.command in WRITES and args.command != "demo":
-            record_failure(wh_path, source=args.command, started_at=started, error=message)
+            source = exc.source if isinstance(exc, StepFailed) else args.command
+            record_failure(wh_path, source=source, started_at=started, error=message)
         print(f"erreur : {message}", file=sys.stderr)
         return 1
     print(_summary(args.command, wh_path, stats, time.perf_counter() - t0))
