@@ -102,6 +102,15 @@ def month_labels(values: pd.Series) -> pd.Series:
     return values.map(lambda v: fmt.MISSING if fmt.is_missing(v) else f"{fmt.MONTHS[v.month - 1]} {v.year}")
 
 
+def period_labels(periods: pd.Series, grain: str) -> pd.Series:
+    """French labels of periods (first days): ``03/03/2025``, ``semaine du 03/03/2025``, ``mars 2025``."""
+    if grain == "month":
+        return month_labels(periods)
+    if grain == "week":
+        return periods.map(lambda d: f"semaine du {fmt.fmt_date_short(d)}")
+    return periods.map(fmt.fmt_date_short)
+
+
 def percent(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """Ratios 0..1 of ``columns`` as percentages (×100) under their new names, for tables and CSV files."""
     out = frame.copy()

@@ -90,14 +90,6 @@ def update_indicators(data, _mount):
     return cards, period, source_notices(f, int(whole.purged_days), int(whole.report_visits), totals=True)
 
 
-def _period_labels(periods, grain: str):
-    if grain == "month":
-        return dossier_figures.month_labels(periods)
-    if grain == "week":
-        return periods.map(lambda d: f"semaine du {fmt.fmt_date_short(d)}")
-    return periods.map(fmt.fmt_date_short)
-
-
 @callback(*figure_outputs(TIME), Input("filters", "data"), Input("audience-grain", "value"))
 def update_time(data, grain):
     f = filters_of(data)
@@ -114,7 +106,7 @@ def update_time(data, grain):
     if grain == "month":
         dossier_figures.month_axis(fig, len(frame))
     fig.update_xaxes(title_text=None, **({} if grain == "month" else {"tickformat": "%d/%m/%Y"}))
-    table = frame.assign(periode=_period_labels(frame.periode, grain)).rename(columns={
+    table = frame.assign(periode=dossier_figures.period_labels(frame.periode, grain)).rename(columns={
         "periode": GRAINS[grain], "complete": "Période complète", "visits": "Visites",
         "raw_visits": "Dont journal des visites", "report_visits": "Dont rapports quotidiens",
         "purged_days": "Jours au journal purgé"})

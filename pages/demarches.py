@@ -72,14 +72,6 @@ def update_indicators(data, _mount):
     return indicators("demarches", filters_of(data), _volumes, CARDS)
 
 
-def _period_labels(periods, grain: str):
-    if grain == "month":
-        return dossier_figures.month_labels(periods)
-    if grain == "week":
-        return periods.map(lambda d: f"semaine du {fmt.fmt_date_short(d)}")
-    return periods.map(fmt.fmt_date_short)
-
-
 @callback(*figure_outputs(TIME), Input("filters", "data"), Input("demarches-grain", "value"))
 def update_time(data, grain):
     f = filters_of(data)
@@ -93,7 +85,7 @@ def update_time(data, grain):
     if grain == "month":
         dossier_figures.month_axis(fig, len(frame))
     fig.update_xaxes(title_text=None, **({} if grain == "month" else {"tickformat": "%d/%m/%Y"}))
-    table = frame.assign(periode=_period_labels(frame.periode, grain)).rename(
+    table = frame.assign(periode=dossier_figures.period_labels(frame.periode, grain)).rename(
         columns={"periode": GRAINS[grain], "complete": "Période complète", "total": "Total", **dossiers.STATES})
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt et état actuel")
 
