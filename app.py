@@ -72,7 +72,10 @@ server = app.server
 
 
 def serve_layout() -> html.Div:
-    """The shell around the current page, built from the warehouse's facts at each page load."""
+    """The shell around the current page, built from the warehouse's facts at each page load.
+
+    ``shell-internal`` (status line and filter bar) is hidden on public pages; a missing warehouse is reported
+    on every page."""
     try:
         fresh = meta.freshness()
         top = status.status_bar(fresh, meta.stale_sources())
@@ -87,11 +90,12 @@ def serve_layout() -> html.Div:
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="filters"),
         dcc.Store(id="nav-current"),
+        dcc.Store(id="public-paths", data=list(layout.PUBLIC_PATHS)),
         layout.skip_links(),
         layout.header(demo=bool(fresh and fresh.is_demo)),
         html.Main(id="contenu", role="main", tabIndex="-1", children=[
-            top,
-            bar,
+            *([top] if missing else []),
+            html.Div([bar] if missing else [top, bar], id="shell-internal"),
             html.Div(dash.page_container, className="fr-container wif-page", hidden=missing),
         ]),
         layout.footer(),

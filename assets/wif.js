@@ -8,8 +8,9 @@
  *    ES module (deferred), so it is started on DOMContentLoaded, which runs after module scripts.
  * 2. French locales for Plotly (axis dates, number separators, mode bar) and for the date pickers of
  *    dcc (date-fns locale: month and weekday names).
- * 3. Clientside callbacks of the shell (namespace `wif`): filters kept on in-app links; current page
- *    marked in the navigation and menus closed after an in-app navigation.
+ * 3. Clientside callbacks of the shell (namespace `wif`): filters kept on in-app links; the public shell
+ *    (no menu, status or filters; links to the public home) on public pages; current page marked in the
+ *    navigation and menus closed after an in-app navigation.
  */
 (function () {
     "use strict";
@@ -115,12 +116,26 @@
         return strip(a) === strip(b);
     }
 
+    function isPublic(pathname, publicPaths) {
+        return (publicPaths || []).some(function (path) { return samePath(pathname || "/", path); });
+    }
+
     window.dash_clientside = window.dash_clientside || {};
     window.dash_clientside.wif = {
         /* Every page_link (id {type: "wif-link", path, place}) points to its path plus the current query. */
-        withQuery: function (search) {
+        withQuery: function (search, pathname, publicPaths) {
             var outputs = window.dash_clientside.callback_context.outputs_list || [];
-            return outputs.map(function (output) { return output.id.path + (search || ""); });
+            var onPublic = isPublic(pathname, publicPaths);
+            return outputs.map(function (output) {
+                if (!onPublic) { return output.id.path + (search || ""); }
+                return isPublic(output.id.path, publicPaths) ? output.id.path : publicPaths[0];
+            });
+        },
+
+        /* On a public page: menu, its skip link, status line and filter bar hidden. */
+        publicShell: function (pathname, publicPaths) {
+            var hide = isPublic(pathname, publicPaths);
+            return [hide, hide, hide, hide];
         },
 
         /* aria-current on the link of the current page (and "true" on its menu button); close menus. */

@@ -3,11 +3,14 @@
 The navigation lists every page of the product, grouped by audience of the figures. Internal links are
 ``page_link``s: a clientside callback (``assets/wif.js``) keeps the current filter query string on them,
 so moving between pages keeps the filters.
+
+On a public page (``PUBLIC_PATHS``) the shell is the public one: the menu, the status line and the filter bar
+are hidden and every in-app link leads to the public statistics page, so nothing points to internal pages.
 """
 
 from __future__ import annotations
 
-from dash import ALL, ClientsideFunction, Input, Output, clientside_callback, dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 SERVICE_TITLE = "Work in France — statistiques"
 SERVICE_TAGLINE = "Demandes d'autorisation provisoire de travail : dossiers, délais et audience"
@@ -21,6 +24,7 @@ NAV: tuple[tuple[str, str | tuple[tuple[str, str], ...]], ...] = (
     ("Pilotage", (("Rapports", "/rapports"), ("Alertes", "/alertes"), ("Impact", "/impact"))),
     ("Statistiques publiques", "/statistiques"),
 )
+PUBLIC_PATHS = ("/statistiques",)   # pages open to everyone; the first one is the public home
 EXTERNAL_LINKS = (
     ("legifrance.gouv.fr", "https://www.legifrance.gouv.fr"),
     ("info.gouv.fr", "https://www.info.gouv.fr"),
@@ -78,7 +82,7 @@ def header(demo: bool) -> html.Header:
             className="fr-header__body-row", children=html.Div(className="fr-header__brand fr-enlarge-link", children=[
                 html.Div(className="fr-header__brand-top", children=[
                     html.Div(_logo(), className="fr-header__logo"),
-                    html.Div(className="fr-header__navbar", children=html.Button(
+                    html.Div(className="fr-header__navbar", id="wif-navbar", children=html.Button(
                         "Menu", className="fr-btn--menu fr-btn", id="wif-menu-button", type="button", title="Menu",
                         **{"data-fr-opened": "false", "aria-controls": "wif-modal-menu", "aria-haspopup": "menu"},
                     )),
@@ -104,8 +108,8 @@ def skip_links() -> html.Div:
     links = (("Contenu", "#contenu"), ("Menu", "#navigation"), ("Pied de page", "#footer"))
     return html.Div(className="fr-skiplinks", children=html.Nav(
         className="fr-container", role="navigation", **{"aria-label": "Accès rapide"},
-        children=html.Ul([html.Li(html.A(label, href=href, className="fr-link")) for label, href in links],
-                         className="fr-skiplinks__list"),
+        children=html.Ul([html.Li(html.A(label, href=href, className="fr-link"), id=f"skip-{href[1:]}")
+                          for label, href in links], className="fr-skiplinks__list"),
     ))
 
 
@@ -144,11 +148,24 @@ def footer() -> html.Footer:
         ]))
 
 
-# Links keep the filters: their href is the path plus the current query string (assets/wif.js).
+# Links keep the filters: their href is the path plus the current query string (assets/wif.js); on a public
+# page they lead to the public home instead.
 clientside_callback(
     ClientsideFunction("wif", "withQuery"),
     Output({"type": "wif-link", "path": ALL, "place": ALL}, "href"),
     Input("url", "search"),
+    Input("url", "pathname"),
+    State("public-paths", "data"),
+)
+# The public shell: menu, skip link to it, status line and filter bar hidden on public pages (assets/wif.js).
+clientside_callback(
+    ClientsideFunction("wif", "publicShell"),
+    Output("wif-navbar", "hidden"),
+    Output("wif-modal-menu", "hidden"),
+    Output("skip-navigation", "hidden"),
+    Output("shell-internal", "hidden"),
+    Input("url", "pathname"),
+    State("public-paths", "data"),
 )
 # Marks the current page in the navigation and closes open menus after an in-app navigation (assets/wif.js).
 clientside_callback(

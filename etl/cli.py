@@ -168,7 +168,7 @@ def cmd_all(args, wh_path: Path) -> dict:
 
 
 def cmd_report(args, wh_path: Path) -> dict:
-    from etl.report import write_report
+    from components.report_files import write_report  # a reader of the published warehouse, not ETL
     from metrics import db
 
     db.use_database(wh_path)

@@ -22,8 +22,8 @@ ALTERNANCE = ("apprentissage", "professionnalisation")
 APT_BRACKETS = ((1, "1 à 30 jours"), (31, "31 à 90 jours"), (91, "91 à 182 jours"), (183, "183 à 365 jours"),
                 (366, "plus de 365 jours"))
 APT_INVALID = "Dates absentes ou incohérentes"
-_LENGTH = ("CASE WHEN d.apt_start IS NOT NULL AND d.apt_end >= d.apt_start "
-           "THEN date_diff('day', d.apt_start, d.apt_end) + 1 END")
+APT_LENGTH_SQL = ("CASE WHEN d.apt_start IS NOT NULL AND d.apt_end >= d.apt_start "
+                  "THEN date_diff('day', d.apt_start, d.apt_end) + 1 END")
 
 
 def contract_summary(f: Filters) -> pd.DataFrame:
@@ -41,7 +41,8 @@ def contract_summary(f: Filters) -> pd.DataFrame:
                    AS alternance_share,
                count(*) FILTER (WHERE d.demande_type = 'renouvellement')
                    / nullif(count(d.demande_type), 0) AS renouvellement_share,
-               count(*) FILTER (WHERE {_LENGTH} >= {LONG_APT_DAYS}) / nullif(count({_LENGTH}), 0) AS long_share
+               count(*) FILTER (WHERE {APT_LENGTH_SQL} >= {LONG_APT_DAYS})
+                   / nullif(count({APT_LENGTH_SQL}), 0) AS long_share
         FROM dossiers d WHERE {where}
         """,
         params | {"alternance": list(ALTERNANCE)},
@@ -131,7 +132,7 @@ def apt_lengths(f: Filters) -> pd.DataFrame:
         f"""
         WITH b AS (SELECT unnest($labels) AS bracket, generate_subscripts($labels, 1) AS pos),
              c AS (SELECT CASE WHEN length IS NULL THEN {len(labels)} {brackets} END AS pos, count(*) AS n
-                   FROM (SELECT {_LENGTH} AS length FROM dossiers d WHERE {where}) GROUP BY 1)
+                   FROM (SELECT {APT_LENGTH_SQL} AS length FROM dossiers d WHERE {where}) GROUP BY 1)
         SELECT b.bracket, CASE WHEN b.pos < {len(labels)} THEN b.pos >= $long_from END AS long,
                coalesce(c.n, 0) AS dossiers, coalesce(c.n, 0) / nullif(sum(coalesce(c.n, 0)) OVER (), 0) AS share
         FROM b LEFT JOIN c USING (pos) ORDER BY b.pos
@@ -153,9 +154,9 @@ def apt_long_by_contract(f: Filters) -> pd.DataFrame:
         f"""
         SELECT * EXCLUDE (sort), {rate_sql('long', 'long + short')} AS long_share FROM (
             SELECT {contract.key} AS key, {contract.label} AS label, {contract.sort} AS sort,
-                   count(*) FILTER (WHERE {_LENGTH} >= {LONG_APT_DAYS}) AS long,
-                   count(*) FILTER (WHERE {_LENGTH} < {LONG_APT_DAYS}) AS short,
-                   count(*) FILTER (WHERE {_LENGTH} IS NULL) AS invalid
+                   count(*) FILTER (WHERE {APT_LENGTH_SQL} >= {LONG_APT_DAYS}) AS long,
+                   count(*) FILTER (WHERE {APT_LENGTH_SQL} < {LONG_APT_DAYS}) AS short,
+                   count(*) FILTER (WHERE {APT_LENGTH_SQL} IS NULL) AS invalid
             FROM dossiers d {contract.join} WHERE {where} GROUP BY ALL
         ) ORDER BY sort NULLS LAST, key
         """,

@@ -20,12 +20,12 @@ from metrics.stats import DECIDED_SQL, MIN_CELL, breakdown_order, dimension, rat
 
 OUTCOMES = {"refuse": "refus", "sans_suite": "classement sans suite"}
 POSITIONS = {"above": "au-dessus", "below": "en dessous", "within": "dans l'intervalle"}
-_COUNTS = """count(*) AS decided,
+DECISION_COUNTS_SQL = """count(*) AS decided,
              count(*) FILTER (WHERE d.state = 'accepte') AS acceptes,
              count(*) FILTER (WHERE d.state = 'refuse') AS refuses,
              count(*) FILTER (WHERE d.state = 'sans_suite') AS sans_suite"""
-_RATES = (f"{rate_columns_sql('refuses', 'decided', 'refusal')}, "
-          f"{rate_columns_sql('sans_suite', 'decided', 'sans_suite')}")
+DECISION_RATES_SQL = (f"{rate_columns_sql('refuses', 'decided', 'refusal')}, "
+                      f"{rate_columns_sql('sans_suite', 'decided', 'sans_suite')}")
 
 
 def decision_rates(f: Filters) -> pd.DataFrame:
@@ -37,7 +37,8 @@ def decision_rates(f: Filters) -> pd.DataFrame:
     """
     where, params = dossier_where(f, "traite_at")
     return db.query(
-        f"SELECT *, {_RATES} FROM (SELECT {_COUNTS} FROM dossiers d WHERE {where} AND d.state IN {DECIDED_SQL})",
+        f"SELECT *, {DECISION_RATES_SQL} FROM (SELECT {DECISION_COUNTS_SQL} FROM dossiers d "
+        f"WHERE {where} AND d.state IN {DECIDED_SQL})",
         params,
     )
 
@@ -52,8 +53,8 @@ def rates_by(f: Filters, by: str) -> pd.DataFrame:
     dim = dimension(by, "traite_at")
     return db.query(
         f"""
-        SELECT * EXCLUDE (sort), {_RATES} FROM (
-            SELECT {dim.key} AS key, {dim.label} AS label, {dim.sort} AS sort, {_COUNTS}
+        SELECT * EXCLUDE (sort), {DECISION_RATES_SQL} FROM (
+            SELECT {dim.key} AS key, {dim.label} AS label, {dim.sort} AS sort, {DECISION_COUNTS_SQL}
             FROM dossiers d {dim.join}
             WHERE {where} AND d.state IN {DECIDED_SQL}
             GROUP BY ALL

@@ -58,7 +58,7 @@ def _check(unit: str, cohort: str) -> None:
         raise ValueError(f"cohorte inconnue : {cohort}")
 
 
-def _decided(f: Filters, cohort: str) -> tuple[str, dict]:
+def decided_sql(f: Filters, cohort: str) -> tuple[str, dict]:
     """Query of the cohort's decided dossiers with their durations (``<stage>_<unit>`` columns)."""
     where, params = dossier_where(f, COHORTS[cohort])
     staged = ("d.en_instruction_at IS NOT NULL AND d.en_instruction_at >= d.depose_at "
@@ -89,7 +89,7 @@ def processing_summary(f: Filters, unit: str = "working", cohort: str = "decisio
     "calendar"), NULL when n = 0.
     """
     _check(unit, cohort)
-    sql, params = _decided(f, cohort)
+    sql, params = decided_sql(f, cohort)
     return db.query(f"WITH d AS ({sql}) {duration_stats_sql('d', f'total_{unit}')}", params)
 
 
@@ -100,7 +100,7 @@ def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "dec
     of fewer than ``MIN_CELL`` dossiers; row order from ``metrics.stats.breakdown_order``.
     """
     _check(unit, cohort)
-    sql, params = _decided(f, cohort)
+    sql, params = decided_sql(f, cohort)
     dim = dimension(by, COHORTS[cohort])
     stats = duration_stats_sql("g", f"total_{unit}", ("key", "label", "sort"), min_n=MIN_CELL)
     return db.query(
@@ -121,7 +121,7 @@ def stage_split(f: Filters, unit: str = "working", cohort: str = "decision") -> 
     duration (which is why stacked bars use them); medians do not. Statistics NULL when n < ``MIN_CELL``.
     """
     _check(unit, cohort)
-    sql, params = _decided(f, cohort)
+    sql, params = decided_sql(f, cohort)
     month = dimension("month", COHORTS[cohort]).key
     guard = f"CASE WHEN count(*) >= {MIN_CELL} THEN"
     return db.query(
@@ -146,7 +146,7 @@ def duration_histogram(f: Filters, unit: str = "working", cohort: str = "decisio
     true on the last row ("``cap`` jours ou plus"); ``share`` in 0..1 of the cohort, NULL when it is empty.
     """
     _check(unit, cohort)
-    sql, params = _decided(f, cohort)
+    sql, params = decided_sql(f, cohort)
     return db.query(
         f"""
         WITH d AS ({sql}),
@@ -161,7 +161,7 @@ def duration_histogram(f: Filters, unit: str = "working", cohort: str = "decisio
     )
 
 
-def _open_at_end(f: Filters) -> tuple[str, dict]:
+def open_at_end_sql(f: Filters) -> tuple[str, dict]:
     """Query of the dossiers open at the end of the period, with their age and stage at that date.
 
     Open at date E: deposited on or before E and not decided on E (decided later, or still open today).
@@ -188,7 +188,7 @@ def backlog_summary(f: Filters) -> pd.DataFrame:
     the period's last day, by stage, those older than 5 / 10 / 30 working days (strictly), and their median
     age in working days (NULL when none is open).
     """
-    sql, params = _open_at_end(f)
+    sql, params = open_at_end_sql(f)
     over = ", ".join(f"count(*) FILTER (WHERE age > {t}) AS over_{t}" for t in BACKLOG_THRESHOLDS)
     return db.query(
         f"""
@@ -209,7 +209,7 @@ def backlog_by_age(f: Filters) -> pd.DataFrame:
     Columns ``[bracket, stage, stage_label, dossiers]``: every bracket of ``BACKLOG_BRACKETS`` × both stages,
     zeros included, in that order.
     """
-    sql, params = _open_at_end(f)
+    sql, params = open_at_end_sql(f)
     brackets = " ".join(f"WHEN age <= {t} THEN {i}" for i, t in enumerate(BACKLOG_THRESHOLDS, start=1))
     return db.query(
         f"""
