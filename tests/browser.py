@@ -127,6 +127,21 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:
     return path
 
 
+def table(page, fig_id: str) -> list[list[str]]:
+    """Text of the body cells of a figure's table alternative."""
+    return page.eval_on_selector_all(f"#{fig_id}-tbody tr",
+                                     "rows => rows.map(r => Array.from(r.cells).map(c => c.textContent))")
+
+
+def sql(path: Path, query: str, params: dict | None = None) -> list[tuple]:
+    """Rows of ``query`` on a warehouse file, opened read-only: the tests' own answer to compare with."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(query, params or {}).fetchall()
+    finally:
+        con.close()
+
+
 # ---------------------------------------------------------------- warehouse tweaks for app tests
 def set_meta(path: Path, **values: str) -> None:
     """Overwrite ``meta`` keys of a built warehouse file."""

@@ -11,14 +11,16 @@ Retry-After, 5xx, slow answers, malformed JSON, GraphQL errors with partial data
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 TOKEN = "tok-9f8e7d6c5b4a-ne-pas-logger"
@@ -145,6 +147,7 @@ class FakeDS:
     page_size: int = 3
     dossiers: dict[int, list[dict]] = field(default_factory=dict)
     deleted: dict[int, list[dict]] = field(default_factory=dict)
+    url: str = ""    # set by ``serving``
     sent: list[Sent] = field(default_factory=list)
     bodies: list[str] = field(default_factory=list)  # every response body, for privacy assertions
     _script: list[Callable[[Sent], Response | None]] = field(default_factory=list)
@@ -229,6 +232,20 @@ class FakeDS:
         end = start + len(page)
         return page, {"hasNextPage": end < len(items),
                       "endCursor": base64.b64encode(f"cursor:{end}".encode()).decode() if page else None}
+
+
+@contextlib.contextmanager
+def serving(fake: FakeDS) -> Iterator[FakeDS]:
+    """Serve ``fake`` on a local HTTP server at ``/api/v2/graphql``; its address is put in ``fake.url``."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.expect_request("/api/v2/graphql", method="POST").respond_with_handler(fake)
+    server.start()
+    fake.url = server.url_for("/api/v2/graphql")
+    try:
+        yield fake
+    finally:
+        server.clear()
+        server.stop()
 
 
 def _when(text: str | None) -> datetime | None:

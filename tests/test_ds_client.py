@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from etl.ds.client import (
@@ -34,6 +33,7 @@ from tests.ds_replay import (
     malformed_json,
     personal_values,
     server_error,
+    serving,
     slow,
     too_many_requests,
     without,
@@ -49,13 +49,8 @@ def fake():
     dossiers = [make_dossier(n, modified=f"2019-09-{n + 1:02d}T12:00:00+02:00") for n in range(1, 8)]
     fake.add_demarche(DEMARCHE, dossiers, deleted=[(90, "2019-09-03T10:00:00+02:00"),
                                                    (91, "2019-09-20T10:00:00+02:00")])
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.expect_request("/api/v2/graphql", method="POST").respond_with_handler(fake)
-    server.start()
-    fake.url = server.url_for("/api/v2/graphql")
-    yield fake
-    server.clear()
-    server.stop()
+    with serving(fake):
+        yield fake
 
 
 class Sleeps(list):

@@ -6,13 +6,12 @@ from datetime import datetime
 
 import duckdb
 import pytest
-from pytest_httpserver import HTTPServer
 
 from etl.ds.client import DSClient, DSError, DSUnavailableError
 from etl.ds.parse import PARIS, Demarche
 from etl.ds.sync import SAFETY_MARGIN, DSConfig, sync_ds
 from etl.warehouse import Warehouse
-from tests.ds_replay import TOKEN, FakeDS, make_dossier, personal_values, server_error
+from tests.ds_replay import TOKEN, FakeDS, make_dossier, personal_values, server_error, serving
 from tests.test_ds_parse import ds_findings
 
 DEMARCHES = {
@@ -29,13 +28,8 @@ def fake():
                       deleted=[(500, "2019-08-01T10:00:00+02:00")])
     fake.add_demarche(12, [make_dossier(n, state="accepte", contract="Stage", start="2018-09-013")
                            for n in range(20, 26)])
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.expect_request("/api/v2/graphql", method="POST").respond_with_handler(fake)
-    server.start()
-    fake.url = server.url_for("/api/v2/graphql")
-    yield fake
-    server.clear()
-    server.stop()
+    with serving(fake):
+        yield fake
 
 
 def run_sync(target, fake, now, **kwargs) -> dict:

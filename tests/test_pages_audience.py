@@ -12,7 +12,6 @@ import random
 from collections import Counter
 from datetime import datetime, timedelta
 
-import duckdb
 import pandas as pd
 import pytest
 from playwright.sync_api import expect
@@ -20,7 +19,7 @@ from playwright.sync_api import expect
 from components import audience_figures as af
 from components import format as fmt
 from metrics import journey
-from tests.browser import open_app, screenshot, settle
+from tests.browser import open_app, screenshot, settle, sql, table
 from tests.factories import dossier, make_warehouse
 from tests.test_metrics_audience import journey_visit, step
 
@@ -85,19 +84,6 @@ def warehouse(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(app_server, warehouse):
     return app_server(warehouse)
-
-
-def sql(path, query: str, params: dict | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(query, params or {}).fetchall()
-    finally:
-        con.close()
-
-
-def table(page, fig_id: str) -> list[list[str]]:
-    return page.eval_on_selector_all(f"#{fig_id}-tbody tr",
-                                     "rows => rows.map(r => Array.from(r.cells).map(c => c.textContent))")
 
 
 def assert_every_figure_filled(page, server):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-import duckdb
 import pandas as pd
 import pytest
 from playwright.sync_api import expect
@@ -17,7 +16,7 @@ from playwright.sync_api import expect
 from components import dossier_figures, theme
 from components import format as fmt
 from components import map as france
-from tests.browser import open_app, screenshot, settle
+from tests.browser import open_app, screenshot, settle, sql, table
 from tests.factories import dossier, make_warehouse
 
 STATES = ("accepte", "refuse", "sans_suite", "en_instruction", "en_construction")
@@ -58,20 +57,6 @@ def warehouse(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(app_server, warehouse):
     return app_server(warehouse)
-
-
-def sql(path, query: str, params: dict | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(query, params or {}).fetchall()
-    finally:
-        con.close()
-
-
-def table(page, fig_id: str) -> list[list[str]]:
-    """Text of the body cells of a figure's table alternative."""
-    return page.eval_on_selector_all(f"#{fig_id}-tbody tr",
-                                     "rows => rows.map(r => Array.from(r.cells).map(c => c.textContent))")
 
 
 def headers(page, fig_id: str) -> list[str]:

@@ -18,10 +18,10 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from components import format as fmt
-from tests.browser import open_app, screenshot, settle
+from tests.browser import open_app, screenshot, settle, sql, table
 from tests.conftest import shell_rows
 from tests.factories import dossier, make_warehouse
-from tests.test_pages_dossiers import dossier_rows, sql, table
+from tests.test_pages_dossiers import dossier_rows
 
 FIGURE_TITLES = ("Dossiers déposés depuis le lancement", "Départements couverts",
                  "Part des visiteurs qui rejoignent Démarches Simplifiées", "Délai de traitement des dossiers",

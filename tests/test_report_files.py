@@ -7,13 +7,13 @@ from __future__ import annotations
 import csv
 from datetime import date
 
-import duckdb
 import pytest
 from openpyxl import load_workbook
 
 from components import report_files as report
 from etl.cli import main
 from metrics import db
+from tests.browser import sql
 from tests.factories import make_warehouse
 from tests.test_metrics_reports import MARCH, ROWS
 
@@ -24,14 +24,6 @@ def warehouse(tmp_path):
     db.use_database(path)
     yield path
     db.use_database(None)
-
-
-def sql(path, query: str, params: dict | None = None):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(query, params or {}).fetchall()
-    finally:
-        con.close()
 
 
 def sheet_table(ws) -> list[tuple]:
