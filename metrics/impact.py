@@ -1,0 +1,116 @@
+"""Impact figures of the service, as a startup d'État reports them to its incubator.
+
+Only the measures no other module defines live here — cumulative dossiers, departments covered over time and
+the monthly share of visitors who went from WIF to the Démarches Simplifiées form. The Impact page takes the
+rest from their own modules: processing time (``metrics.delays.processing_by(f, "month")``), time to apply
+against the 10-minute promise (``metrics.time_to_apply.time_by(f, "month")``) and refusal rate
+(``metrics.decisions.rates_by(f, "month")``).
+
+``since_launch(f)`` widens a period to the first day of data: the impact of a service is usually told since
+its launch. Department, audience and contract filters apply as everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pandas as pd
+
+from metrics import db, journey
+from metrics.filters import Filters, dossier_scope
+from metrics.meta import freshness
+
+
+def since_launch(f: Filters) -> Filters:
+    """``f`` starting on the first day of data (unchanged when the data start later than ``f.start``)."""
+    start = freshness().data_start
+    return replace(f, start=min(f.start, start)) if start else f
+
+
+def _months_sql() -> str:
+    """Months overlapping [$du, $au_next) as ``months(month)`` (DATE, first day)."""
+    return """months AS (
+        SELECT CAST(m AS DATE) AS month
+        FROM generate_series(date_trunc('month', CAST($du AS TIMESTAMP)), CAST($au_next AS TIMESTAMP),
+                             INTERVAL 1 MONTH) g(m)
+        WHERE m < CAST($au_next AS TIMESTAMP))"""
+
+
+def _params(f: Filters) -> dict:
+    return {"du": f.start, "au_next": f.end + timedelta(days=1)}
+
+
+def cumulative_deposits(f: Filters) -> pd.DataFrame:
+    """Dossiers déposés per month of the period and cumulated since the first dossier ever.
+
+    Columns ``[month, deposes, cumulative]``: every month overlapping the period (DATE, first day; the first
+    and last months count only their days inside the period); ``cumulative`` counts every deposit up to the end
+    of the month (or of the period), including those before the period. Unit: dossiers.
+    """
+    scope, params = dossier_scope(f)
+    return db.query(
+        f"""
+        WITH {_months_sql()},
+             c AS (SELECT CAST(date_trunc('month', d.depose_at) AS DATE) AS month, count(*) AS n
+                   FROM dossiers d
+                   WHERE {scope} AND d.depose_at >= CAST($du AS TIMESTAMP) AND d.depose_at < CAST($au_next AS TIMESTAMP)
+                   GROUP BY 1),
+             before AS (SELECT count(*) AS n FROM dossiers d WHERE {scope} AND d.depose_at < CAST($du AS TIMESTAMP))
+        SELECT m.month, coalesce(c.n, 0) AS deposes,
+               CAST((SELECT n FROM before) + sum(coalesce(c.n, 0)) OVER (ORDER BY m.month) AS BIGINT) AS cumulative
+        FROM months m LEFT JOIN c USING (month) ORDER BY m.month
+        """,
+        params | _params(f),
+    )
+
+
+def departements_covered(f: Filters) -> pd.DataFrame:
+    """Departments covered over time: a department is covered from its first dossier déposé (as in
+    ``metrics.dossiers.rollout``), over the whole history.
+
+    Columns ``[month, new, covered, new_names]`` for every month overlapping the period: departments whose first
+    dossier falls in the month (within the period), departments covered at the end of the month (or of the
+    period), and the new ones' names (comma-separated, by code; NULL when none). Unit: departments.
+    """
+    scope, params = dossier_scope(f)
+    return db.query(
+        f"""
+        WITH {_months_sql()},
+             first AS (SELECT d.departement, coalesce(r.name, d.departement) AS name, min(d.depose_at) AS first_at
+                       FROM dossiers d LEFT JOIN ref_departements r ON r.code = d.departement
+                       WHERE {scope} AND d.departement IS NOT NULL AND d.depose_at IS NOT NULL GROUP BY ALL),
+             bounds AS (SELECT month, greatest(CAST(month AS TIMESTAMP), CAST($du AS TIMESTAMP)) AS lo,
+                               least(CAST(month + INTERVAL 1 MONTH AS TIMESTAMP), CAST($au_next AS TIMESTAMP)) AS hi
+                        FROM months)
+        SELECT b.month,
+               count(f.departement) FILTER (WHERE f.first_at >= b.lo) AS new,
+               count(f.departement) AS covered,
+               string_agg(f.name, ', ' ORDER BY f.departement) FILTER (WHERE f.first_at >= b.lo) AS new_names
+        FROM bounds b LEFT JOIN first f ON f.first_at < b.hi
+        GROUP BY b.month ORDER BY b.month
+        """,
+        params | _params(f),
+    )
+
+
+def reach_ds_by_month(f: Filters) -> pd.DataFrame:
+    """Share of the visitors starting the WIF journey who went on to the Démarches Simplifiées form, per month.
+
+    For each month overlapping the period (cut to the period): ``journey.funnel``'s first step (visits that saw
+    the home page or a checklist page) and its DS departure step (visits that clicked through to a DS form).
+    Columns ``[month, started, reached_ds, share]``; ``share`` = reached_ds / started in 0..1, NULL when no visit
+    started. Unit: visits (raw log: days whose log is purged are missing from both counts).
+    """
+    rows = []
+    month = date(f.start.year, f.start.month, 1)
+    while month <= f.end:
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        funnel = journey.funnel(replace(f, start=max(month, f.start), end=min(following - timedelta(days=1), f.end)))
+        counts = funnel.set_index("step")["count"]
+        rows.append({"month": month, "started": counts["accueil"], "reached_ds": counts["depart_ds"]})
+        month = following
+    frame = pd.DataFrame(rows, columns=["month", "started", "reached_ds"])
+    frame["month"] = pd.to_datetime(frame["month"])
+    frame["share"] = frame.reached_ds / frame.started.where(frame.started > 0)
+    return frame
