@@ -8,7 +8,7 @@ decimals); the source notices (purged raw log, contract filter) and the sentence
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -19,7 +19,7 @@ from components import theme
 from components.charts import GRAPH_HEIGHT, empty_figure
 from components.dossier_figures import has_previous, period_sentence
 from components.kpi import kpi_card
-from metrics import meta
+from metrics import audience, meta
 from metrics.filters import Filters
 from metrics.journey import GROUP_LABELS
 
@@ -63,6 +63,14 @@ def indicator_cards(prefix: str, f: Filters, metric: Callable[[Filters], pd.Data
         cards.append(kpi_card(ind.title, ind.formatter(current), id=f"{prefix}-kpi-{ind.key}",
                               help=ind.help(now) if callable(ind.help) else ind.help, **extra))
     return cards, period_sentence(f, comparable)
+
+
+def indicator_panel(prefix: str, f: Filters, metric: Callable[[Filters], pd.DataFrame],
+                    indicators: list[Indicator], *, totals: bool) -> tuple[list, str, list]:
+    """KPI cards, period sentence and source notices of a visit page (``source_notices`` for ``totals``)."""
+    cards, period = indicator_cards(prefix, f, metric, indicators)
+    whole = audience.audience_summary(replace(f, departements=(), audience=None)).iloc[0]
+    return cards, period, source_notices(f, int(whole.purged_days), int(whole.report_visits), totals=totals)
 
 
 # ---------------------------------------------------------------- notices

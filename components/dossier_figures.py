@@ -24,6 +24,7 @@ from metrics import meta
 from metrics.filters import Filters
 
 SOURCE = "Démarches Simplifiées"
+GRAIN_LABELS = {"day": "Jour", "week": "Semaine", "month": "Mois"}   # time steps of the time figures
 SUPPRESSED = "« — » : moins de 5 dossiers, valeur non calculée."
 BAND = "rgba(0, 0, 145, 0.12)"   # Bleu France, transparent: confidence bands
 LOG_TICKS = (5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)

@@ -20,8 +20,7 @@ from datetime import timedelta
 import pandas as pd
 
 from metrics import db
-from metrics.dossiers import GRAINS
-from metrics.filters import Filters, visit_where
+from metrics.filters import Filters, buckets_cte, visit_where
 
 NOT_GIVEN = "Non renseigné"
 OTHERS = "Autres"
@@ -93,16 +92,11 @@ def visits_over_time(f: Filters, grain: str = "month") -> pd.DataFrame:
     cut by the period bounds; ``raw_visits`` from the raw log, ``report_visits`` from the daily totals of
     purged days (0 with a department or audience filter), ``visits`` their sum; ``purged_days`` in the bucket.
     """
-    if grain not in GRAINS:
-        raise ValueError(f"pas de temps inconnu : {grain}")
-    step = GRAINS[grain]
+    buckets = buckets_cte(grain)
     where, params = visit_where(f)
     return db.query(
         f"""
-        WITH buckets AS (
-            SELECT CAST(b AS DATE) AS periode
-            FROM generate_series(date_trunc($grain, CAST($du AS DATE)), CAST($au AS TIMESTAMP), INTERVAL {step}) g(b)
-        ), raw AS (
+        WITH {buckets}, raw AS (
             SELECT CAST(date_trunc($grain, v.visit_date) AS DATE) AS periode, count(*) AS n
             FROM visits v WHERE {where} GROUP BY 1
         ), purged AS (
@@ -110,7 +104,7 @@ def visits_over_time(f: Filters, grain: str = "month") -> pd.DataFrame:
             FROM ({_PURGED}) GROUP BY 1
         )
         SELECT b.periode,
-               b.periode >= $du AND CAST(b.periode + INTERVAL {step} AS DATE) <= $au_next AS complete,
+               b.complete,
                coalesce(raw.n, 0) AS raw_visits,
                CAST(CASE WHEN $reports THEN coalesce(purged.n, 0) ELSE 0 END AS BIGINT) AS report_visits,
                raw_visits + report_visits AS visits,

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pandas as pd
 
 from metrics import db
-from metrics.filters import Filters, dossier_scope, dossier_where
+from metrics.filters import Filters, buckets_cte, dossier_scope, dossier_where
 from metrics.stats import DECIDED_SQL
 
 # DS states in journey order, with their French labels.
@@ -22,7 +22,6 @@ STATES = {
     "refuse": "Refusé",
     "sans_suite": "Classé sans suite",
 }
-GRAINS = {"day": "1 DAY", "week": "7 DAY", "month": "1 MONTH"}   # date_trunc unit → bucket length
 
 
 def deposits_summary(f: Filters) -> pd.DataFrame:
@@ -60,23 +59,18 @@ def deposits_over_time(f: Filters, grain: str = "month") -> pd.DataFrame:
     one row per bucket overlapping the period (zeros included), ``periode`` the bucket's first day (DATE),
     ``complete`` false for a first or last bucket cut by the period bounds. Unit: dossiers.
     """
-    if grain not in GRAINS:
-        raise ValueError(f"pas de temps inconnu : {grain}")
-    step = GRAINS[grain]
+    buckets = buckets_cte(grain)
     where, params = dossier_where(f, "depose_at")
     counts = ", ".join(f"coalesce(c.{s}, 0) AS {s}" for s in STATES)
     filtered = ", ".join(f"count(*) FILTER (WHERE d.state = '{s}') AS {s}" for s in STATES)
     return db.query(
         f"""
-        WITH buckets AS (
-            SELECT CAST(b AS DATE) AS periode
-            FROM generate_series(date_trunc($grain, CAST($du AS DATE)), CAST($au AS TIMESTAMP), INTERVAL {step}) g(b)
-        ), c AS (
+        WITH {buckets}, c AS (
             SELECT CAST(date_trunc($grain, d.depose_at) AS DATE) AS periode, {filtered}, count(*) AS total
             FROM dossiers d WHERE {where} GROUP BY 1
         )
         SELECT b.periode,
-               b.periode >= $du AND CAST(b.periode + INTERVAL {step} AS DATE) <= $au_next AS complete,
+               b.complete,
                {counts}, coalesce(c.total, 0) AS total
         FROM buckets b LEFT JOIN c USING (periode)
         ORDER BY b.periode

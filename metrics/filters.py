@@ -201,3 +201,20 @@ def visit_where(f: Filters, alias: str = "v", prefix: str = "") -> tuple[str, di
     params[f"{prefix}du"] = f.start
     params[f"{prefix}au"] = f.end
     return " AND ".join(clauses), params
+
+
+GRAINS = {"day": "1 DAY", "week": "7 DAY", "month": "1 MONTH"}   # date_trunc unit → bucket length
+
+
+def buckets_cte(grain: str) -> str:
+    """SQL of a ``buckets`` CTE: one row per ``grain`` bucket from the one holding ``$du`` to the one holding
+    ``$au``: ``periode`` (its first day) and ``complete`` (the bucket lies entirely within the period). The query
+    must bind ``$grain``, ``$du``, ``$au`` and ``$au_next``. ValueError for an unknown grain."""
+    if grain not in GRAINS:
+        raise ValueError(f"pas de temps inconnu : {grain}")
+    step = GRAINS[grain]
+    return f"""buckets AS (
+            SELECT CAST(b AS DATE) AS periode,
+                   CAST(b AS DATE) >= $du AND CAST(b + INTERVAL {step} AS DATE) <= $au_next AS complete
+            FROM generate_series(date_trunc($grain, CAST($du AS DATE)), CAST($au AS TIMESTAMP), INTERVAL {step}) g(b)
+        )"""

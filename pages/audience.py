@@ -1,20 +1,18 @@
 """Audience: visits of the WIF site with the previous period, over time, sources, devices, regions, hours, publics."""
 
-from dataclasses import replace
 
 import dash
 from dash import Input, Output, callback, dcc, html
 
 from components import charts, dossier_figures
 from components import format as fmt
-from components.audience_figures import SOURCE, Indicator, decimal, heatmap_figure, indicator_cards, source_notices
+from components.audience_figures import SOURCE, Indicator, decimal, heatmap_figure, indicator_panel
 from components.dossier_figures import filters_of, percent
 from components.figure import figure_block, figure_outputs, figure_values
 from metrics import audience
 
 dash.register_page(__name__, path="/audience", name="Audience", title="Audience — WIF statistiques", order=5)
 
-GRAINS = {"day": "Jour", "week": "Semaine", "month": "Mois"}
 TIME, SOURCES, REFERRERS, DEVICES = "audience-temps", "audience-sources", "audience-referents", "audience-appareils"
 BROWSERS, SYSTEMS, REGIONS = "audience-navigateurs", "audience-systemes", "audience-regions"
 HOURS, PUBLICS = "audience-horaires", "audience-publics"
@@ -44,7 +42,7 @@ def layout(**_query):
         html.Div(id="audience-notices"),
         dcc.Loading(html.Div(id="audience-kpis", className="wif-kpis fr-mb-4w"), type="dot", color="#000091",
                     delay_show=300),
-        dossier_figures.segmented("audience-grain", "Pas de temps", GRAINS, "month"),
+        dossier_figures.segmented("audience-grain", "Pas de temps", dossier_figures.GRAIN_LABELS, "month"),
         figure_block(TIME, "Visites du site",
                      "Clé de lecture : chaque barre compte les visites de la période de temps ; la partie claire, "
                      "s'il y en a, vient des rapports quotidiens de Matomo pour les jours dont le journal détaillé "
@@ -84,10 +82,7 @@ def layout(**_query):
 @callback(Output("audience-kpis", "children"), Output("audience-period", "children"),
           Output("audience-notices", "children"), Input("filters", "data"), MOUNT)
 def update_indicators(data, _mount):
-    f = filters_of(data)
-    cards, period = indicator_cards("audience", f, audience.audience_summary, INDICATORS)
-    whole = audience.audience_summary(replace(f, departements=(), audience=None)).iloc[0]
-    return cards, period, source_notices(f, int(whole.purged_days), int(whole.report_visits), totals=True)
+    return indicator_panel("audience", filters_of(data), audience.audience_summary, INDICATORS, totals=True)
 
 
 @callback(*figure_outputs(TIME), Input("filters", "data"), Input("audience-grain", "value"))
@@ -107,7 +102,7 @@ def update_time(data, grain):
         dossier_figures.month_axis(fig, len(frame))
     fig.update_xaxes(title_text=None, **({} if grain == "month" else {"tickformat": "%d/%m/%Y"}))
     table = frame.assign(periode=dossier_figures.period_labels(frame.periode, grain)).rename(columns={
-        "periode": GRAINS[grain], "complete": "Période complète", "visits": "Visites",
+        "periode": dossier_figures.GRAIN_LABELS[grain], "complete": "Période complète", "visits": "Visites",
         "raw_visits": "Dont journal des visites", "report_visits": "Dont rapports quotidiens",
         "purged_days": "Jours au journal purgé"})
     return figure_values(fig, table, f"{SOURCE} et rapports quotidiens (VisitsSummary)")
@@ -131,34 +126,20 @@ def _breakdown(data, by: str, heading: str, *, donut: bool = False) -> tuple:
     return figure_values(fig, _breakdown_table(frame, heading), SOURCE)
 
 
-@callback(*figure_outputs(SOURCES), Input("filters", "data"), MOUNT)
-def update_sources(data, _mount):
-    return _breakdown(data, "referrer_type", "Provenance", donut=True)
+# figure id → (dimension of metrics.audience.breakdown, table heading, drawn as a donut)
+BREAKDOWNS = {SOURCES: ("referrer_type", "Provenance", True), REFERRERS: ("referrer", "Origine", False),
+              DEVICES: ("device", "Appareil", True), PUBLICS: ("audience", "Public", True),
+              BROWSERS: ("browser", "Navigateur", False), SYSTEMS: ("os", "Système d'exploitation", False)}
 
 
-@callback(*figure_outputs(REFERRERS), Input("filters", "data"), MOUNT)
-def update_referrers(data, _mount):
-    return _breakdown(data, "referrer", "Origine")
+def _register_breakdown(fig_id: str, by: str, heading: str, donut: bool) -> None:
+    @callback(*figure_outputs(fig_id), Input("filters", "data"), MOUNT)
+    def update(data, _mount):
+        return _breakdown(data, by, heading, donut=donut)
 
 
-@callback(*figure_outputs(DEVICES), Input("filters", "data"), MOUNT)
-def update_devices(data, _mount):
-    return _breakdown(data, "device", "Appareil", donut=True)
-
-
-@callback(*figure_outputs(PUBLICS), Input("filters", "data"), MOUNT)
-def update_publics(data, _mount):
-    return _breakdown(data, "audience", "Public", donut=True)
-
-
-@callback(*figure_outputs(BROWSERS), Input("filters", "data"), MOUNT)
-def update_browsers(data, _mount):
-    return _breakdown(data, "browser", "Navigateur")
-
-
-@callback(*figure_outputs(SYSTEMS), Input("filters", "data"), MOUNT)
-def update_systems(data, _mount):
-    return _breakdown(data, "os", "Système d'exploitation")
+for _fig_id, (_by, _heading, _donut) in BREAKDOWNS.items():
+    _register_breakdown(_fig_id, _by, _heading, _donut)
 
 
 @callback(*figure_outputs(REGIONS), Input("filters", "data"), MOUNT)

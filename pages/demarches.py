@@ -14,7 +14,6 @@ from metrics.filters import Filters
 
 dash.register_page(__name__, path="/demarches", name="Démarches", title="Démarches — WIF statistiques", order=1)
 
-GRAINS = {"day": "Jour", "week": "Semaine", "month": "Mois"}
 SORTS = {"dossiers": "Dossiers déposés", "evolution": "Évolution", "code": "Numéro de département",
          "name": "Nom de département"}
 TIME, STATES, MAP, ROLLOUT = "demarches-temps", "demarches-etats", "demarches-carte", "demarches-deploiement"
@@ -26,7 +25,7 @@ def layout(**_query):
                                      "actuel et départements.", "demarches"),
         dcc.Loading(html.Div(id="demarches-kpis", className="wif-kpis fr-mb-4w"), type="dot",
                     color="#000091", delay_show=300),
-        dossier_figures.segmented("demarches-grain", "Pas de temps", GRAINS, "month"),
+        dossier_figures.segmented("demarches-grain", "Pas de temps", dossier_figures.GRAIN_LABELS, "month"),
         figure_block(TIME, "Dossiers déposés selon leur état actuel",
                      "Clé de lecture : chaque barre compte les dossiers déposés sur la période de temps, colorés "
                      "selon leur état aujourd'hui ; les barres pâles sont des périodes incomplètes."),
@@ -86,7 +85,8 @@ def update_time(data, grain):
         dossier_figures.month_axis(fig, len(frame))
     fig.update_xaxes(title_text=None, **({} if grain == "month" else {"tickformat": "%d/%m/%Y"}))
     table = frame.assign(periode=dossier_figures.period_labels(frame.periode, grain)).rename(
-        columns={"periode": GRAINS[grain], "complete": "Période complète", "total": "Total", **dossiers.STATES})
+        columns={"periode": dossier_figures.GRAIN_LABELS[grain], "complete": "Période complète", "total": "Total",
+                 **dossiers.STATES})
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt et état actuel")
 
 

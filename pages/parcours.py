@@ -1,6 +1,5 @@
 """Parcours: the WIF funnel, where visits are lost, the pages to improve first, main paths and ineligibility."""
 
-from dataclasses import replace
 
 import dash
 from dash import Input, Output, callback, dcc, html
@@ -11,7 +10,7 @@ from components import format as fmt
 from components.audience_figures import SOURCE, Indicator
 from components.dossier_figures import filters_of, percent
 from components.figure import figure_block, figure_outputs, figure_values
-from metrics import audience, journey
+from metrics import journey
 
 dash.register_page(__name__, path="/parcours", name="Parcours", title="Parcours — WIF statistiques", order=6)
 
@@ -84,10 +83,7 @@ def layout(**_query):
 @callback(Output("parcours-kpis", "children"), Output("parcours-period", "children"),
           Output("parcours-notices", "children"), Input("filters", "data"), MOUNT)
 def update_indicators(data, _mount):
-    f = filters_of(data)
-    cards, period = af.indicator_cards("parcours", f, journey.journey_summary, INDICATORS)
-    whole = audience.audience_summary(replace(f, departements=(), audience=None)).iloc[0]
-    return cards, period, af.source_notices(f, int(whole.purged_days), int(whole.report_visits), totals=False)
+    return af.indicator_panel("parcours", filters_of(data), journey.journey_summary, INDICATORS, totals=False)
 
 
 @callback(*figure_outputs(FUNNEL), Input("filters", "data"), MOUNT)

@@ -1,6 +1,5 @@
 """Temps de démarche: time from the first page of a visit to its click towards the Démarches Simplifiées form."""
 
-from dataclasses import replace
 
 import dash
 from dash import Input, Output, callback, dcc, html
@@ -11,7 +10,7 @@ from components import format as fmt
 from components.audience_figures import SOURCE, Indicator
 from components.dossier_figures import filters_of, percent
 from components.figure import figure_block, figure_outputs, figure_values
-from metrics import audience, time_to_apply
+from metrics import time_to_apply
 
 dash.register_page(__name__, path="/temps-de-demarche", name="Temps de démarche",
                    title="Temps de démarche — WIF statistiques", order=7)
@@ -81,10 +80,7 @@ def layout(**_query):
 @callback(Output("temps-kpis", "children"), Output("temps-period", "children"), Output("temps-notices", "children"),
           Input("filters", "data"), MOUNT)
 def update_indicators(data, _mount):
-    f = filters_of(data)
-    cards, period = af.indicator_cards("temps", f, time_to_apply.time_summary, INDICATORS)
-    whole = audience.audience_summary(replace(f, departements=(), audience=None)).iloc[0]
-    return cards, period, af.source_notices(f, int(whole.purged_days), int(whole.report_visits), totals=False)
+    return af.indicator_panel("temps", filters_of(data), time_to_apply.time_summary, INDICATORS, totals=False)
 
 
 @callback(*figure_outputs(DIST), Input("filters", "data"), MOUNT)
