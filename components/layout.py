@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dash import ALL, ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
+from components.login import account_tools
+
 SERVICE_TITLE = "Work in France — statistiques"
 SERVICE_TAGLINE = "Demandes d'autorisation provisoire de travail : dossiers, délais et audience"
 
@@ -21,6 +23,7 @@ NAV: tuple[tuple[str, str | tuple[tuple[str, str], ...]], ...] = (
     ("Pilotage", (("Rapports", "/rapports"), ("Alertes", "/alertes"), ("Impact", "/impact"))),
     ("Statistiques publiques", "/statistiques"),
 )
+PUBLIC_NAV = (("Statistiques publiques", "/statistiques"),)   # what a visitor who is not logged in is shown
 EXTERNAL_LINKS = (
     ("legifrance.gouv.fr", "https://www.legifrance.gouv.fr"),
     ("info.gouv.fr", "https://www.info.gouv.fr"),
@@ -47,9 +50,9 @@ def _logo() -> html.P:
     return html.P(["République", html.Br(), "Française"], className="fr-logo")
 
 
-def _navigation() -> html.Nav:
+def _navigation(nav) -> html.Nav:
     items = []
-    for index, (label, target) in enumerate(NAV):
+    for index, (label, target) in enumerate(nav):
         if isinstance(target, str):
             items.append(html.Li(page_link(target, label, place="nav", className="fr-nav__link", target="_self"),
                                  className="fr-nav__item"))
@@ -67,15 +70,16 @@ def _navigation() -> html.Nav:
                     **{"aria-label": "Menu principal"})
 
 
-def header(demo: bool) -> html.Header:
-    """DSFR header: République Française bloc-marque, service title (with the demo badge), navigation."""
+def header(demo: bool, user: str | None) -> html.Header:
+    """DSFR header: bloc-marque, service title (with the demo badge), account tools, navigation (the whole
+    product for a logged-in ``user``, the public pages otherwise)."""
     title = [SERVICE_TITLE]
     if demo:
         title += [" ", html.Span("Données de démonstration", id="demo-badge",
                                  className="fr-badge fr-badge--sm fr-badge--warning fr-badge--no-icon")]
     return html.Header(className="fr-header", role="banner", children=[
         html.Div(className="fr-header__body", children=html.Div(className="fr-container", children=html.Div(
-            className="fr-header__body-row", children=html.Div(className="fr-header__brand fr-enlarge-link", children=[
+            className="fr-header__body-row", children=[html.Div(className="fr-header__brand fr-enlarge-link", children=[
                 html.Div(className="fr-header__brand-top", children=[
                     html.Div(_logo(), className="fr-header__logo"),
                     html.Div(className="fr-header__navbar", children=html.Button(
@@ -88,13 +92,13 @@ def header(demo: bool) -> html.Header:
                               title=f"Accueil — {SERVICE_TITLE}"),
                     html.P(SERVICE_TAGLINE, className="fr-header__service-tagline"),
                 ]),
-            ])))),
+            ]), account_tools(user)]))),
         html.Div(className="fr-header__menu fr-modal", id="wif-modal-menu",
                  **{"aria-labelledby": "wif-menu-button"}, children=html.Div(className="fr-container", children=[
                      html.Button("Fermer", className="fr-btn--close fr-btn", type="button", title="Fermer",
                                  **{"aria-controls": "wif-modal-menu"}),
                      html.Div(className="fr-header__menu-links"),
-                     _navigation(),
+                     _navigation(NAV if user else PUBLIC_NAV),
                  ])),
     ])
 
