@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import tempfile
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ from tests.factories import dossier, make_warehouse, visit
 pytest_plugins = ["tests.demo_fixtures"]
 os.environ.pop("WIF_DEMO", None)
 os.environ.update(test_environment())
+os.environ["WIF_THROTTLE_DB"] = os.path.join(tempfile.mkdtemp(prefix="wif-tests-"), "connexions.sqlite")
 
 IGNORED_CONSOLE = ("Failed to load resource",)   # the 404 test page itself answers 404 on purpose
 
