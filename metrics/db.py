@@ -49,10 +49,16 @@ def database_path() -> Path:
 
 
 def use_database(path: Path | str | None) -> None:
-    """Point the metrics layer at another warehouse file (tests, tools); None restores the default."""
-    global _override
+    """Point the metrics layer at another warehouse file (tests, tools); None restores the default.
+
+    An idle connection is closed at once, so this process holds no DuckDB instance of the previous file.
+    """
+    global _override, _handle
     with _switch:
         _override = Path(path) if path is not None else None
+        if _handle is not None and _handle.users == 0:
+            _handle.con.close()
+            _handle = None
     _cached_query.cache_clear()
 
 
