@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -119,6 +120,16 @@ class Access:
         self.accounts = accounts
         self.throttle = throttle
         self.inline_scripts = inline_scripts   # inline scripts of the index template, allowed by hash
+        self._csp: str | None = None
+        self._csp_lock = threading.Lock()
+
+    def csp(self) -> str:
+        """The CSP, computed once every inline script is known (Dash adds the router's at the first request)."""
+        with self._csp_lock:
+            if self._csp is None:
+                hashes = [*self.app.csp_hashes(), *(script_hash(s) for s in self.inline_scripts)]
+                self._csp = content_security_policy(hashes)
+            return self._csp
 
     # ------------------------------------------------------------------ who is there
     def user(self) -> str | None:
@@ -163,8 +174,7 @@ class Access:
 
     def headers(self, response: Response) -> Response:
         """``after_request``: security headers; internal answers are never cached."""
-        inline = [*self.app.csp_hashes(), *(script_hash(s) for s in self.inline_scripts)]
-        for name, value in security_headers(content_security_policy(inline)).items():
+        for name, value in security_headers(self.csp()).items():
             response.headers.setdefault(name, value)
         if not request.path.startswith(("/assets/", "/_dash-component-suites/")):
             response.headers["Cache-Control"] = "no-store"
