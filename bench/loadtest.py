@@ -4,7 +4,8 @@ Matomo and DS are replayed on 127.0.0.1 (``tests/live_sources.py``); a first ``e
 warehouse, gunicorn serves it (several workers and threads), ``sessions`` threads each log in through the
 login form and loop over ``/_dash-layout``, ``/_dash-dependencies`` and real page callbacks, while
 ``etl all`` runs ``publishes`` more times. Every answer that is not an HTTP 200 (or a callback answer
-without data), and every exception, is an error. Usage::
+without data), and every exception, is an error; after the last publish every worker must serve the new
+figures (each publish adds a dossier). Usage::
 
     python -m bench.loadtest [--sessions 50] [--publishes 3] [--workers 3] [--threads 8]
 """
@@ -21,12 +22,15 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import requests
 
 from metrics import db, meta
 from metrics.filters import Filters, default_period
+from tests import ds_replay
 from tests.browser import REPO, TEST_LOGIN, TEST_PASSWORD, run_app
 from tests.live_sources import LiveSources
 
@@ -39,6 +43,7 @@ CALLBACKS = {
         "audience-grain.id": "audience-grain"},
     "..stats-kpis.children...stats-period.children..": {"stats-load.data": "public"},
 }
+STATS = "..stats-kpis.children...stats-period.children.."
 ETL_TIMEOUT_S = 300
 
 
@@ -54,13 +59,15 @@ class Result:
     errors: Counter = field(default_factory=Counter)          # per kind of error
     seconds: float = 0.0
     server_tracebacks: int = 0
+    stale_answers: int = -1        # answers after the last publish still showing the first warehouse's figures
 
     def summary(self) -> str:
         total, errors = sum(self.requests.values()), sum(self.errors.values())
         lines = [f"{self.sessions} sessions connectées, gunicorn {self.workers} workers × {self.threads} threads, "
                  f"{self.publishes} publications de l'entrepôt pendant la charge, {self.seconds:.1f} s",
                  f"requêtes servies : {total} ({total / max(self.seconds, 1e-9):.0f}/s) — erreurs : {errors}, "
-                 f"traces d'erreur du serveur : {self.server_tracebacks}"]
+                 f"traces d'erreur du serveur : {self.server_tracebacks}, "
+                 f"réponses périmées après la dernière publication : {self.stale_answers}"]
         lines += [f"  {kind:<28} {n:>7}" for kind, n in sorted(self.requests.items())]
         lines += [f"  erreur {kind:<21} {n:>7}" for kind, n in sorted(self.errors.items())]
         return "\n".join(lines)
@@ -72,6 +79,17 @@ def etl_all(env: dict) -> None:
                           text=True, timeout=ETL_TIMEOUT_S)
     if done.returncode != 0:
         raise RuntimeError(f"etl all a échoué : {done.stderr.strip()}")
+
+
+def new_dossier(sources: LiveSources, number: int) -> None:
+    """A dossier appears in DS, so the next publish changes the public key figures."""
+    modified = (datetime.now(ZoneInfo("Europe/Paris")) + timedelta(minutes=5)).isoformat(timespec="seconds")
+    sources.ds.dossiers[11].append(ds_replay.make_dossier(number, state="accepte", modified=modified))
+
+
+def public_figures(base_url: str, bodies: dict) -> str:
+    """The public key figures as one request to the app computes them (a fresh connection: any worker)."""
+    return requests.post(base_url + "/_dash-update-component", json=bodies[STATS], timeout=120).text
 
 
 def callback_bodies(base_url: str, store: dict) -> dict[str, dict]:
@@ -139,9 +157,11 @@ def run(sessions: int = 50, publishes: int = 3, workers: int = 3, threads: int =
             for user in users:
                 user.start()
             logged_in.wait()
+            first = public_figures(server.base_url, bodies)
             started = time.perf_counter()
             try:
-                for _ in range(publishes):
+                for number in range(publishes):
+                    new_dossier(sources, 5000 + number)
                     etl_all(env)
                     result.publishes += 1
             finally:
@@ -149,6 +169,7 @@ def run(sessions: int = 50, publishes: int = 3, workers: int = 3, threads: int =
                 for user in users:
                     user.join()
             result.seconds = time.perf_counter() - started
+            result.stale_answers = sum(public_figures(server.base_url, bodies) == first for _ in range(4 * workers))
             result.server_tracebacks = server.log().count("Traceback")
     return result
 
@@ -163,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)    # the replayed sources' access log
     result = run(args.sessions, args.publishes, args.workers, args.threads)
     print(result.summary())
-    return 0 if not result.errors and not result.server_tracebacks else 1
+    return 0 if not result.errors and not result.server_tracebacks and not result.stale_answers else 1
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""50 logged-in sessions on gunicorn (3 workers × 8 threads) while ``etl all`` publishes 3 times: no error."""
+"""50 logged-in sessions on gunicorn (3 workers × 8 threads) while ``etl all`` publishes 3 times: no error,
+and afterwards every answer shows the last publish."""
 
 from bench.loadtest import CALLBACKS, run
 
@@ -11,3 +12,4 @@ def test_concurrent_sessions_see_no_error_while_the_warehouse_is_republished():
     assert len(result.requests) == 3 + len(CALLBACKS) and min(result.requests.values()) >= 50
     assert sum(result.errors.values()) == 0, result.errors
     assert result.server_tracebacks == 0
+    assert result.stale_answers == 0
