@@ -7,13 +7,15 @@ PORT   ?= 8050
 WORKERS ?= 2
 THREADS ?= 4
 WIF_DB ?= data/wif.duckdb
+# Demo mode for `make run`: demo account and a generated session key (WIF_DEMO=0 make run for real accounts).
+WIF_DEMO ?= 1
 DSFR_VERSION := 1.15.3
 DSFR_DIR := assets/dsfr
 GEO_VERSION := 2.0.0
 GEO_DIR := data/geo
 export WIF_DB
 
-.PHONY: run test lint bench install dsfr geo demo clean
+.PHONY: run test lint bench loadtest install dsfr geo demo clean
 
 install: $(VENV)/.installed
 
@@ -54,7 +56,7 @@ demo: install
 	$(BIN)/python -m etl demo --db $(WIF_DB)
 
 run: install dsfr geo $(WIF_DB)
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --timeout 60 app:server
+	WIF_DEMO=$(WIF_DEMO) $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --timeout 60 app:server
 
 lint: install
 	$(BIN)/ruff check .
@@ -65,6 +67,10 @@ test: install dsfr geo lint
 # Scale benchmark (issue 9): builds under bench/out/, writes bench/results.md and .json. BENCH_ARGS="--scales 1 10 100".
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Concurrent logged-in sessions against gunicorn while the ETL publishes new warehouses (counts and errors).
+loadtest: install dsfr
+	$(BIN)/python -m bench.loadtest $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DSFR_DIR) $(GEO_DIR) .pytest_cache

@@ -15,11 +15,13 @@ from __future__ import annotations
 import os
 
 import dash
+import flask
 from dash import Dash, dcc, html
 
 from components import filters as filter_components  # noqa: F401  (registers the filter callback)
 from components import layout, status
 from metrics import db, meta
+from security import install
 
 ASSET_PREFIX = "/assets/"
 DSFR_STYLESHEETS = (
@@ -32,6 +34,7 @@ DSFR_STYLESHEETS = (
 # The ES-module build: the "nomodule" build replaces native globals (Symbol, Object.fromEntries, iterators)
 # with polyfills that break the Dash renderer. A module script runs deferred; assets/wif.js starts it.
 DSFR_SCRIPT = {"src": "/assets/dsfr/dsfr.module.min.js", "type": "module"}
+DSFR_SETTINGS = 'window.dsfr = {mode: "react", production: true};'   # inline, allowed by its CSP hash
 INDEX_STRING = """<!DOCTYPE html>
 <html lang="fr" data-fr-scheme="light">
     <head>
@@ -46,18 +49,21 @@ INDEX_STRING = """<!DOCTYPE html>
         {%app_entry%}
         <footer>
             {%config%}
-            <script>window.dsfr = {mode: "react", production: true};</script>
+            <script>DSFR_SETTINGS</script>
             {%scripts%}
             {%renderer%}
         </footer>
     </body>
-</html>"""
+</html>""".replace("DSFR_SETTINGS", DSFR_SETTINGS)
 
 app = Dash(
     __name__,
     use_pages=True,
     title=layout.SERVICE_TITLE,
     update_title=None,
+    # Layouts depend on the session (public shell, guarded pages): Dash must not embed a "validation layout"
+    # of every page in the index (it would show internal page structure to anyone) nor check callbacks against it.
+    suppress_callback_exceptions=True,
     assets_path_ignore=["^dsfr$"],
     external_stylesheets=[ASSET_PREFIX + path for path in DSFR_STYLESHEETS],
     external_scripts=[DSFR_SCRIPT],
@@ -69,13 +75,19 @@ app = Dash(
 )
 app.index_string = INDEX_STRING
 server = app.server
+access = install(app, inline_scripts=(DSFR_SETTINGS,))
 
 
 def serve_layout() -> html.Div:
     """The shell around the current page, built from the warehouse's facts at each page load.
 
-    ``shell-internal`` (status line and filter bar) is hidden on public pages; a missing warehouse is reported
-    on every page."""
+    A visitor who is not logged in gets the public shell: no filter bar (nor its callback), public navigation.
+    For a logged-in user on a public page, the menu and the filter bar (``shell-internal``) are hidden by a
+    clientside callback (``components/layout.py``).
+    """
+    user = access.user() if flask.has_request_context() else None
+    if user is None:
+        return public_shell()
     try:
         fresh = meta.freshness()
         top = status.status_bar(fresh, meta.stale_sources())
@@ -92,13 +104,30 @@ def serve_layout() -> html.Div:
         dcc.Store(id="nav-current"),
         dcc.Store(id="public-paths", data=list(layout.PUBLIC_PATHS)),
         layout.skip_links(),
-        layout.header(demo=bool(fresh and fresh.is_demo)),
+        layout.header(demo=bool(fresh and fresh.is_demo), user=user),
         html.Main(id="contenu", role="main", tabIndex="-1", children=[
-            *([top] if missing else []),
-            html.Div([bar] if missing else [top, bar], id="shell-internal"),
+            top,
+            html.Div(bar, id="shell-internal"),
             html.Div(dash.page_container, className="fr-container wif-page", hidden=missing),
         ]),
-        layout.footer(),
+        layout.footer(user),
+    ])
+
+
+def public_shell() -> html.Div:
+    """The shell of the public pages: header, freshness line, the page, footer; no internal data."""
+    try:
+        fresh = meta.freshness()
+        top = status.status_bar(fresh, meta.stale_sources())
+    except db.WarehouseMissing:
+        fresh, top = None, status.missing_warehouse(str(db.database_path()))
+    return html.Div([
+        dcc.Store(id="public-paths", data=list(layout.PUBLIC_PATHS)),   # no "url": the filter callbacks stay idle
+        layout.skip_links(),
+        layout.header(demo=bool(fresh and fresh.is_demo), user=None),
+        html.Main(id="contenu", role="main", tabIndex="-1", children=[
+            top, html.Div(dash.page_container, className="fr-container wif-page")]),
+        layout.footer(None),
     ])
 
 

@@ -132,10 +132,11 @@
             });
         },
 
-        /* On a public page: menu, its skip link, status line and filter bar hidden. */
-        publicShell: function (pathname, publicPaths) {
+        /* Whether the page is public, once per output (the `hidden` of the parts of the shell it hides). */
+        onPublicPage: function (pathname, publicPaths) {
             var hide = isPublic(pathname, publicPaths);
-            return [hide, hide, hide, hide];
+            var outputs = window.dash_clientside.callback_context.outputs_list;
+            return Array.isArray(outputs) ? outputs.map(function () { return hide; }) : hide;
         },
 
         /* aria-current on the link of the current page (and "true" on its menu button); close menus. */

@@ -4,13 +4,17 @@ The navigation lists every page of the product, grouped by audience of the figur
 ``page_link``s: a clientside callback (``assets/wif.js``) keeps the current filter query string on them,
 so moving between pages keeps the filters.
 
-On a public page (``PUBLIC_PATHS``) the shell is the public one: the menu, the status line and the filter bar
-are hidden and every in-app link leads to the public statistics page, so nothing points to internal pages.
+On a public page (``PUBLIC_PATHS``) the shell is the public one: the menu and the filter bar are hidden and
+every in-app link leads to the public statistics page, so nothing points to internal pages. (A visitor who is
+not logged in always gets the public shell, ``app.public_shell``: public navigation only, brand links to the
+public home.)
 """
 
 from __future__ import annotations
 
 from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
+
+from components.login import account_tools
 
 SERVICE_TITLE = "Work in France — statistiques"
 SERVICE_TAGLINE = "Demandes d'autorisation provisoire de travail : dossiers, délais et audience"
@@ -24,7 +28,8 @@ NAV: tuple[tuple[str, str | tuple[tuple[str, str], ...]], ...] = (
     ("Pilotage", (("Rapports", "/rapports"), ("Alertes", "/alertes"), ("Impact", "/impact"))),
     ("Statistiques publiques", "/statistiques"),
 )
-PUBLIC_PATHS = ("/statistiques",)   # pages open to everyone; the first one is the public home
+PUBLIC_NAV = (("Statistiques publiques", "/statistiques"),)   # what a visitor who is not logged in is shown
+PUBLIC_PATHS = tuple(path for _, path in PUBLIC_NAV)   # pages shown with the public shell; the first is its home
 EXTERNAL_LINKS = (
     ("legifrance.gouv.fr", "https://www.legifrance.gouv.fr"),
     ("info.gouv.fr", "https://www.info.gouv.fr"),
@@ -51,9 +56,9 @@ def _logo() -> html.P:
     return html.P(["République", html.Br(), "Française"], className="fr-logo")
 
 
-def _navigation() -> html.Nav:
+def _navigation(nav) -> html.Nav:
     items = []
-    for index, (label, target) in enumerate(NAV):
+    for index, (label, target) in enumerate(nav):
         if isinstance(target, str):
             items.append(html.Li(page_link(target, label, place="nav", className="fr-nav__link", target="_self"),
                                  className="fr-nav__item"))
@@ -71,15 +76,16 @@ def _navigation() -> html.Nav:
                     **{"aria-label": "Menu principal"})
 
 
-def header(demo: bool) -> html.Header:
-    """DSFR header: République Française bloc-marque, service title (with the demo badge), navigation."""
+def header(demo: bool, user: str | None) -> html.Header:
+    """DSFR header: bloc-marque, service title (with the demo badge), account tools, navigation (the whole
+    product for a logged-in ``user``, the public pages otherwise)."""
     title = [SERVICE_TITLE]
     if demo:
         title += [" ", html.Span("Données de démonstration", id="demo-badge",
                                  className="fr-badge fr-badge--sm fr-badge--warning fr-badge--no-icon")]
     return html.Header(className="fr-header", role="banner", children=[
         html.Div(className="fr-header__body", children=html.Div(className="fr-container", children=html.Div(
-            className="fr-header__body-row", children=html.Div(className="fr-header__brand fr-enlarge-link", children=[
+            className="fr-header__body-row", children=[html.Div(className="fr-header__brand fr-enlarge-link", children=[
                 html.Div(className="fr-header__brand-top", children=[
                     html.Div(_logo(), className="fr-header__logo"),
                     html.Div(className="fr-header__navbar", id="wif-navbar", children=html.Button(
@@ -88,17 +94,17 @@ def header(demo: bool) -> html.Header:
                     )),
                 ]),
                 html.Div(className="fr-header__service", children=[
-                    page_link("/", html.P(title, className="fr-header__service-title"), place="brand",
+                    page_link(home(user), html.P(title, className="fr-header__service-title"), place="brand",
                               title=f"Accueil — {SERVICE_TITLE}"),
                     html.P(SERVICE_TAGLINE, className="fr-header__service-tagline"),
                 ]),
-            ])))),
+            ]), account_tools(user)]))),
         html.Div(className="fr-header__menu fr-modal", id="wif-modal-menu",
                  **{"aria-labelledby": "wif-menu-button"}, children=html.Div(className="fr-container", children=[
                      html.Button("Fermer", className="fr-btn--close fr-btn", type="button", title="Fermer",
                                  **{"aria-controls": "wif-modal-menu"}),
                      html.Div(className="fr-header__menu-links"),
-                     _navigation(),
+                     _navigation(NAV if user else PUBLIC_NAV),
                  ])),
     ])
 
@@ -113,13 +119,18 @@ def skip_links() -> html.Div:
     ))
 
 
-def footer() -> html.Footer:
+def home(user: str | None) -> str:
+    """Where the service's brand links lead: the home page, or the public home for a visitor not logged in."""
+    return "/" if user else PUBLIC_PATHS[0]
+
+
+def footer(user: str | None) -> html.Footer:
     """DSFR footer: bloc-marque, description, the State's mandatory links, accessibility status, licence."""
     return html.Footer(className="fr-footer", role="contentinfo", id="footer", children=html.Div(
         className="fr-container", children=[
             html.Div(className="fr-footer__body", children=[
                 html.Div(className="fr-footer__brand fr-enlarge-link", children=page_link(
-                    "/", _logo(), place="footer", title=f"Retour à l'accueil — {SERVICE_TITLE}")),
+                    home(user), _logo(), place="footer-brand", title=f"Retour à l'accueil — {SERVICE_TITLE}")),
                 html.Div(className="fr-footer__content", children=[
                     html.P("Tableau de bord statistique et d'audience de Work in France, le service de demande "
                            "d'autorisation provisoire de travail pour les étudiants étrangers et leurs employeurs. "
@@ -157,12 +168,18 @@ clientside_callback(
     Input("url", "pathname"),
     State("public-paths", "data"),
 )
-# The public shell: menu, skip link to it, status line and filter bar hidden on public pages (assets/wif.js).
+# The public shell on public pages (assets/wif.js): menu and its skip link hidden; for a logged-in user, the
+# filter bar too (the shell of a visitor who is not logged in has none).
 clientside_callback(
-    ClientsideFunction("wif", "publicShell"),
+    ClientsideFunction("wif", "onPublicPage"),
     Output("wif-navbar", "hidden"),
     Output("wif-modal-menu", "hidden"),
     Output("skip-navigation", "hidden"),
+    Input("_pages_location", "pathname"),    # the pages router's location: in both shells
+    State("public-paths", "data"),
+)
+clientside_callback(
+    ClientsideFunction("wif", "onPublicPage"),
     Output("shell-internal", "hidden"),
     Input("url", "pathname"),
     State("public-paths", "data"),

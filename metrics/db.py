@@ -1,14 +1,17 @@
 """Read-only access to the published warehouse for the metrics layer.
 
 The connection is opened lazily (never at import time), read-only, and reopened when the file behind
-``WIF_DB`` changes (the ETL publishes with ``os.replace``, so a new inode means a new build). Results are
-cached per (file identity, SQL, parameters): a callback asking twice for the same numbers costs nothing.
+``WIF_DB`` changes (the ETL publishes with ``os.replace``, so a new inode means a new build); the old one
+is closed once no query runs on it (see ``_borrow``). Results are cached per (file identity, SQL,
+parameters): a callback asking twice for the same numbers costs nothing.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,9 +25,20 @@ class WarehouseMissing(RuntimeError):
     """No warehouse file at the configured path."""
 
 
-_lock = threading.Lock()
 _override: Path | None = None
-_handle: tuple[tuple, duckdb.DuckDBPyConnection] | None = None
+
+
+class _Handle:
+    """A read-only connection to one published file and the number of queries running on it."""
+
+    def __init__(self, ident: tuple):
+        self.ident = ident
+        self.con = duckdb.connect(ident[0], read_only=True)
+        self.users = 0
+
+
+_switch = threading.Condition()
+_handle: _Handle | None = None
 
 
 def database_path() -> Path:
@@ -35,11 +49,16 @@ def database_path() -> Path:
 
 
 def use_database(path: Path | str | None) -> None:
-    """Point the metrics layer at another warehouse file (tests, tools); None restores the default."""
+    """Point the metrics layer at another warehouse file (tests, tools); None restores the default.
+
+    An idle connection is closed at once, so this process holds no DuckDB instance of the previous file.
+    """
     global _override, _handle
-    with _lock:
+    with _switch:
         _override = Path(path) if path is not None else None
-        _handle = None
+        if _handle is not None and _handle.users == 0:
+            _handle.con.close()
+            _handle = None
     _cached_query.cache_clear()
 
 
@@ -53,14 +72,35 @@ def identity() -> tuple:
     return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def _connection(ident: tuple) -> duckdb.DuckDBPyConnection:
+@contextmanager
+def _borrow() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the file published now, held for one query.
+
+    When the file has changed, the connection to the previous one is closed as soon as the queries running
+    on it end (never under them), and only then is the new file opened: DuckDB hands out the instance
+    already open for a path, so opening before closing would keep serving the replaced file.
+    """
     global _handle
-    with _lock:
-        if _handle is None or _handle[0] != ident:
-            # The previous connection is not closed here: threads may still hold cursors on it; it is
-            # released when the last of them is garbage-collected (its file stays readable after os.replace).
-            _handle = (ident, duckdb.connect(ident[0], read_only=True))
-        return _handle[1]
+    with _switch:
+        while True:
+            ident = identity()
+            if _handle is not None and _handle.ident == ident:
+                break
+            if _handle is None or _handle.users == 0:
+                if _handle is not None:
+                    _handle.con.close()
+                    _handle = None
+                _handle = _Handle(ident)
+                break
+            _switch.wait()
+        handle = _handle
+        handle.users += 1
+    try:
+        yield handle.con
+    finally:
+        with _switch:
+            handle.users -= 1
+            _switch.notify_all()
 
 
 def _freeze(params: dict | None) -> tuple:
@@ -72,11 +112,12 @@ def _freeze(params: dict | None) -> tuple:
 @lru_cache(maxsize=512)
 def _cached_query(ident: tuple, sql: str, frozen: tuple) -> pd.DataFrame:
     params = {k: list(v) if isinstance(v, tuple) else v for k, v in frozen}
-    cursor = _connection(ident).cursor()
-    try:
-        return cursor.execute(sql, params or None).df()
-    finally:
-        cursor.close()
+    with _borrow() as con:
+        cursor = con.cursor()
+        try:
+            return cursor.execute(sql, params or None).df()
+        finally:
+            cursor.close()
 
 
 def query(sql: str, params: dict | None = None) -> pd.DataFrame:

@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlencode
 AUDIENCES = ("etudiant", "employeur")
 AUDIENCE_LABELS = {"etudiant": "Étudiants", "employeur": "Employeurs"}
 MAX_LIST = 120  # more codes than France has departments is not a real request
+MAX_FIELDS = 50  # more parameters than the five filters is not a real request either
+PARAMETERS = ("du", "au", "dep", "public", "contrat")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Columns of `dossiers` a period may apply to (identifiers are whitelisted, never taken from input).
 DOSSIER_DATE_COLUMNS = ("depose_at", "traite_at", "en_instruction_at", "modified_at")
@@ -111,7 +113,14 @@ def parse_query(
     Returns the filters and the French notices for every value ignored. Never raises.
     """
     notices: list[str] = []
-    values = parse_qs((search or "").lstrip("?"), keep_blank_values=False, max_num_fields=50)
+    try:
+        values = parse_qs((search or "").lstrip("?"), keep_blank_values=False, max_num_fields=MAX_FIELDS)
+    except ValueError:
+        notices.append("Adresse trop longue : tous ses paramètres sont ignorés.")
+        values = {}
+    unknown = sorted(k for k in values if k not in PARAMETERS)
+    if unknown:
+        notices.append(f"Paramètre inconnu ignoré : {', '.join(unknown[:5])[:60]}.")
     lo, hi = bounds
     default_start, default_end = default_period(hi)
     default_start = max(default_start, lo)

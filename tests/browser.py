@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from werkzeug.security import generate_password_hash
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -31,6 +32,38 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 390, "height": 844}
 START_TIMEOUT_S = 60
+# Every app the tests start runs in production mode with this account (a cheap hash: tests log in a lot).
+TEST_LOGIN, TEST_PASSWORD = "testeur", "mot-de-passe-de-test"
+TEST_SECRET = os.urandom(32).hex()
+SESSION_COOKIE = "wif_session"
+
+
+def test_environment() -> dict[str, str]:
+    """Access settings of the apps under test: one account, a session secret, no demo mode."""
+    return {"WIF_USERS": f"{TEST_LOGIN}:{generate_password_hash(TEST_PASSWORD, 'pbkdf2:sha256:1000')}",
+            "WIF_SECRET_KEY": TEST_SECRET}
+
+
+def session_cookie(login: str = TEST_LOGIN) -> str:
+    """A session cookie value of ``login`` signed with the tests' secret, as the app would issue it."""
+    from flask import Flask
+
+    flask_app = Flask("wif-test")
+    flask_app.secret_key = TEST_SECRET
+    return flask_app.session_interface.get_signing_serializer(flask_app).dumps({"user": login, "_permanent": True})
+
+
+def logged_in_client(flask_app):
+    """A Flask test client of ``flask_app`` carrying the test account's session."""
+    client = flask_app.test_client()
+    client.set_cookie(SESSION_COOKIE, session_cookie())
+    return client
+
+
+def log_in(context) -> None:
+    """Give a Playwright browser context the test account's session for every app on 127.0.0.1."""
+    context.add_cookies([{"name": SESSION_COOKIE, "value": session_cookie(), "domain": "127.0.0.1", "path": "/",
+                          "httpOnly": True, "sameSite": "Lax"}])
 
 
 @dataclass
@@ -65,13 +98,17 @@ def _ready(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def run_app(db_path: Path, log_dir: Path | None = None) -> Iterator[AppServer]:
-    """Start ``gunicorn app:server`` with ``WIF_DB=db_path`` on a free local port; stop it on exit."""
+def run_app(db_path: Path, log_dir: Path | None = None, *, env: dict[str, str] | None = None, workers: int = 1,
+            threads: int = 4) -> Iterator[AppServer]:
+    """Start ``gunicorn app:server`` with ``WIF_DB=db_path`` on a free local port; stop it on exit.
+
+    ``env`` is added to the environment (the test account and secret by default, see ``test_environment``).
+    """
     port = free_port()
     log_path = Path(log_dir or db_path.parent) / f"gunicorn-{port}.log"
-    env = {**os.environ, "WIF_DB": str(db_path)}
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
-               "--timeout", "120", "app:server"]
+    env = {**os.environ, "WIF_DB": str(db_path), **(test_environment() if env is None else env)}
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+               "--threads", str(threads), "--timeout", "120", "app:server"]
     with open(log_path, "w", encoding="utf-8") as log:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)

@@ -3,8 +3,10 @@
 * ``app_server(db_path)`` starts (once per warehouse file) ``gunicorn app:server`` with ``WIF_DB=db_path``
   on a free 127.0.0.1 port and returns an ``AppServer`` (``.url("/delais")``, ``.log()``).
 * ``browser``: Debian Chromium (``/usr/bin/chromium``, or ``$CHROMIUM``) through Playwright, headless.
-* ``page``: a fresh desktop-sized French page; the test fails if the page raises an uncaught JS error or
-  logs a console error (``page.js_errors`` lists them).
+* ``page``: a fresh desktop-sized French page, logged in with the test account (``tests/browser.py``); the
+  test fails if the page raises an uncaught JS error or logs a console error — a CSP violation included
+  (``page.js_errors`` lists them). ``anonymous_page``: the same, not logged in.
+* The test process itself runs with the test account and secret (``import app`` refuses to start without).
 * ``shell_db``: a small demo-flagged warehouse built with ``tests/factories.py`` (two years of dossiers
   and visits in 75 and 69, a failed Matomo run after its last success).
 * ``demo_db`` / ``demo_raw`` (from ``tests/demo_fixtures.py``): the demo warehouse at scale 0.05 with a
@@ -14,16 +16,21 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import random
+import tempfile
 from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
 
-from tests.browser import DESKTOP, add_runs, chromium, run_app, set_meta
+from tests.browser import DESKTOP, add_runs, chromium, log_in, run_app, set_meta, test_environment
 from tests.factories import dossier, make_warehouse, visit
 
 pytest_plugins = ["tests.demo_fixtures"]
+os.environ.pop("WIF_DEMO", None)
+os.environ.update(test_environment())
+os.environ["WIF_THROTTLE_DB"] = os.path.join(tempfile.mkdtemp(prefix="wif-tests-"), "connexions.sqlite")
 
 IGNORED_CONSOLE = ("Failed to load resource",)   # the 404 test page itself answers 404 on purpose
 
@@ -50,9 +57,10 @@ def browser():
         yield instance
 
 
-@pytest.fixture
-def page(browser):
+def _checked_page(browser, logged_in: bool):
     context = browser.new_context(viewport=DESKTOP, locale="fr-FR", accept_downloads=True)
+    if logged_in:
+        log_in(context)
     tab = context.new_page()
     tab.set_default_timeout(45_000)   # generous: CI machines may be loaded
     tab.js_errors = []
@@ -62,6 +70,16 @@ def page(browser):
     yield tab
     context.close()
     assert not tab.js_errors, "\n".join(tab.js_errors)
+
+
+@pytest.fixture
+def page(browser):
+    yield from _checked_page(browser, logged_in=True)
+
+
+@pytest.fixture
+def anonymous_page(browser):
+    yield from _checked_page(browser, logged_in=False)
 
 
 def shell_rows(seed: int = 3) -> tuple[list[dict], list[dict], list[dict]]:

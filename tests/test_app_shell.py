@@ -12,7 +12,7 @@ from components import format as fmt
 from components.layout import nav_paths
 from metrics import db, meta
 from metrics.filters import default_period
-from tests.browser import open_app, settle
+from tests.browser import SESSION_COOKIE, logged_in_client, open_app, session_cookie, settle
 from tests.factories import make_warehouse
 
 NBSP = "\u00a0"
@@ -26,11 +26,12 @@ def query_of(url: str) -> dict[str, str]:
 def test_index_is_french_and_loads_only_the_chosen_assets_in_order():
     import app
 
-    html = app.server.test_client().get("/").get_data(as_text=True)
+    html = logged_in_client(app.server).get("/").get_data(as_text=True)
     assert '<html lang="fr"' in html
     stylesheets = re.findall(r'<link rel="stylesheet" href="([^"?]+)', html)
     assert stylesheets[0] == "/assets/dsfr/dsfr.min.css" and stylesheets[-1] == "/assets/wif.css"
-    assert all(s.startswith("/assets/dsfr/utility/icons/") for s in stylesheets[1:-1]) and len(stylesheets) <= 6
+    assert all(s.startswith("/assets/dsfr/utility/icons/") for s in stylesheets[1:-1])
+    assert len(stylesheets) <= 7
     scripts = re.findall(r'<script src="([^"?]+)', html)
     dsfr = [s for s in scripts if "/dsfr/" in s]
     assert dsfr == ["/assets/dsfr/dsfr.module.min.js"]               # once, and never the polyfilled build
@@ -40,18 +41,20 @@ def test_index_is_french_and_loads_only_the_chosen_assets_in_order():
 
 def test_every_page_layout_accepts_the_filter_query_parameters():
     """Dash Pages passes the URL query to layout functions: every page must accept (and ignore) it."""
-    import app  # noqa: F401  (registers the pages)
+    import app
 
     query = {"du": "2025-01-01", "au": "2025-12-31", "dep": "75", "public": "etudiant", "contrat": "cdd"}
-    for page in dash.page_registry.values():
-        layout = page["layout"]
-        assert layout(**query) if callable(layout) else layout, page["module"]
+    with app.server.test_request_context(headers={"Cookie": f"{SESSION_COOKIE}={session_cookie()}"}):
+        for page in dash.page_registry.values():
+            layout = page["layout"]
+            content = layout(**query) if callable(layout) else layout
+            assert content and "connexion-requise" not in str(content), page["module"]
 
 
 def test_unknown_paths_answer_http_404_and_known_pages_200():
     import app
 
-    client = app.server.test_client()
+    client = logged_in_client(app.server)
     assert client.get("/").status_code == 200
     assert client.get("/cette-page-n-existe-pas").status_code == 404
     assert client.get("/_dash-layout").status_code == 200

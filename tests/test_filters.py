@@ -2,6 +2,8 @@
 
 from datetime import date
 
+import pytest
+
 from metrics import db
 from metrics.filters import Filters, default_period, dossier_where, parse_query, to_query, visit_where
 from tests.factories import dossier, make_warehouse
@@ -64,3 +66,25 @@ def test_sql_conditions_select_the_right_rows(tmp_path):
         assert db.scalar(f"SELECT count(*) FROM visits v WHERE {where}", params) == 0
     finally:
         db.use_database(None)
+
+
+@pytest.mark.parametrize(("search", "notice"), [
+    ("?dep=99", "Valeur inconnue ignorée pour le filtre « département » : 99."),
+    ("?du=2025-02-30", "Date « du » invalide"),
+    ("?au=31/12/2025", "Date « au » invalide"),
+    ("?du=2025-06-01&au=2025-01-01", "Période inversée"),
+    ("?du=0001-01-01&au=9999-12-31", "Période ramenée aux données disponibles (01/12/2023 – 22/11/2026)."),
+    ("?du=2030-01-01&au=2031-01-01", "Période hors des données disponibles"),
+    ("?du=2025-01-01' OR '1'='1", "Date « du » invalide"),
+    ("?dep=75'; DROP TABLE dossiers; --", "Valeur inconnue ignorée pour le filtre « département »"),
+    ("?public=etudiant' --", "Public inconnu ignoré"),
+    ("?contrat=cdd) OR (1=1", "Valeur inconnue ignorée pour le filtre « type de contrat »"),
+    ("?dep=" + ",".join(["75"] * 121), "Trop de valeurs pour le filtre « département »"),
+    ("?" + "&".join(f"du={i}" for i in range(51)), "Adresse trop longue"),
+    ("?departement=75&x=1", "Paramètre inconnu ignoré : departement, x."),
+])
+def test_each_invalid_parameter_is_ignored_with_its_notice(search, notice):
+    f, notices = parse(search)
+    assert any(n.startswith(notice) for n in notices), notices
+    assert BOUNDS[0] <= f.start <= f.end <= BOUNDS[1]
+    assert set(f.departements) <= DEPS and set(f.contracts) <= CONTRACTS and f.audience in (None, "etudiant")
