@@ -122,10 +122,13 @@ def table_rows(table: pd.DataFrame) -> tuple[html.Tr, list[html.Tr]]:
 
 
 def to_csv(table: pd.DataFrame) -> str:
-    """CSV text for French spreadsheets: ``;`` separator, decimal comma, ISO dates, leading BOM."""
+    """CSV text for French spreadsheets: ``;`` separator, decimal comma, ISO dates, ``oui``/``non`` for
+    yes/no columns (as in the table alternative), leading BOM."""
     out = table.copy()
     for column in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[column]):
+        if pd.api.types.is_bool_dtype(out[column]):
+            out[column] = out[column].map({True: "oui", False: "non"})
+        elif pd.api.types.is_datetime64_any_dtype(out[column]):
             values = out[column].dropna()
             midnight = values.empty or bool((values == values.dt.normalize()).all())
             out[column] = out[column].dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M")

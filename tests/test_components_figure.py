@@ -63,6 +63,8 @@ def test_csv_is_for_french_spreadsheets():
     assert lines[0] == "Mois;Dossiers déposés;Délai médian (j)"
     assert lines[1] == "2025-01-01;1234;5,25"
     assert lines[2] == "2025-02-01;56;4,5"
+    flagged = figure.to_csv(TABLE.assign(Complet=[True, False]))[1:].split("\r\n")
+    assert [line.rsplit(";", 1)[1] for line in flagged[1:3]] == ["oui", "non"]     # as in the table alternative
 
 
 def test_values_fill_outputs_in_order_with_source_date(tmp_path):
