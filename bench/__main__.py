@@ -39,6 +39,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument("--end", type=date.fromisoformat, default=date(2024, 12, 31))
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reprendre les fichiers bruts et entrepôts déjà mesurés d'un lancement précédent")
+    parser.add_argument("--keep-raw", action="store_true", help="garder les fichiers bruts après la construction")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     results = {"started": datetime.now().isoformat(timespec="seconds"),
@@ -46,7 +49,7 @@ def main() -> None:
                "builds": [], "scales": {}}
     for scale in args.scales:
         print(f"échelle {scale:g} : génération et construction…", flush=True)
-        measured = build.measure_build(args.out, scale, args.seed, args.end)
+        measured = build.measure_build(args.out, scale, args.seed, args.end, args.reuse, args.keep_raw)
         results["builds"].append(measured)
         print(f"  génération {measured['generate_s']} s, construction {measured['build_s']} s", flush=True)
         results["scales"][f"{scale:g}"] = measure_scale(Path(measured["db"]), args.out, args.combos, args.seed)

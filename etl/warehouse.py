@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -256,7 +256,7 @@ class Warehouse:
         )
 
     def _derive_visits(self) -> None:
-        """Entry/exit page, audience, department and DS departure of each visit, from its actions."""
+        """Entry/exit page, audience, department, DS departure and funnel depth of each visit, from its actions."""
         self.con.execute(
             """
             UPDATE visits SET
@@ -266,15 +266,21 @@ class Warehouse:
                 departement = a.departement,
                 reached_ds = a.ds_departure_at IS NOT NULL,
                 ds_departure_at = a.ds_departure_at,
-                seconds_to_ds = CAST(date_diff('second', visits.started_at, a.ds_departure_at) AS INTEGER)
+                seconds_to_ds = CAST(date_diff('second', visits.started_at, a.ds_departure_at) AS INTEGER),
+                journey_depth = CASE WHEN a.ds_departure_at IS NOT NULL THEN 3 WHEN a.checklist THEN 2
+                                     WHEN a.accueil THEN 1 ELSE 0 END
             FROM (
-                SELECT visit_key,
-                       arg_min(page_key, position) FILTER (WHERE action_type = 'action') AS entry_page,
-                       arg_max(page_key, position) FILTER (WHERE action_type = 'action') AS exit_page,
-                       arg_max(audience, position) FILTER (WHERE audience IS NOT NULL) AS audience,
-                       arg_max(departement, position) FILTER (WHERE departement IS NOT NULL) AS departement,
-                       min(action_at) FILTER (WHERE page_key = 'depart_ds') AS ds_departure_at
-                FROM actions GROUP BY visit_key
+                SELECT a.visit_key,
+                       arg_min(a.page_key, a.position) FILTER (WHERE a.action_type = 'action') AS entry_page,
+                       arg_max(a.page_key, a.position) FILTER (WHERE a.action_type = 'action') AS exit_page,
+                       arg_max(a.audience, a.position) FILTER (WHERE a.audience IS NOT NULL) AS audience,
+                       arg_max(a.departement, a.position) FILTER (WHERE a.departement IS NOT NULL) AS departement,
+                       min(a.action_at) FILTER (WHERE a.page_key = 'depart_ds') AS ds_departure_at,
+                       coalesce(bool_or(p.role = 'checklist') FILTER (WHERE a.action_type = 'action'), FALSE)
+                           AS checklist,
+                       coalesce(bool_or(a.page_key = 'accueil') FILTER (WHERE a.action_type = 'action'), FALSE)
+                           AS accueil
+                FROM actions a LEFT JOIN ref_pages p ON p.page_key = a.page_key GROUP BY a.visit_key
             ) AS a
             WHERE visits.visit_key = a.visit_key
             """
