@@ -97,8 +97,10 @@ def measure_build(out: Path, scale: float, seed: int, end: date, reuse: bool = F
         "scale": scale, "db": str(db), "rows": rows, "raw_mb": gen.get("raw_mb"),
         "db_mb": round(db.stat().st_size / 1e6, 1),
         "generate_s": gen["seconds"], "generate_cpu_s": gen["cpu_s"], "generate_rss_mb": gen["peak_rss_mb"],
+        "generate_tree_rss_mb": gen.get("peak_tree_rss_mb"),
         "generate_load_avg": gen["load_avg"], "generate_rows_per_s": round(total / gen["seconds"]),
         "build_s": build["seconds"], "build_cpu_s": build["cpu_s"], "build_rss_mb": build["peak_rss_mb"],
+        "build_tree_rss_mb": build.get("peak_tree_rss_mb"),
         "load_avg": build["load_avg"],
         "build_rows_per_s": round(total / build["seconds"]),
     }

@@ -187,17 +187,15 @@ def duration_bars(df: pd.DataFrame, label: str, *, axis_title: str) -> go.Figure
     """
     if df.empty:
         return empty_figure()
-    fig = go.Figure([
-        go.Bar(y=df[label], x=df["median"], orientation="h", name="Médiane", marker_color=theme.BLUE_FRANCE,
-               hovertemplate="%{y} : médiane %{x:,.1f}\u00a0j<extra></extra>"),
-        go.Scatter(y=df[label], x=df["p90"], mode="markers", name="9 dossiers sur 10",
-                   marker=dict(symbol="diamond", size=10, color=theme.RED_MARIANNE),
-                   hovertemplate="%{y} : 9 dossiers sur 10 en %{x:,.1f}\u00a0j<extra></extra>"),
-    ])
-    fig.update_yaxes(autorange="reversed", type="category", title_text=None)
-    fig.update_xaxes(ticksuffix="\u00a0j", rangemode="tozero", title_text=axis_title)
-    fig.update_layout(height=_category_height(len(df)), hovermode="y unified")
-    return fig
+    return go.Figure([
+        dict(type="bar", y=df[label].to_numpy(), x=df["median"].to_numpy(), orientation="h", name="Médiane",
+             marker_color=theme.BLUE_FRANCE, hovertemplate="%{y} : médiane %{x:,.1f}\u00a0j<extra></extra>"),
+        dict(type="scatter", y=df[label].to_numpy(), x=df["p90"].to_numpy(), mode="markers",
+             name="9 dossiers sur 10", marker=dict(symbol="diamond", size=10, color=theme.RED_MARIANNE),
+             hovertemplate="%{y} : 9 dossiers sur 10 en %{x:,.1f}\u00a0j<extra></extra>"),
+    ], dict(yaxis=dict(autorange="reversed", type="category", title_text=None),
+            xaxis=dict(ticksuffix="\u00a0j", rangemode="tozero", title_text=axis_title),
+            height=_category_height(len(df)), hovermode="y unified"))
 
 
 def hbars(df: pd.DataFrame, category: str, value: str, color: str | None = None, *, axis_title: str,
@@ -212,20 +210,19 @@ def hbars(df: pd.DataFrame, category: str, value: str, color: str | None = None,
     categories = list(dict.fromkeys(df[category]))
     groups = [(axis_title, df)] if color is None else [(k, df[df[color] == k]) for k in dict.fromkeys(df[color])]
     suffix = "\u00a0%" if pct else ""
-    fig = go.Figure()
     palette = iter(theme.PALETTE)
-    for name, part in groups:
-        fig.add_trace(go.Bar(
-            y=part[category], x=part[value] * (100 if pct else 1), orientation="h", name=name,
-            marker_color=theme.OTHER_COLOR if name in grey else next(palette),
-            hovertemplate=f"%{{y}} : %{{x:,.{1 if pct else 0}f}}{suffix}<extra>{name}</extra>",
-        ))
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=categories, autorange="reversed",
-                     title_text=None)
-    fig.update_xaxes(ticksuffix=suffix, rangemode="tozero", title_text=axis_title)
-    fig.update_layout(barmode="stack", height=_category_height(len(categories)), showlegend=color is not None,
-                      hovermode="y unified" if color else "closest", legend_traceorder="normal")
-    return fig
+    traces = [
+        dict(type="bar", y=part[category].to_numpy(), x=part[value].to_numpy() * (100 if pct else 1),
+             orientation="h", name=name, marker_color=theme.OTHER_COLOR if name in grey else next(palette),
+             hovertemplate=f"%{{y}} : %{{x:,.{1 if pct else 0}f}}{suffix}<extra>{name}</extra>")
+        for name, part in groups
+    ]
+    return go.Figure(traces, dict(
+        yaxis=dict(type="category", categoryorder="array", categoryarray=categories, autorange="reversed",
+                   title_text=None),
+        xaxis=dict(ticksuffix=suffix, rangemode="tozero", title_text=axis_title),
+        barmode="stack", height=_category_height(len(categories)), showlegend=color is not None,
+        hovermode="y unified" if color else "closest", legend_traceorder="normal"))
 
 
 def funnel_plot(funnel: pd.DataFrame, limits: pd.DataFrame, *, name: str) -> go.Figure:
