@@ -80,15 +80,16 @@ def measure_build(out: Path, scale: float, seed: int, end: date, reuse: bool = F
     tag = f"{scale:g}"
     raw, db = out / f"raw-{tag}", out / f"wif-{tag}.duckdb"
     manifest = raw / "manifest.json"
+    gen_record, build_record = out / f"raw-{tag}.generate.json", out / f"wif-{tag}.build.json"
+    built = reuse and db.exists() and build_record.exists() and gen_record.exists()
     same = manifest.exists() and {k: json.loads(manifest.read_text(encoding="utf-8")).get(k) for k in
                                   ("seed", "scale", "end")} == {"seed": seed, "scale": scale, "end": end.isoformat()}
-    gen_record = out / f"raw-{tag}.generate.json"
-    gen = _measured(gen_record, reuse and same, ["bench.build", "generate", str(raw), "--scale", tag,
-                                                 "--seed", str(seed), "--end", end.isoformat()])
-    if raw.exists():
+    gen = _measured(gen_record, built or (reuse and same), ["bench.build", "generate", str(raw), "--scale", tag,
+                                                             "--seed", str(seed), "--end", end.isoformat()])
+    if raw.exists() and "raw_mb" not in gen:
         gen["raw_mb"] = _dir_mb(raw)
         gen_record.write_text(json.dumps(gen), encoding="utf-8")
-    build = _measured(out / f"wif-{tag}.build.json", reuse and db.exists(), ["bench.build", "load", str(raw), str(db)])
+    build = _measured(build_record, built, ["bench.build", "load", str(raw), str(db)])
     if not keep_raw:
         shutil.rmtree(raw, ignore_errors=True)
     rows = row_counts(db)
