@@ -16,6 +16,9 @@ import duckdb
 import pandas as pd
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "wif.duckdb"
+# DuckDB's buffer pool per serving process (its default is 80 % of the machine's memory, per process): bounded so
+# that a worker stays under the serving budget; ``$WIF_DUCKDB_MEMORY`` overrides it (e.g. "4GB").
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 class WarehouseMissing(RuntimeError):
@@ -59,7 +62,8 @@ def _connection(ident: tuple) -> duckdb.DuckDBPyConnection:
         if _handle is None or _handle[0] != ident:
             # The previous connection is not closed here: threads may still hold cursors on it; it is
             # released when the last of them is garbage-collected (its file stays readable after os.replace).
-            _handle = (ident, duckdb.connect(ident[0], read_only=True))
+            memory = os.environ.get("WIF_DUCKDB_MEMORY") or DEFAULT_MEMORY_LIMIT
+            _handle = (ident, duckdb.connect(ident[0], read_only=True, config={"memory_limit": memory}))
         return _handle[1]
 
 
