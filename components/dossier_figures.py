@@ -198,31 +198,39 @@ def duration_bars(df: pd.DataFrame, label: str, *, axis_title: str) -> go.Figure
             height=_category_height(len(df)), hovermode="y unified"))
 
 
-def hbars(df: pd.DataFrame, category: str, value: str, color: str | None = None, *, axis_title: str,
-          pct: bool = False, grey: tuple[str, ...] = ()) -> go.Figure:
-    """Horizontal bars of ``value`` per ``category``, top to bottom in the frame's order, stacked by ``color``.
+def hbars(df: pd.DataFrame, category: str, value: str | dict[str, str], color: str | None = None, *,
+          axis_title: str, pct: bool = False, grey: tuple[str, ...] = ()) -> go.Figure:
+    """Horizontal bars of ``value`` per ``category``, top to bottom in the frame's order, stacked by ``color`` — or
+    by the columns of a wide ``value`` (``{column: series name}``).
 
-    ``pct``: values are ratios 0..1 shown as percentages; ``grey``: ``color`` groups drawn in the neutral
-    grey ("non renseigné"…). Other groups take the DSFR palette in order of appearance.
+    ``pct``: values are ratios 0..1 shown as percentages; ``grey``: series drawn in the neutral grey ("non
+    renseigné"…). Other series take the DSFR palette in order of appearance.
     """
     if df.empty:
         return empty_figure()
     categories = list(dict.fromkeys(df[category]))
-    groups = [(axis_title, df)] if color is None else [(k, df[df[color] == k]) for k in dict.fromkeys(df[color])]
+    if isinstance(value, dict):
+        series = [(name, df[category], df[column]) for column, name in value.items()]
+    elif color is None:
+        series = [(axis_title, df[category], df[value])]
+    else:
+        series = [(k, df.loc[df[color] == k, category], df.loc[df[color] == k, value])
+                  for k in dict.fromkeys(df[color])]
+    stacked = color is not None or isinstance(value, dict)
     suffix = "\u00a0%" if pct else ""
     palette = iter(theme.PALETTE)
     traces = [
-        dict(type="bar", y=part[category].to_numpy(), x=part[value].to_numpy() * (100 if pct else 1),
+        dict(type="bar", y=labels.to_numpy(), x=values.to_numpy() * (100 if pct else 1),
              orientation="h", name=name, marker_color=theme.OTHER_COLOR if name in grey else next(palette),
              hovertemplate=f"%{{y}} : %{{x:,.{1 if pct else 0}f}}{suffix}<extra>{name}</extra>")
-        for name, part in groups
+        for name, labels, values in series
     ]
     return go.Figure(traces, dict(
         yaxis=dict(type="category", categoryorder="array", categoryarray=categories, autorange="reversed",
                    title_text=None),
         xaxis=dict(ticksuffix=suffix, rangemode="tozero", title_text=axis_title),
-        barmode="stack", height=_category_height(len(categories)), showlegend=color is not None,
-        hovermode="y unified" if color else "closest", legend_traceorder="normal"))
+        barmode="stack", height=_category_height(len(categories)), showlegend=stacked,
+        hovermode="y unified" if stacked else "closest", legend_traceorder="normal"))
 
 
 def funnel_plot(funnel: pd.DataFrame, limits: pd.DataFrame, *, name: str) -> go.Figure:
