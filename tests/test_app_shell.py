@@ -30,7 +30,8 @@ def test_index_is_french_and_loads_only_the_chosen_assets_in_order():
     assert '<html lang="fr"' in html
     stylesheets = re.findall(r'<link rel="stylesheet" href="([^"?]+)', html)
     assert stylesheets[0] == "/assets/dsfr/dsfr.min.css" and stylesheets[-1] == "/assets/wif.css"
-    assert all(s.startswith("/assets/dsfr/utility/icons/") for s in stylesheets[1:-1]) and len(stylesheets) <= 6
+    own = [s for s in stylesheets[1:-1] if not s.startswith("/assets/dsfr/utility/icons/")]
+    assert own == ["/assets/print.css"] and len(stylesheets) <= 7      # DSFR icons, then the print stylesheet
     scripts = re.findall(r'<script src="([^"?]+)', html)
     dsfr = [s for s in scripts if "/dsfr/" in s]
     assert dsfr == ["/assets/dsfr/dsfr.module.min.js"]               # once, and never the polyfilled build
