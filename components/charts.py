@@ -170,8 +170,7 @@ def histogram(
 
 def empty_figure(message: str = "Aucune donnée pour cette sélection.", height: int = GRAPH_HEIGHT) -> go.Figure:
     """A blank figure carrying ``message`` in its centre."""
-    fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, font=dict(size=16, color=theme.TEXT_MENTION),
-                       xref="paper", yref="paper", x=0.5, y=0.5)
-    fig.update_layout(height=height, xaxis=dict(visible=False), yaxis=dict(visible=False))
-    return fig
+    return go.Figure(layout=dict(
+        height=height, xaxis=dict(visible=False), yaxis=dict(visible=False),
+        annotations=[dict(text=message, showarrow=False, font=dict(size=16, color=theme.TEXT_MENTION),
+                          xref="paper", yref="paper", x=0.5, y=0.5)]))
