@@ -8,6 +8,7 @@ cached per (file identity, SQL, parameters): a callback asking twice for the sam
 from __future__ import annotations
 
 import os
+import re
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -62,9 +63,19 @@ def _connection(ident: tuple) -> duckdb.DuckDBPyConnection:
         if _handle is None or _handle[0] != ident:
             # The previous connection is not closed here: threads may still hold cursors on it; it is
             # released when the last of them is garbage-collected (its file stays readable after os.replace).
-            memory = os.environ.get("WIF_DUCKDB_MEMORY") or DEFAULT_MEMORY_LIMIT
-            _handle = (ident, duckdb.connect(ident[0], read_only=True, config={"memory_limit": memory}))
+            con = duckdb.connect(ident[0], read_only=True)
+            # A setting, not a connection option: other connections to the file (tools, tests) stay possible.
+            con.execute(f"SET memory_limit = '{memory_limit()}'")
+            _handle = (ident, con)
         return _handle[1]
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for this process: ``$WIF_DUCKDB_MEMORY`` (e.g. "4GB") or ``DEFAULT_MEMORY_LIMIT``."""
+    value = (os.environ.get("WIF_DUCKDB_MEMORY") or DEFAULT_MEMORY_LIMIT).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value, flags=re.IGNORECASE):
+        raise ValueError(f"WIF_DUCKDB_MEMORY invalide : {value!r} (attendu par exemple « 1GB »)")
+    return value
 
 
 def _freeze(params: dict | None) -> tuple:
