@@ -15,8 +15,9 @@ def flag(ok: bool) -> str:
 
 
 def extrapolate(builds: list[dict], key: str, scale: float = 100) -> float | None:
-    """Linear extrapolation of ``key`` to ``scale`` from the two largest measured scales (None with one)."""
-    if len(builds) < 2:
+    """Linear extrapolation of ``key`` to ``scale`` from the two largest measured scales (None with one, or when
+    ``scale`` itself was measured)."""
+    if len(builds) < 2 or any(b["scale"] == scale for b in builds):
         return None
     a, b = sorted(builds, key=lambda x: x["scale"])[-2:]
     slope = (b[key] - a[key]) / (b["scale"] - a["scale"])
@@ -75,7 +76,8 @@ def _equivalence_table(rows: list[dict]) -> list[str]:
 def render(results: dict) -> str:
     """The whole report as Markdown."""
     out = [f"# make bench — {results['started']}", "",
-           f"Machine : {results['machine']}. Charge moyenne (1 min) pendant la mesure : {results['load_avg']}. "
+           f"Machine : {results['machine']}. Charge moyenne (1 min) à la fin du lancement : {results['load_avg']} "
+           "(charge de chaque échelle : dans sa section). "
            "Temps « CPU s » = utilisateur + système du processus (plus stable que le temps réel sur une machine "
            "partagée).", "", "## Génération de la démo et construction de l'entrepôt", "",
            *_build_table(results["builds"])]
@@ -91,7 +93,10 @@ def render(results: dict) -> str:
                 "### Rafraîchissement incrémental (copie de l'entrepôt publié, remplacement du dernier jour Matomo, "
                 "upsert de 1 % des dossiers, finalize, publication ; secondes)", "",
                 " | ".join(f"{k} = {v}" for k, v in section["incremental"].items())
-                + f" {flag(section['incremental']['total_s'] < TARGETS['incremental_s'])}"]
+                + f" {flag(section['incremental']['total_s'] < TARGETS['incremental_s'])}",
+                *(["\nMesure précédente (avant la dérivation limitée aux jours remplacés) : "
+                   + " | ".join(f"{k} = {v}" for k, v in section["incremental_before"].items())]
+                  if "incremental_before" in section else [])]
     out += ["", "## Cibles (issue 9)", "", *results["targets"]]
     return "\n".join(out) + "\n"
 
