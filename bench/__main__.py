@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import subprocess
 from datetime import date, datetime
 from pathlib import Path
 
@@ -17,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 def measure_scale(db: Path, out: Path, combos: int, seed: int) -> dict:
     """Pages (one fresh serving process per page), metric equivalence and incremental publish on ``db``."""
     env = {"WIF_DB": str(db)}
-    answer = out / "answer.json"
+    answer = out / f"answer-{db.stem}.json"
     app = run_child(["bench.pages", str(answer)], env=env, answer=answer)["answer"]
     pages = []
     for module in app["pages"]:
@@ -32,6 +34,14 @@ def measure_scale(db: Path, out: Path, combos: int, seed: int) -> dict:
     return {"app": app, "pages": pages, "equivalence": equivalence, "incremental": incremental}
 
 
+def _commit() -> str:
+    """The commit measured: ``$BENCH_COMMIT`` (a run from an exported copy), else the repository's HEAD."""
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"]
+    done = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return done.stdout.strip() or "inconnu"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
@@ -39,6 +49,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument("--end", type=date.fromisoformat, default=date(2024, 12, 31))
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reprendre ce qu'un lancement précédent a déjà mesuré (fichiers bruts, entrepôts, "
+                             "mesures d'une échelle) au lieu de le refaire")
+    parser.add_argument("--keep-raw", action="store_true", help="garder les fichiers bruts après la construction")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     results = {"started": datetime.now().isoformat(timespec="seconds"),
@@ -46,10 +60,18 @@ def main() -> None:
                "builds": [], "scales": {}}
     for scale in args.scales:
         print(f"échelle {scale:g} : génération et construction…", flush=True)
-        measured = build.measure_build(args.out, scale, args.seed, args.end)
+        measured = build.measure_build(args.out, scale, args.seed, args.end, args.reuse, args.keep_raw)
         results["builds"].append(measured)
         print(f"  génération {measured['generate_s']} s, construction {measured['build_s']} s", flush=True)
-        results["scales"][f"{scale:g}"] = measure_scale(Path(measured["db"]), args.out, args.combos, args.seed)
+        record = args.out / f"scale-{scale:g}.json"
+        if args.reuse and record.exists():
+            section = json.loads(record.read_text(encoding="utf-8"))
+        else:
+            section = measure_scale(Path(measured["db"]), args.out, args.combos, args.seed)
+            section.update(commit=_commit(), load_avg=[round(x, 1) for x in os.getloadavg()],
+                           finished=datetime.now().isoformat(timespec="seconds"))
+            record.write_text(json.dumps(section), encoding="utf-8")
+        results["scales"][f"{scale:g}"] = section
     results["load_avg"] = round(os.getloadavg()[0], 1)
     print(report.write(results, HERE))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -59,21 +60,48 @@ def _dir_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6, 1)
 
 
-def measure_build(out: Path, scale: float, seed: int, end: date) -> dict:
-    """Generate then build scale ``scale`` under ``out``; timings, peak RSS, sizes and rows/s of both steps."""
+def _measured(record: Path, reuse: bool, step: list[str]) -> dict:
+    """``run_child(step)``'s measurement, recorded in ``record``; with ``reuse``, an earlier record is read back
+    instead of running the step again (its output must still be there)."""
+    if reuse and record.exists():
+        return json.loads(record.read_text(encoding="utf-8"))
+    measured = run_child(step)
+    record.write_text(json.dumps(measured), encoding="utf-8")
+    return measured
+
+
+def measure_build(out: Path, scale: float, seed: int, end: date, reuse: bool = False, keep_raw: bool = False) -> dict:
+    """Generate then build scale ``scale`` under ``out``; timings, peak RSS, sizes and rows/s of both steps.
+
+    ``reuse``: keep the raw payloads and the warehouse of an earlier run of the same scale (with their recorded
+    measurements) instead of generating / building again. The raw payloads are deleted after the build unless
+    ``keep_raw``.
+    """
     tag = f"{scale:g}"
     raw, db = out / f"raw-{tag}", out / f"wif-{tag}.duckdb"
-    db.unlink(missing_ok=True)
-    gen = run_child(["bench.build", "generate", str(raw), "--scale", tag, "--seed", str(seed),
-                     "--end", end.isoformat()])
-    build = run_child(["bench.build", "load", str(raw), str(db)])
+    manifest = raw / "manifest.json"
+    gen_record, build_record = out / f"raw-{tag}.generate.json", out / f"wif-{tag}.build.json"
+    built = reuse and db.exists() and build_record.exists() and gen_record.exists()
+    same = manifest.exists() and {k: json.loads(manifest.read_text(encoding="utf-8")).get(k) for k in
+                                  ("seed", "scale", "end")} == {"seed": seed, "scale": scale, "end": end.isoformat()}
+    gen = _measured(gen_record, built or (reuse and same), ["bench.build", "generate", str(raw), "--scale", tag,
+                                                             "--seed", str(seed), "--end", end.isoformat()])
+    if raw.exists() and "raw_mb" not in gen:
+        gen["raw_mb"] = _dir_mb(raw)
+        gen_record.write_text(json.dumps(gen), encoding="utf-8")
+    build = _measured(build_record, built, ["bench.build", "load", str(raw), str(db)])
+    if not keep_raw:
+        shutil.rmtree(raw, ignore_errors=True)
     rows = row_counts(db)
     total = sum(rows.values())
     return {
-        "scale": scale, "db": str(db), "rows": rows, "raw_mb": _dir_mb(raw), "db_mb": round(db.stat().st_size / 1e6, 1),
+        "scale": scale, "db": str(db), "rows": rows, "raw_mb": gen.get("raw_mb"),
+        "db_mb": round(db.stat().st_size / 1e6, 1),
         "generate_s": gen["seconds"], "generate_cpu_s": gen["cpu_s"], "generate_rss_mb": gen["peak_rss_mb"],
-        "generate_rows_per_s": round(total / gen["seconds"]),
+        "generate_tree_rss_mb": gen.get("peak_tree_rss_mb"),
+        "generate_load_avg": gen["load_avg"], "generate_rows_per_s": round(total / gen["seconds"]),
         "build_s": build["seconds"], "build_cpu_s": build["cpu_s"], "build_rss_mb": build["peak_rss_mb"],
+        "build_tree_rss_mb": build.get("peak_tree_rss_mb"),
         "load_avg": build["load_avg"],
         "build_rows_per_s": round(total / build["seconds"]),
     }

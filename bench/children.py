@@ -6,29 +6,68 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_child(args: list[str], env: dict | None = None, answer: Path | None = None) -> dict:
-    """``python -m <args>`` from the repository root; returns ``{seconds, cpu_s, peak_rss_mb, load_avg, answer}``.
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of process ``root`` and all its descendants (worker pools included), in MB."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            status = Path(entry.path, "status").read_text()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(pid)
+        rss[pid] = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack += children.get(pid, [])
+    return total / 1024
 
-    Peak RSS is the child's own ``ru_maxrss`` (from ``wait4`` on that pid, so earlier children do not leak into
-    it). CPU seconds (user + system) are reported beside wall time: on a shared machine they are the steadier
-    figure; ``load_avg`` (1 min) at the end says how shared the machine was. ``answer``: a JSON file the child
-    writes, read back when it exits. A failing child raises.
+
+def run_child(args: list[str], env: dict | None = None, answer: Path | None = None) -> dict:
+    """``python -m <args>`` from the repository root; returns ``{seconds, cpu_s, peak_rss_mb, peak_tree_rss_mb,
+    load_avg, answer}``.
+
+    ``peak_rss_mb`` is the largest ``ru_maxrss`` of the child or of one of its descendants (``wait4`` on that
+    pid, so earlier children do not leak into it); ``peak_tree_rss_mb`` the peak of the whole process tree's
+    summed RSS (worker pools included), sampled every 0.2 s. CPU seconds (user + system, descendants included)
+    are reported beside wall time: on a shared machine they are the steadier figure; ``load_avg`` (1 min) at the
+    end says how shared the machine was. ``answer``: a JSON file the child writes, read back when it exits. A
+    failing child raises.
     """
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env={**os.environ, **(env or {})})
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], tree_rss_mb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
+    done.set()
+    sampler.join()
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"échec ({proc.returncode}) : python -m {' '.join(args)}")
     result = {"seconds": round(seconds, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-              "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "load_avg": round(os.getloadavg()[0], 1)}
+              "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "peak_tree_rss_mb": round(peak[0], 1),
+              "load_avg": round(os.getloadavg()[0], 1)}
     if answer is not None:
         result["answer"] = json.loads(answer.read_text(encoding="utf-8"))
     return result

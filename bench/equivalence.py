@@ -119,11 +119,11 @@ def compare(db: Path) -> list[dict]:
     from metrics import decisions, delays, journey, meta
     from metrics.filters import Filters, default_period
 
+    started = time.perf_counter()
+    raw = load_raw(db)                  # first: its connection is closed before the metrics layer opens its own
+    load_ms = (time.perf_counter() - started) * 1000
     mdb.use_database(db)
     f = Filters(*default_period(meta.freshness().bounds[1]))
-    started = time.perf_counter()
-    raw = load_raw(db)
-    load_ms = (time.perf_counter() - started) * 1000
     clear = mdb._cached_query.cache_clear
     cases = [
         ("délai médian par mois (delays.processing_by)", lambda: pandas_delays(raw, f, "month"),

@@ -55,14 +55,15 @@ def _key(cid) -> str:
 
 
 def page_callbacks(dash_app, layout) -> tuple[list[dict], dict]:
-    """Server callbacks of a page: inputs all in (``filters`` store + the page's components), one of them local.
+    """Server callbacks of a page: inputs all in (``filters`` store + the page's components), one of them local,
+    fired when the page loads (``prevent_initial_call`` ones — downloads on click — are left out).
 
     Read from ``dash_app._callback_list``, complete once Dash has set its server up (first request).
     """
     ids = _ids(layout)
     chosen = []
     for cb in dash_app._callback_list:
-        if cb.get("clientside_function"):
+        if cb.get("clientside_function") or cb.get("prevent_initial_call"):
             continue
         inputs = [_dep(i["id"] + "." + i["property"]) if isinstance(i["id"], str) else i for i in cb["inputs"]]
         keys = {_key(i["id"]) for i in inputs}

@@ -13,7 +13,6 @@ Pages may add specialised builders in their own component modules.
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
 from components import theme
@@ -34,80 +33,110 @@ def _kind(value: str) -> tuple[str, str, str, float]:
     return _FORMATS[value]
 
 
-def _scaled(df: pd.DataFrame, column: str, factor: float) -> pd.DataFrame:
-    if factor == 1:
-        return df
-    out = df.copy()
-    out[column] = out[column] * factor
-    return out
+def _orders(df: pd.DataFrame, column: str) -> list | None:
+    """Categories of ``column`` in the frame's row order, or None for numbers and dates (drawn on a continuous axis)."""
+    series = df[column]
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
+        return None
+    return list(dict.fromkeys(series.dropna()))
 
 
-def _orders(df: pd.DataFrame, *columns: str | None) -> dict:
-    """Category orders following the frame's row order (px would sort them otherwise)."""
-    return {c: list(dict.fromkeys(df[c].dropna())) for c in columns
-            if c and c in df and not pd.api.types.is_numeric_dtype(df[c])
-            and not pd.api.types.is_datetime64_any_dtype(df[c])}
+def _traces(df: pd.DataFrame, x: str, y: str | dict[str, str], color: str | None, factor: float) -> list[tuple]:
+    """``(name, x values, y values × factor)`` per trace: one per ``color`` value (in row order), one per column of
+    a wide ``y`` (``{column: series name}``), or a single unnamed one."""
+    xs = df[x].to_numpy()
+    if isinstance(y, dict):
+        return [(name, xs, df[column].to_numpy() * factor) for column, name in y.items()]
+    values = df[y].to_numpy() * factor
+    if not color:
+        return [(None, xs, values)]
+    keys = df[color].to_numpy()
+    return [(name, xs[mask], values[mask]) for name in dict.fromkeys(df[color].dropna()) for mask in [keys == name]]
 
 
-def _labels(x: str, y: str, color: str | None, x_title, y_title, legend_title) -> dict:
-    labels = {x: x_title or x, y: y_title or y}
-    if color:
-        labels[color] = legend_title or color
-    return labels
+def _hover(name, first: str, second: str, group: str) -> str:
+    """Hover text in Plotly Express's form: ``group=name<br>first=%{x}<br>second=%{y}``."""
+    head = f"{group}={name}<br>" if name is not None else ""
+    return f"{head}{first}=%{{x}}<br>{second}=%{{y}}<extra></extra>"
 
 
-def _finish(fig: go.Figure, *, value_axis: str, value: str, x_title, y_title, height: int, hover: str) -> go.Figure:
+def _layout(*, value_axis: str, value: str, x_title, y_title, height: int, hover: str, **extra) -> dict:
+    """Layout of a line or bar figure: value axis formatted as ``value``, axis titles, height, hover mode."""
     tick, hover_format, suffix, _ = _kind(value)
-    fig.update_layout(height=height, hovermode=hover, legend_title_text="")
-    axes = fig.update_yaxes if value_axis == "y" else fig.update_xaxes
-    axes(tickformat=tick, hoverformat=hover_format, ticksuffix=suffix, rangemode="tozero")
-    fig.update_xaxes(title_text=x_title or None)
-    fig.update_yaxes(title_text=y_title or None)
-    return fig
+    axes = {"xaxis": {"title": {"text": x_title or None}}, "yaxis": {"title": {"text": y_title or None}}}
+    axes[f"{value_axis}axis"].update(tickformat=tick, hoverformat=hover_format, ticksuffix=suffix, rangemode="tozero")
+    for name, settings in extra.items():
+        axes.setdefault(name, {}).update(settings)
+    return {"height": height, "hovermode": hover, "legend": {"title": {"text": ""}, "tracegroupgap": 0}, **axes}
+
+
+def _labels(x: str, y: str | dict, color: str | None, x_title, y_title, legend_title) -> tuple[str, str, str]:
+    return x_title or x, y_title or (y if isinstance(y, str) else "valeur"), legend_title or color or "série"
+
+
+def _color(i: int) -> str:
+    return theme.PALETTE[i % len(theme.PALETTE)]
 
 
 def line(
-    df: pd.DataFrame, x: str, y: str, color: str | None = None, *, value: str = "int",
+    df: pd.DataFrame, x: str, y: str | dict[str, str], color: str | None = None, *, value: str = "int",
     x_title: str | None = None, y_title: str | None = None, legend_title: str | None = None,
     markers: bool = False, height: int = GRAPH_HEIGHT,
 ) -> go.Figure:
-    """One line per ``color`` group of ``y`` against ``x`` (usually a date)."""
+    """One line per ``color`` group of ``y`` against ``x`` (usually a date); ``y`` may instead map several
+    columns to series names (``{"median": "Médiane", "p90": "9 dossiers sur 10"}``), one line each."""
     *_, factor = _kind(value)
-    fig = px.line(_scaled(df, y, factor), x=x, y=y, color=color, markers=markers,
-                  category_orders=_orders(df, color), labels=_labels(x, y, color, x_title, y_title, legend_title),
-                  color_discrete_sequence=theme.PALETTE)
-    fig.update_traces(line=dict(width=2.5))
-    return _finish(fig, value_axis="y", value=value, x_title=x_title, y_title=y_title, height=height,
-                   hover="x unified")
+    x_label, y_label, group = _labels(x, y, color, x_title, y_title, legend_title)
+    named = color is not None or isinstance(y, dict)
+    traces = [
+        {"type": "scatter", "x": xs, "y": ys, "name": name or "", "legendgroup": name or "", "showlegend": named,
+         "orientation": "v", "mode": "lines+markers" if markers else "lines", "marker": {"symbol": "circle"},
+         "line": {"color": _color(i), "dash": "solid", "width": 2.5},
+         "hovertemplate": _hover(name, x_label, y_label, group)}
+        for i, (name, xs, ys) in enumerate(_traces(df, x, y, color, factor))
+    ]
+    return go.Figure(traces, _layout(value_axis="y", value=value, x_title=x_title, y_title=y_title, height=height,
+                                     hover="x unified"))
 
 
 def bar(
-    df: pd.DataFrame, x: str, y: str, color: str | None = None, *, value: str = "int", horizontal: bool = False,
-    stacked: bool = False, x_title: str | None = None, y_title: str | None = None, legend_title: str | None = None,
-    height: int = GRAPH_HEIGHT,
+    df: pd.DataFrame, x: str, y: str | dict[str, str], color: str | None = None, *, value: str = "int",
+    horizontal: bool = False, stacked: bool = False, x_title: str | None = None, y_title: str | None = None,
+    legend_title: str | None = None, height: int = GRAPH_HEIGHT,
 ) -> go.Figure:
-    """Bars of ``y`` per ``x`` (grouped by ``color`` side by side, or stacked).
+    """Bars of ``y`` per ``x`` (grouped by ``color`` side by side, or stacked); ``y`` may map several columns to
+    series names, one bar series each.
 
     With ``horizontal=True`` the categories ``x`` are listed top to bottom in the frame's order.
     """
     *_, factor = _kind(value)
-    data = _scaled(df, y, factor)
-    labels = _labels(x, y, color, x_title, y_title, legend_title)
-    orders = _orders(df, x, color)
-    mode = "relative" if stacked else "group"
+    x_label, y_label, group = _labels(x, y, color, x_title, y_title, legend_title)
+    named = color is not None or isinstance(y, dict)
+    traces = []
+    for i, (name, xs, ys) in enumerate(_traces(df, x, y, color, factor)):
+        along, across = (ys, xs) if horizontal else (xs, ys)
+        first, second = (y_label, x_label) if horizontal else (x_label, y_label)
+        traces.append({
+            "type": "bar", "x": along, "y": across, "name": name or "", "legendgroup": name or "",
+            "showlegend": named, "orientation": "h" if horizontal else "v", "textposition": "auto",
+            "marker": {"color": _color(i), "pattern": {"shape": ""}},
+            "hovertemplate": _hover(name, first, second, group),
+        })
+    categories = _orders(df, x)
+    order = {} if categories is None else {
+        "yaxis" if horizontal else "xaxis": {"categoryorder": "array",
+                                             "categoryarray": categories[::-1] if horizontal else categories}}
     if horizontal:
-        fig = px.bar(data, x=y, y=x, color=color, orientation="h", barmode=mode, category_orders=orders,
-                     labels=labels, color_discrete_sequence=theme.PALETTE)
-        return _finish(fig, value_axis="x", value=value, x_title=y_title, y_title=x_title, height=height,
-                       hover="y unified")
-    fig = px.bar(data, x=x, y=y, color=color, barmode=mode, category_orders=orders, labels=labels,
-                 color_discrete_sequence=theme.PALETTE)
-    return _finish(fig, value_axis="y", value=value, x_title=x_title, y_title=y_title, height=height,
-                   hover="x unified")
+        layout = _layout(value_axis="x", value=value, x_title=y_title, y_title=x_title, height=height,
+                         hover="y unified", **order)
+    else:
+        layout = _layout(value_axis="y", value=value, x_title=x_title, y_title=y_title, height=height,
+                         hover="x unified", **order)
+    return go.Figure(traces, {**layout, "barmode": "relative" if stacked else "group"})
 
 
-def stacked_bar(df: pd.DataFrame, x: str, y: str, color: str, **kwargs) -> go.Figure:
-    """Bars of ``y`` per ``x`` stacked by ``color``."""
+def stacked_bar(df: pd.DataFrame, x: str, y: str | dict[str, str], color: str | None = None, **kwargs) -> go.Figure:
+    """Bars of ``y`` per ``x`` stacked by ``color`` (or by the columns of a wide ``y``)."""
     return bar(df, x, y, color, stacked=True, **kwargs)
 
 
@@ -130,21 +159,18 @@ def histogram(
     x_title: str | None = None, y_title: str = "Nombre", height: int = GRAPH_HEIGHT,
 ) -> go.Figure:
     """Distribution of ``x`` (counts per bin of width ``bin_size``, starting at 0 when given)."""
-    fig = go.Figure(go.Histogram(
+    _, hover_format, suffix, _ = _kind(value)
+    layout = _layout(value_axis="y", value="int", x_title=x_title, y_title=y_title, height=height, hover="closest",
+                     xaxis={"ticksuffix": suffix, "hoverformat": hover_format})
+    return go.Figure(go.Histogram(
         x=df[x], xbins=dict(start=0, size=bin_size) if bin_size else None, marker_color=theme.BLUE_FRANCE,
         hovertemplate="%{x} : %{y:,.0f}<extra></extra>",
-    ))
-    fig.update_layout(bargap=0.05)
-    fig = _finish(fig, value_axis="y", value="int", x_title=x_title, y_title=y_title, height=height, hover="closest")
-    _, hover_format, suffix, _ = _kind(value)
-    fig.update_xaxes(ticksuffix=suffix, hoverformat=hover_format)
-    return fig
+    ), {**layout, "bargap": 0.05})
 
 
 def empty_figure(message: str = "Aucune donnée pour cette sélection.", height: int = GRAPH_HEIGHT) -> go.Figure:
     """A blank figure carrying ``message`` in its centre."""
-    fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, font=dict(size=16, color=theme.TEXT_MENTION),
-                       xref="paper", yref="paper", x=0.5, y=0.5)
-    fig.update_layout(height=height, xaxis=dict(visible=False), yaxis=dict(visible=False))
-    return fig
+    return go.Figure(layout=dict(
+        height=height, xaxis=dict(visible=False), yaxis=dict(visible=False),
+        annotations=[dict(text=message, showarrow=False, font=dict(size=16, color=theme.TEXT_MENTION),
+                          xref="paper", yref="paper", x=0.5, y=0.5)]))

@@ -188,45 +188,50 @@ def duration_bars(df: pd.DataFrame, label: str, *, axis_title: str) -> go.Figure
     """
     if df.empty:
         return empty_figure()
-    fig = go.Figure([
-        go.Bar(y=df[label], x=df["median"], orientation="h", name="Médiane", marker_color=theme.BLUE_FRANCE,
-               hovertemplate="%{y} : médiane %{x:,.1f}\u00a0j<extra></extra>"),
-        go.Scatter(y=df[label], x=df["p90"], mode="markers", name="9 dossiers sur 10",
-                   marker=dict(symbol="diamond", size=10, color=theme.RED_MARIANNE),
-                   hovertemplate="%{y} : 9 dossiers sur 10 en %{x:,.1f}\u00a0j<extra></extra>"),
-    ])
-    fig.update_yaxes(autorange="reversed", type="category", title_text=None)
-    fig.update_xaxes(ticksuffix="\u00a0j", rangemode="tozero", title_text=axis_title)
-    fig.update_layout(height=_category_height(len(df)), hovermode="y unified")
-    return fig
+    return go.Figure([
+        dict(type="bar", y=df[label].to_numpy(), x=df["median"].to_numpy(), orientation="h", name="Médiane",
+             marker_color=theme.BLUE_FRANCE, hovertemplate="%{y} : médiane %{x:,.1f}\u00a0j<extra></extra>"),
+        dict(type="scatter", y=df[label].to_numpy(), x=df["p90"].to_numpy(), mode="markers",
+             name="9 dossiers sur 10", marker=dict(symbol="diamond", size=10, color=theme.RED_MARIANNE),
+             hovertemplate="%{y} : 9 dossiers sur 10 en %{x:,.1f}\u00a0j<extra></extra>"),
+    ], dict(yaxis=dict(autorange="reversed", type="category", title_text=None),
+            xaxis=dict(ticksuffix="\u00a0j", rangemode="tozero", title_text=axis_title),
+            height=_category_height(len(df)), hovermode="y unified"))
 
 
-def hbars(df: pd.DataFrame, category: str, value: str, color: str | None = None, *, axis_title: str,
-          pct: bool = False, grey: tuple[str, ...] = ()) -> go.Figure:
-    """Horizontal bars of ``value`` per ``category``, top to bottom in the frame's order, stacked by ``color``.
+def hbars(df: pd.DataFrame, category: str, value: str | dict[str, str], color: str | None = None, *,
+          axis_title: str, pct: bool = False, grey: tuple[str, ...] = ()) -> go.Figure:
+    """Horizontal bars of ``value`` per ``category``, top to bottom in the frame's order, stacked by ``color`` — or
+    by the columns of a wide ``value`` (``{column: series name}``).
 
-    ``pct``: values are ratios 0..1 shown as percentages; ``grey``: ``color`` groups drawn in the neutral
-    grey ("non renseigné"…). Other groups take the DSFR palette in order of appearance.
+    ``pct``: values are ratios 0..1 shown as percentages; ``grey``: series drawn in the neutral grey ("non
+    renseigné"…). Other series take the DSFR palette in order of appearance.
     """
     if df.empty:
         return empty_figure()
     categories = list(dict.fromkeys(df[category]))
-    groups = [(axis_title, df)] if color is None else [(k, df[df[color] == k]) for k in dict.fromkeys(df[color])]
+    if isinstance(value, dict):
+        series = [(name, df[category], df[column]) for column, name in value.items()]
+    elif color is None:
+        series = [(axis_title, df[category], df[value])]
+    else:
+        series = [(k, df.loc[df[color] == k, category], df.loc[df[color] == k, value])
+                  for k in dict.fromkeys(df[color])]
+    stacked = color is not None or isinstance(value, dict)
     suffix = "\u00a0%" if pct else ""
-    fig = go.Figure()
     palette = iter(theme.PALETTE)
-    for name, part in groups:
-        fig.add_trace(go.Bar(
-            y=part[category], x=part[value] * (100 if pct else 1), orientation="h", name=name,
-            marker_color=theme.OTHER_COLOR if name in grey else next(palette),
-            hovertemplate=f"%{{y}} : %{{x:,.{1 if pct else 0}f}}{suffix}<extra>{name}</extra>",
-        ))
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=categories, autorange="reversed",
-                     title_text=None)
-    fig.update_xaxes(ticksuffix=suffix, rangemode="tozero", title_text=axis_title)
-    fig.update_layout(barmode="stack", height=_category_height(len(categories)), showlegend=color is not None,
-                      hovermode="y unified" if color else "closest", legend_traceorder="normal")
-    return fig
+    traces = [
+        dict(type="bar", y=labels.to_numpy(), x=values.to_numpy() * (100 if pct else 1),
+             orientation="h", name=name, marker_color=theme.OTHER_COLOR if name in grey else next(palette),
+             hovertemplate=f"%{{y}} : %{{x:,.{1 if pct else 0}f}}{suffix}<extra>{name}</extra>")
+        for name, labels, values in series
+    ]
+    return go.Figure(traces, dict(
+        yaxis=dict(type="category", categoryorder="array", categoryarray=categories, autorange="reversed",
+                   title_text=None),
+        xaxis=dict(ticksuffix=suffix, rangemode="tozero", title_text=axis_title),
+        barmode="stack", height=_category_height(len(categories)), showlegend=stacked,
+        hovermode="y unified" if stacked else "closest", legend_traceorder="normal"))
 
 
 def funnel_plot(funnel: pd.DataFrame, limits: pd.DataFrame, *, name: str) -> go.Figure:

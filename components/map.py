@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
@@ -177,7 +178,7 @@ def choropleth(
     scale = [[i / (len(theme.SEQUENTIAL) - 2), c] for i, c in enumerate(theme.SEQUENTIAL[1:])]
     values = data[value].astype(float)
     colours = dict(zip(data.index, sample_colorscale(scale, list(values / top if top else values * 0)), strict=True))
-    fig = go.Figure()
+    traces = []
     for shape in [*shapes.values(), *frame]:
         known = shape.code in data.index
         name = f"{shape.code} – {shape.name}"
@@ -185,27 +186,28 @@ def choropleth(
             hover = data.at[shape.code, text] if text else f"{name} : {fmt.fmt_number(data.at[shape.code, value])}"
         else:
             hover = f"{name} : aucune donnée"
-        fig.add_trace(go.Scatter(
-            x=shape.x, y=shape.y, mode="lines", fill="toself", hoveron="fills", showlegend=False, name=shape.code,
+        # Coordinates as float arrays (ring gaps as NaN): sent as compact binary arrays, not as long lists.
+        traces.append(dict(
+            type="scatter", x=np.array(shape.x, dtype=float), y=np.array(shape.y, dtype=float), mode="lines",
+            fill="toself", hoveron="fills", showlegend=False, name=shape.code,
             fillcolor=colours[shape.code] if known else NO_DATA,
             line=dict(color="white" if known else NO_DATA_LINE, width=0.6), text=hover, hoverinfo="text",
         ))
-    if frame:
-        xs = [v for s in frame for v in s.x if v is not None]
-        ys = [v for s in frame for v in s.y if v is not None]
-        fig.add_shape(type="rect", x0=min(xs) - 4, x1=max(xs) + 4, y0=min(ys) - 4, y1=max(ys) + 4,
-                      line=dict(color=NO_DATA_LINE, width=1), layer="below")
-        fig.add_annotation(x=min(xs) - 4, y=min(ys) - 6, text="Paris et petite couronne", showarrow=False,
-                           xanchor="left", yanchor="top", font=dict(size=11, color=theme.TEXT_MENTION))
     # A marker-less trace carrying the colour bar.
-    fig.add_trace(go.Scatter(
-        x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+    traces.append(dict(
+        type="scatter", x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
         marker=dict(color=[0, top], cmin=0, cmax=top or 1, colorscale=scale, showscale=True, size=0,
                     colorbar=dict(title=dict(text=value_title, side="top"), thickness=12, len=0.6,
                                   tickformat=tickformat, ticksuffix=suffix, outlinewidth=0)),
     ))
-    fig.update_xaxes(visible=False, fixedrange=True)
-    fig.update_yaxes(visible=False, fixedrange=True, scaleanchor="x", scaleratio=1)
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=8, b=0), hovermode="closest", dragmode=False,
-                      plot_bgcolor="white")
-    return fig
+    layout = dict(height=height, margin=dict(l=0, r=0, t=8, b=0), hovermode="closest", dragmode=False,
+                  plot_bgcolor="white", xaxis=dict(visible=False, fixedrange=True),
+                  yaxis=dict(visible=False, fixedrange=True, scaleanchor="x", scaleratio=1))
+    if frame:
+        xs = [v for s in frame for v in s.x if v is not None]
+        ys = [v for s in frame for v in s.y if v is not None]
+        layout["shapes"] = [dict(type="rect", x0=min(xs) - 4, x1=max(xs) + 4, y0=min(ys) - 4, y1=max(ys) + 4,
+                                 line=dict(color=NO_DATA_LINE, width=1), layer="below")]
+        layout["annotations"] = [dict(x=min(xs) - 4, y=min(ys) - 6, text="Paris et petite couronne", showarrow=False,
+                                      xanchor="left", yanchor="top", font=dict(size=11, color=theme.TEXT_MENTION))]
+    return go.Figure(traces, layout, _validate=False)

@@ -123,7 +123,9 @@ CREATE TABLE visits (
     exit_page       VARCHAR,            -- page_key of the last page view
     reached_ds      BOOLEAN NOT NULL DEFAULT FALSE, -- the visit clicked an outlink to a DS /commencer/ form
     ds_departure_at TIMESTAMP,          -- first such click
-    seconds_to_ds   INTEGER             -- ds_departure_at - started_at, seconds
+    seconds_to_ds   INTEGER,            -- ds_departure_at - started_at, seconds
+    journey_depth   TINYINT NOT NULL DEFAULT 0 -- deepest funnel step reached: 3 DS departure, 2 a checklist
+                                       -- page viewed (role 'checklist'), 1 the home page viewed, else 0
 );
 
 -- One row per actionDetails entry of a visit.

@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -114,6 +114,8 @@ class Warehouse:
         if fresh:
             create_schema(self.con)
         self._published = False
+        # Days whose visits get their derived columns recomputed by ``finalize``; None: every visit.
+        self._derive_days: set[date] | None = None if fresh else set()
 
     # ------------------------------------------------------------------ context manager
     def __enter__(self) -> Warehouse:
@@ -133,7 +135,14 @@ class Warehouse:
 
     # ------------------------------------------------------------------ loading
     def load(self, table: str, frame: pd.DataFrame) -> int:
-        """Insert ``frame`` into ``table`` matching columns by name; absent columns take their default."""
+        """Insert ``frame`` into ``table`` matching columns by name; absent columns take their default.
+
+        Visits or actions loaded this way make ``finalize`` re-derive the columns of every visit."""
+        if table in ("visits", "actions"):
+            self._derive_days = None
+        return self._load(table, frame)
+
+    def _load(self, table: str, frame: pd.DataFrame) -> int:
         checkpoint("load")
         return _insert(self.con, table, frame)
 
@@ -188,7 +197,10 @@ class Warehouse:
         daily: pd.DataFrame | None = None,
         pages: pd.DataFrame | None = None,
     ) -> None:
-        """Replace wholesale every Matomo row of ``site_id`` on ``days`` by the given frames."""
+        """Replace wholesale every Matomo row of ``site_id`` on ``days`` by the given frames (on an incremental
+        build, ``finalize`` then re-derives the visit columns of those days only)."""
+        if self._derive_days is not None:
+            self._derive_days.update(days)
         params = {"s": site_id, "days": list(days)}
         self.con.execute(
             """DELETE FROM actions WHERE visit_key IN (
@@ -201,7 +213,7 @@ class Warehouse:
         for table, frame in (("visits", visits), ("actions", actions), ("matomo_daily", daily),
                              ("matomo_pages_daily", pages)):
             if frame is not None:
-                self.load(table, frame)
+                self._load(table, frame)
 
     def set_meta(self, **values: object) -> None:
         """Set key/value facts of this build (``is_demo``, ``demo_seed``…)."""
@@ -256,9 +268,14 @@ class Warehouse:
         )
 
     def _derive_visits(self) -> None:
-        """Entry/exit page, audience, department and DS departure of each visit, from its actions."""
+        """Entry/exit page, audience, department, DS departure and funnel depth of each visit, from its actions:
+        every visit on a new build, only those of the replaced days on an incremental one."""
+        if self._derive_days is not None and not self._derive_days:
+            return
+        days = "" if self._derive_days is None else \
+            "WHERE a.visit_key IN (SELECT visit_key FROM visits WHERE list_contains($days, visit_date))"
         self.con.execute(
-            """
+            f"""
             UPDATE visits SET
                 entry_page = a.entry_page,
                 exit_page = a.exit_page,
@@ -266,18 +283,25 @@ class Warehouse:
                 departement = a.departement,
                 reached_ds = a.ds_departure_at IS NOT NULL,
                 ds_departure_at = a.ds_departure_at,
-                seconds_to_ds = CAST(date_diff('second', visits.started_at, a.ds_departure_at) AS INTEGER)
+                seconds_to_ds = CAST(date_diff('second', visits.started_at, a.ds_departure_at) AS INTEGER),
+                journey_depth = CASE WHEN a.ds_departure_at IS NOT NULL THEN 3 WHEN a.checklist THEN 2
+                                     WHEN a.accueil THEN 1 ELSE 0 END
             FROM (
-                SELECT visit_key,
-                       arg_min(page_key, position) FILTER (WHERE action_type = 'action') AS entry_page,
-                       arg_max(page_key, position) FILTER (WHERE action_type = 'action') AS exit_page,
-                       arg_max(audience, position) FILTER (WHERE audience IS NOT NULL) AS audience,
-                       arg_max(departement, position) FILTER (WHERE departement IS NOT NULL) AS departement,
-                       min(action_at) FILTER (WHERE page_key = 'depart_ds') AS ds_departure_at
-                FROM actions GROUP BY visit_key
+                SELECT a.visit_key,
+                       arg_min(a.page_key, a.position) FILTER (WHERE a.action_type = 'action') AS entry_page,
+                       arg_max(a.page_key, a.position) FILTER (WHERE a.action_type = 'action') AS exit_page,
+                       arg_max(a.audience, a.position) FILTER (WHERE a.audience IS NOT NULL) AS audience,
+                       arg_max(a.departement, a.position) FILTER (WHERE a.departement IS NOT NULL) AS departement,
+                       min(a.action_at) FILTER (WHERE a.page_key = 'depart_ds') AS ds_departure_at,
+                       coalesce(bool_or(p.role = 'checklist') FILTER (WHERE a.action_type = 'action'), FALSE)
+                           AS checklist,
+                       coalesce(bool_or(a.page_key = 'accueil') FILTER (WHERE a.action_type = 'action'), FALSE)
+                           AS accueil
+                FROM actions a LEFT JOIN ref_pages p ON p.page_key = a.page_key {days} GROUP BY a.visit_key
             ) AS a
             WHERE visits.visit_key = a.visit_key
-            """
+            """,
+            None if self._derive_days is None else {"days": sorted(self._derive_days)},
         )
 
     def _derive_matomo_daily(self) -> None:

@@ -9,6 +9,7 @@ parameters): a callback asking twice for the same numbers costs nothing.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,9 @@ import duckdb
 import pandas as pd
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "wif.duckdb"
+# DuckDB's buffer pool per serving process (its default is 80 % of the machine's memory, per process): bounded so
+# that a worker stays under the serving budget; ``$WIF_DUCKDB_MEMORY`` overrides it (e.g. "4GB").
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 class WarehouseMissing(RuntimeError):
@@ -34,6 +38,8 @@ class _Handle:
     def __init__(self, ident: tuple):
         self.ident = ident
         self.con = duckdb.connect(ident[0], read_only=True)
+        # A setting, not a connection option: other connections to the file (tools, tests) stay possible.
+        self.con.execute(f"SET memory_limit = '{memory_limit()}'")
         self.users = 0
 
 
@@ -101,6 +107,14 @@ def _borrow() -> Iterator[duckdb.DuckDBPyConnection]:
         with _switch:
             handle.users -= 1
             _switch.notify_all()
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for this process: ``$WIF_DUCKDB_MEMORY`` (e.g. "4GB") or ``DEFAULT_MEMORY_LIMIT``."""
+    value = (os.environ.get("WIF_DUCKDB_MEMORY") or DEFAULT_MEMORY_LIMIT).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value, flags=re.IGNORECASE):
+        raise ValueError(f"WIF_DUCKDB_MEMORY invalide : {value!r} (attendu par exemple « 1GB »)")
+    return value
 
 
 def _freeze(params: dict | None) -> tuple:

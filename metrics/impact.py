@@ -98,19 +98,15 @@ def reach_ds_by_month(f: Filters) -> pd.DataFrame:
     """Share of the visitors starting the WIF journey who went on to the Démarches Simplifiées form, per month.
 
     For each month overlapping the period (cut to the period): ``journey.funnel``'s first step (visits that saw
-    the home page or a checklist page) and its DS departure step (visits that clicked through to a DS form).
+    the home page or a checklist page) and its DS departure step (visits that clicked through to a DS form), as
+    ``journey.funnel_by(f, "month")`` counts them (0 for a month without visit).
     Columns ``[month, started, reached_ds, share]``; ``share`` = reached_ds / started in 0..1, NULL when no visit
     started. Unit: visits (raw log: days whose log is purged are missing from both counts).
     """
-    rows = []
-    month = date(f.start.year, f.start.month, 1)
-    while month <= f.end:
-        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        funnel = journey.funnel(replace(f, start=max(month, f.start), end=min(following - timedelta(days=1), f.end)))
-        counts = funnel.set_index("step")["count"]
-        rows.append({"month": month, "started": counts["accueil"], "reached_ds": counts["depart_ds"]})
-        month = following
-    frame = pd.DataFrame(rows, columns=["month", "started", "reached_ds"])
-    frame["month"] = pd.to_datetime(frame["month"])
+    months = pd.date_range(date(f.start.year, f.start.month, 1), f.end, freq="MS", name="month")
+    steps = journey.funnel_by(f, "month").set_index("key")[["accueil", "depart_ds"]]
+    steps.index = pd.to_datetime(steps.index)
+    frame = steps.reindex(months, fill_value=0).astype("int64").reset_index()
+    frame.columns = ["month", "started", "reached_ds"]
     frame["share"] = frame.reached_ds / frame.started.where(frame.started > 0)
     return frame

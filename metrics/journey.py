@@ -66,17 +66,12 @@ def _dossier_scope(f: Filters) -> Filters:
 
 def _site_steps_sql(where: str) -> str:
     """Per visit of ``visits v`` matching ``where``: key, day, department, device and the deepest site step reached
-    (1 accueil, 2 checklist page, 3 DS departure; 0 when the visit saw none of them)."""
+    (1 accueil, 2 checklist page, 3 DS departure; 0 when the visit saw none of them): ``visits.journey_depth``,
+    derived from the visit's actions by the ETL."""
     return f"""
-        SELECT v.visit_key, v.visit_date, v.departement, v.device_type,
-               CASE WHEN v.reached_ds THEN 3
-                    WHEN bool_or(p.role = 'checklist') THEN 2
-                    WHEN bool_or(a.page_key = 'accueil') THEN 1 ELSE 0 END AS depth
+        SELECT v.visit_key, v.visit_date, v.departement, v.device_type, v.journey_depth AS depth
         FROM visits v
-        LEFT JOIN actions a ON a.visit_key = v.visit_key AND a.action_type = 'action'
-        LEFT JOIN ref_pages p ON p.page_key = a.page_key
         WHERE {where}
-        GROUP BY v.visit_key, v.visit_date, v.departement, v.device_type, v.reached_ds
     """
 
 

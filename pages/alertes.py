@@ -87,9 +87,7 @@ def update_summary(data, _mount):
     period = (f"Situation au {fmt.fmt_date(data_end)} (date des données) ; dossiers décidés "
               f"{fmt.fmt_period(f.start, f.end)}.")
     counts = alerts.alert_counts(f, settings)
-    tidy = counts.melt(id_vars=["label"], value_vars=list(alerts.ALERTS), var_name="alert", value_name="n")
-    tidy["alerte"] = tidy.alert.map(labels)
-    fig = (hbars(tidy, "label", "n", "alerte", axis_title="Dossiers") if len(counts)
+    fig = (hbars(counts, "label", {code: labels[code] for code in alerts.ALERTS}, axis_title="Dossiers") if len(counts)
            else charts.empty_figure("Aucune alerte pour cette sélection."))
     table = counts.rename(columns={"label": "Département", **labels, "dossiers": "Dossiers en alerte"})
     return (cards, period, *figure_values(fig, table.drop(columns="departement"),

@@ -89,13 +89,10 @@ def update_indicators(data, _mount):
 def update_time(data, grain):
     f = filters_of(data)
     frame = audience.visits_over_time(f, grain)
-    tidy = frame.melt(id_vars=["periode", "complete"], value_vars=["raw_visits", "report_visits"],
-                      var_name="source", value_name="visites")
-    tidy["origine"] = tidy.source.map({"raw_visits": "Journal des visites",
-                                       "report_visits": "Rapports quotidiens (journal purgé)"})
+    series = {"raw_visits": "Journal des visites", "report_visits": "Rapports quotidiens (journal purgé)"}
     if not frame.report_visits.any():
-        tidy = tidy[tidy.source == "raw_visits"]
-    fig = (charts.stacked_bar(tidy, "periode", "visites", "origine", y_title="Visites") if frame.visits.any()
+        del series["report_visits"]
+    fig = (charts.stacked_bar(frame, "periode", series, legend_title="origine", y_title="Visites") if frame.visits.any()
            else charts.empty_figure())
     fig.update_traces(marker_opacity=[1.0 if complete else 0.45 for complete in frame.complete])
     if grain == "month":

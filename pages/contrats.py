@@ -116,12 +116,9 @@ def update_departements(data, measure):
 def update_demande(data, _mount):
     f = filters_of(data)
     types = contracts.demande_types(f)
-    tidy = types.melt(id_vars=["label"], value_vars=["premiere", "renouvellement", "non_renseigne"],
-                      var_name="type", value_name="dossiers")
-    tidy["demande"] = tidy.type.map({"premiere": "Première demande", "renouvellement": "Renouvellement",
-                                     "non_renseigne": "Non renseigné"})
-    fig = dossier_figures.hbars(tidy, "label", "dossiers", "demande", axis_title="Dossiers déposés",
-                                grey=("Non renseigné",))
+    fig = dossier_figures.hbars(types, "label", {"premiere": "Première demande", "renouvellement": "Renouvellement",
+                                                 "non_renseigne": "Non renseigné"},
+                                axis_title="Dossiers déposés", grey=("Non renseigné",))
     table = percent(types, {"renouvellement_share": "Part des renouvellements (%)"}).rename(columns={
         "label": "Type de contrat", "premiere": "Première demande", "renouvellement": "Renouvellement",
         "non_renseigne": "Non renseigné", "total": "Total"})
@@ -152,10 +149,7 @@ def update_apt_contract(data, _mount):
     split = contracts.apt_long_by_contract(f)
     names = {"long": f"{contracts.LONG_APT_DAYS} jours ou plus", "short": f"Moins de {contracts.LONG_APT_DAYS} jours",
              "invalid": "Dates absentes ou incohérentes"}
-    tidy = split.melt(id_vars=["label"], value_vars=list(names), var_name="kind", value_name="dossiers")
-    tidy["durée"] = tidy.kind.map(names)
-    fig = dossier_figures.hbars(tidy, "label", "dossiers", "durée", axis_title="Dossiers déposés",
-                                grey=(names["invalid"],))
+    fig = dossier_figures.hbars(split, "label", names, axis_title="Dossiers déposés", grey=(names["invalid"],))
     table = percent(split, {"long_share": f"Part {contracts.LONG_APT_DAYS} j ou plus (%)"}).rename(
         columns={"label": "Type de contrat", **names})
     return figure_values(fig, table.drop(columns=["key", "long_share"]), f"{SOURCE}, dossiers par date de dépôt")
@@ -165,9 +159,7 @@ def update_apt_contract(data, _mount):
 def update_outcome(data, _mount):
     f = filters_of(data)
     rates = decisions.rates_by(f, "contract")
-    tidy = rates.melt(id_vars=["label"], value_vars=list(OUTCOME_LABELS), var_name="state", value_name="dossiers")
-    tidy["décision"] = tidy.state.map(OUTCOME_LABELS)
-    fig = dossier_figures.hbars(tidy, "label", "dossiers", "décision", axis_title="Dossiers décidés")
+    fig = dossier_figures.hbars(rates, "label", OUTCOME_LABELS, axis_title="Dossiers décidés")
     table = percent(rates, {"refusal_rate": "Taux de refus (%)", "refusal_low": "Refus, borne basse (%)",
                             "refusal_high": "Refus, borne haute (%)", "sans_suite_rate": "Taux de sans suite (%)"})
     table = table.rename(columns={"label": "Type de contrat", "decided": "Décisions", **OUTCOME_LABELS})

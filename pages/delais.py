@@ -100,11 +100,9 @@ def _stat_table(frame, first: str, first_label: str):
 def update_monthly(data, unit, cohort):
     f = filters_of(data)
     months = delays.processing_by(f, "month", unit, cohort)
-    tidy = months.melt(id_vars=["key"], value_vars=["median", "p90", "mean_winsorized"], var_name="stat",
-                       value_name="jours")
-    tidy["statistique"] = tidy.stat.map({"median": "Médiane", "p90": "9 dossiers sur 10",
-                                         "mean_winsorized": "Moyenne écrêtée"})
-    fig = (charts.line(tidy, "key", "jours", "statistique", value="days", markers=True,
+    fig = (charts.line(months, "key", {"median": "Médiane", "p90": "9 dossiers sur 10",
+                                       "mean_winsorized": "Moyenne écrêtée"}, legend_title="statistique",
+                       value="days", markers=True,
                        y_title=f"Délai ({_unit_text(unit)})", x_title=delays.COHORT_LABELS[cohort].capitalize())
            if len(months) else charts.empty_figure())
     dossier_figures.month_axis(fig, len(months))
@@ -117,10 +115,8 @@ def update_monthly(data, unit, cohort):
 def update_stages(data, unit, cohort):
     f = filters_of(data)
     stages = delays.stage_split(f, unit, cohort)
-    tidy = stages.melt(id_vars=["month"], value_vars=["construction_mean", "instruction_mean"], var_name="stage",
-                       value_name="jours")
-    tidy["étape"] = tidy.stage.map({"construction_mean": "Construction", "instruction_mean": "Instruction"})
-    fig = (charts.stacked_bar(tidy, "month", "jours", "étape", value="days",
+    fig = (charts.stacked_bar(stages, "month", {"construction_mean": "Construction", "instruction_mean": "Instruction"},
+                              legend_title="étape", value="days",
                               y_title=f"Durée moyenne ({_unit_text(unit)})") if len(stages) else charts.empty_figure())
     dossier_figures.month_axis(fig, len(stages)).update_xaxes(title_text=None)
     table = stages.assign(month=month_labels(stages.month)).rename(columns={

@@ -75,10 +75,7 @@ def update_indicators(data, _mount):
 def update_time(data, grain):
     f = filters_of(data)
     frame = dossiers.deposits_over_time(f, grain)
-    tidy = frame.melt(id_vars=["periode", "complete"], value_vars=list(dossiers.STATES), var_name="state",
-                      value_name="dossiers")
-    tidy["état"] = tidy.state.map(dossiers.STATES)
-    fig = charts.stacked_bar(tidy, "periode", "dossiers", "état", y_title="Dossiers déposés")
+    fig = charts.stacked_bar(frame, "periode", dict(dossiers.STATES), legend_title="état", y_title="Dossiers déposés")
     opacity = [1.0 if complete else 0.45 for complete in frame.complete]
     fig.update_traces(marker_opacity=opacity)
     if grain == "month":

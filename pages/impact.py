@@ -64,9 +64,8 @@ def _reach_ds(f: Filters):
 
 def _processing(f: Filters):
     frame = delays.processing_by(f, "month", "working", "decision")
-    tidy = frame.melt(id_vars=["key"], value_vars=["median", "p90"], var_name="stat", value_name="jours")
-    tidy["statistique"] = tidy.stat.map({"median": "Médiane", "p90": "9 dossiers sur 10"})
-    fig = (charts.line(tidy, "key", "jours", "statistique", value="days", y_title="Délai (jours ouvrés)")
+    fig = (charts.line(frame, "key", {"median": "Médiane", "p90": "9 dossiers sur 10"}, legend_title="statistique",
+                       value="days", y_title="Délai (jours ouvrés)")
            if len(frame) else charts.empty_figure())
     table = pd.DataFrame({"Mois": month_labels(frame.key), "Dossiers décidés": frame.n,
                           "Délai médian (j ouvrés)": frame["median"], "9 dossiers sur 10 (j ouvrés)": frame.p90})

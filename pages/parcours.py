@@ -164,11 +164,8 @@ def update_ineligible(data, _mount):
     by_dep["Département"] = (by_dep.departement.fillna("—") + " – " + by_dep.name).where(
         by_dep.departement.notna(), "Non renseigné")
     by_dep["after_opening"] = by_dep.visits - by_dep.before_opening
-    tidy = by_dep.head(TOP_GROUPS).melt(id_vars=["Département"], value_vars=["before_opening", "after_opening"],
-                                        var_name="moment", value_name="visites")
-    tidy["moment"] = tidy.moment.map({"before_opening": "Avant l'ouverture du département",
-                                      "after_opening": "Après l'ouverture"})
-    fig = (dossier_figures.hbars(tidy, "Département", "visites", "moment", axis_title="Visites",
+    moments = {"before_opening": "Avant l'ouverture du département", "after_opening": "Après l'ouverture"}
+    fig = (dossier_figures.hbars(by_dep.head(TOP_GROUPS), "Département", moments, axis_title="Visites",
                                  grey=("Après l'ouverture",)) if len(by_dep) else charts.empty_figure())
     table = percent(by_dep, {"share": "Part (%)"}).rename(columns={
         "visits": "Visites", "before_opening": "Avant l'ouverture", "first_deposit": "Premier dossier déposé"})

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 from dash import html
+from plotly.io.json import to_json_plotly
 
 from components import charts, figure
 from metrics import db
@@ -50,10 +53,16 @@ def test_table_rows_are_accessible_and_french():
     head, body = figure.table_rows(TABLE)
     assert [th.scope for th in head.children] == ["col", "col", "col"]
     assert [th.children for th in head.children] == ["Mois", "Dossiers déposés", "Délai médian (j)"]
-    first = body[0].children
-    assert isinstance(first[0], html.Th) and first[0].scope == "row" and first[0].children == "01/01/2025"
-    assert [td.children for td in first[1:]] == [f"1{G}234", "5,2"]
-    assert first[1].className == "wif-num"
+    first = body[0]["props"]["children"]                       # body rows: html.Tr as Dash serialises it
+    assert body[0]["type"] == "Tr" and body[0]["namespace"] == "dash_html_components"
+    assert first[0] == {"type": "Th", "namespace": "dash_html_components",
+                        "props": {"children": "01/01/2025", "scope": "row"}}
+    assert [td["type"] for td in first[1:]] == ["Td", "Td"]
+    assert [td["props"]["children"] for td in first[1:]] == [f"1{G}234", "5,2"]
+    assert first[1]["props"]["className"] == "wif-num"
+    same_row = html.Tr([html.Th("01/01/2025", scope="row"), html.Td(f"1{G}234", className="wif-num"),
+                        html.Td("5,2", className="wif-num")])
+    assert json.loads(to_json_plotly(body[0])) == json.loads(to_json_plotly(same_row))   # same for the browser
 
 
 def test_csv_is_for_french_spreadsheets():

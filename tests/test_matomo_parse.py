@@ -35,7 +35,8 @@ def _none(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_frames_use_schema_column_names():
-    derived = {"audience", "departement", "entry_page", "exit_page", "reached_ds", "ds_departure_at", "seconds_to_ds"}
+    derived = {"audience", "departement", "entry_page", "exit_page", "reached_ds", "ds_departure_at", "seconds_to_ds",
+               "journey_depth"}
     assert list(VISIT_COLUMNS) == [c for c in _schema_columns("visits") if c not in derived]
     assert list(ACTION_COLUMNS) == _schema_columns("actions")
     assert list(DAILY_COLUMNS) == [c for c in _schema_columns("matomo_daily")

@@ -1,6 +1,7 @@
 """Warehouse builder: schema, derived columns, atomic publish."""
 
 import duckdb
+import pandas as pd
 import pytest
 
 from etl.warehouse import RunRecord, Warehouse
@@ -38,6 +39,64 @@ def test_derived_visit_columns(tmp_path):
                      ("2024-03-06", "empty", 0, 0)]
     meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
     assert (meta["data_start"], meta["data_end"]) == ("2024-03-04", "2024-03-05")
+
+
+# The funnel depth as the metrics computed it from the raw actions before the ETL stored it.
+RAW_DEPTH = """
+    SELECT v.visit_key,
+           CASE WHEN v.reached_ds THEN 3 WHEN bool_or(p.role = 'checklist') THEN 2
+                WHEN bool_or(a.page_key = 'accueil') THEN 1 ELSE 0 END AS depth
+    FROM visits v
+    LEFT JOIN actions a ON a.visit_key = v.visit_key AND a.action_type = 'action'
+    LEFT JOIN ref_pages p ON p.page_key = a.page_key
+    GROUP BY v.visit_key, v.reached_ds ORDER BY v.visit_key
+"""
+
+
+def test_journey_depth_is_the_deepest_funnel_step_of_the_raw_actions(tmp_path):
+    day, at = "2024-03-04", "2024-03-04 10:00:00"
+    db = make_warehouse(
+        tmp_path,
+        visits=[visit(k, day=day, started_at=at) for k in range(1, 7)],
+        actions=[
+            action(1, 1, at=at, page_key="faq"),                                   # no funnel page → 0
+            action(2, 1, at=at, page_key="accueil"),                               # home page → 1
+            action(3, 1, at=at, page_key="employeur"), action(3, 2, at=at, page_key="faq"),   # checklist → 2
+            action(4, 1, at=at, page_key="accueil"),                               # DS departure → 3
+            action(4, 2, at=at, page_key="depart_ds", action_type="outlink"),
+            action(5, 1, at=at, page_key="accueil", action_type="event"),          # not a page view → 0
+            # visit 6 has no action → 0
+        ],
+    )
+    con = duckdb.connect(str(db), read_only=True)
+    stored = con.execute("SELECT visit_key, journey_depth FROM visits ORDER BY visit_key").fetchall()
+    assert stored == [(1, 0), (2, 1), (3, 2), (4, 3), (5, 0), (6, 0)]
+    assert stored == con.execute(RAW_DEPTH).fetchall()
+
+
+def test_incremental_run_derives_the_visits_of_the_replaced_days_only(tmp_path):
+    day1, day2 = "2024-03-04", "2024-03-05"
+    db = make_warehouse(
+        tmp_path,
+        visits=[visit(1, day=day1, started_at=f"{day1} 10:00:00"), visit(2, day=day2, started_at=f"{day2} 10:00:00")],
+        actions=[action(1, 1, at=f"{day1} 10:00:00", page_key="accueil"),
+                 action(2, 1, at=f"{day2} 10:00:00", page_key="faq")],
+    )
+    con = duckdb.connect(str(db))                 # a derived column of day 1 tampered with: left as it is
+    con.execute("UPDATE visits SET exit_page = 'cgu' WHERE visit_key = 1")
+    con.close()
+    replaced = pd.DataFrame([visit(3, day=day2, started_at=f"{day2} 11:00:00")]).astype(
+        {"visit_date": "datetime64[ns]", "started_at": "datetime64[ns]", "ended_at": "datetime64[ns]"})
+    actions = pd.DataFrame([action(3, 1, at=f"{day2} 11:00:00", page_key="employeur"),
+                            action(3, 2, at=f"{day2} 11:02:00", page_key="depart_ds", action_type="outlink")]
+                           ).astype({"action_at": "datetime64[ns]"})
+    with Warehouse(db) as wh:
+        wh.replace_matomo_days(1, [pd.Timestamp(day2).date()], visits=replaced, actions=actions)
+        wh.finalize()
+        wh.publish()
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT visit_key, exit_page, reached_ds, journey_depth FROM visits ORDER BY 1").fetchall()
+    assert rows == [(1, "cgu", False, 1), (3, "employeur", True, 3)]      # day 2 re-derived, day 1 untouched
 
 
 def test_working_day_index_counts_working_days(tmp_path):
