@@ -93,9 +93,9 @@ def serve_layout() -> html.Div:
         top = status.status_bar(fresh, meta.stale_sources())
         bar = filter_components.filter_bar(fresh.bounds, meta.departement_options(), meta.contract_options())
         missing = False
-    except db.WarehouseMissing:
+    except db.WarehouseMissing as problem:
         fresh = None
-        top = status.missing_warehouse(str(db.database_path()))
+        top = status.missing_warehouse(str(problem))
         bar = html.Div(filter_components.disabled_filter_bar(), hidden=True)   # keeps the callback ids valid
         missing = True
     return html.Div([
@@ -119,8 +119,8 @@ def public_shell() -> html.Div:
     try:
         fresh = meta.freshness()
         top = status.status_bar(fresh, meta.stale_sources())
-    except db.WarehouseMissing:
-        fresh, top = None, status.missing_warehouse(str(db.database_path()))
+    except db.WarehouseMissing as problem:
+        fresh, top = None, status.missing_warehouse(str(problem))
     return html.Div([
         dcc.Store(id="public-paths", data=list(layout.PUBLIC_PATHS)),   # no "url": the filter callbacks stay idle
         layout.skip_links(),

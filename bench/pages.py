@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import time
@@ -141,10 +142,15 @@ def _rss_mb() -> dict:
 
 
 def _startup() -> tuple[object, object, float]:
+    """The app and a test client logged in with the demo account (the bench serves demo warehouses)."""
     started = time.perf_counter()
+    os.environ.setdefault("WIF_DEMO", "1")
     import app
+    from security.users import DEMO_LOGIN
 
     client = app.server.test_client()
+    with client.session_transaction() as session:
+        session["user"] = DEMO_LOGIN
     client.get("/_dash-dependencies")    # Dash sets its server up on the first request
     return app, client, (time.perf_counter() - started) * 1000
 
@@ -152,13 +158,17 @@ def _startup() -> tuple[object, object, float]:
 def measure_page(module: str, combos: int, seed: int) -> dict:
     """The measurements of one page in this (fresh) process; see the module docstring."""
     import dash
+    import flask
 
     from metrics import meta
     from metrics.filters import Filters, default_period
+    from security.users import DEMO_LOGIN
 
     app, client, startup_ms = _startup()
     page = dash.page_registry[module]
-    layout = page["layout"]() if callable(page["layout"]) else page["layout"]
+    with app.server.test_request_context(page["path"]):   # internal layouts are only built for a session
+        flask.session["user"] = DEMO_LOGIN
+        layout = page["layout"]() if callable(page["layout"]) else page["layout"]
     callbacks, ids = page_callbacks(app.app, layout)
     fresh = meta.freshness()
     default = Filters(*default_period(fresh.bounds[1])).to_store()

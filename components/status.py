@@ -40,12 +40,11 @@ def status_bar(fresh: Freshness, stale: list[StaleSource]) -> html.Div:
     return html.Div(html.Div(children, className="fr-container"), className="wif-status", id="data-status")
 
 
-def missing_warehouse(path: str) -> html.Div:
-    """Error shown instead of the pages when no warehouse has been published yet."""
+def missing_warehouse(problem: str) -> html.Div:
+    """Error shown instead of the pages when no usable warehouse is published (``problem``: what and what to do,
+    the message of ``metrics.db.WarehouseMissing``)."""
     return html.Div(className="fr-container fr-my-6w", id="warehouse-missing", children=html.Div(
         className="fr-alert fr-alert--error", role="alert", children=[
             html.H2("Données indisponibles", className="fr-alert__title"),
-            html.P(f"L'entrepôt de données est introuvable ({path}). "
-                   "Construisez-le avec « make demo » (données de démonstration) ou « python -m etl all » "
-                   "(sources réelles), puis rechargez la page."),
+            html.P(f"{problem} Rechargez ensuite la page."),
         ]))

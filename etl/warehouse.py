@@ -30,7 +30,12 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+# Statements bringing a warehouse of schema version N to version N+1: an incremental run migrates its copy of
+# the published file, then derives every visit again (new derived columns are filled that way).
+MIGRATIONS = {
+    "2": ("ALTER TABLE visits ADD COLUMN journey_depth TINYINT NOT NULL DEFAULT 0",),
+}
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -113,9 +118,27 @@ class Warehouse:
         self.con = duckdb.connect(str(self.tmp))
         if fresh:
             create_schema(self.con)
+        migrated = not fresh and self._migrate()
         self._published = False
         # Days whose visits get their derived columns recomputed by ``finalize``; None: every visit.
-        self._derive_days: set[date] | None = None if fresh else set()
+        self._derive_days: set[date] | None = None if fresh or migrated else set()
+
+    def _migrate(self) -> bool:
+        """Bring the copied warehouse to ``SCHEMA_VERSION`` (``MIGRATIONS``); True when something changed.
+        ValueError for a version no migration leads from (a newer build, or an unknown file)."""
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = row[0] if row else None
+        start = version
+        while version != SCHEMA_VERSION:
+            if version not in MIGRATIONS:
+                self.discard()
+                raise ValueError(f"entrepôt de schéma {version} : aucune migration vers le schéma {SCHEMA_VERSION} "
+                                 f"({self.target}) ; il faut le reconstruire depuis les sources")
+            for statement in MIGRATIONS[version]:
+                self.con.execute(statement)
+            version = str(int(version) + 1)
+            self.set_meta(schema_version=version)
+        return version != start
 
     # ------------------------------------------------------------------ context manager
     def __enter__(self) -> Warehouse:

@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from etl.warehouse import SCHEMA_VERSION
+
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "wif.duckdb"
 # DuckDB's buffer pool per serving process (its default is 80 % of the machine's memory, per process): bounded so
 # that a worker stays under the serving budget; ``$WIF_DUCKDB_MEMORY`` overrides it (e.g. "4GB").
@@ -26,7 +28,11 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 class WarehouseMissing(RuntimeError):
-    """No warehouse file at the configured path."""
+    """No usable warehouse at the configured path (the message, in French, says why)."""
+
+
+class WarehouseOutdated(WarehouseMissing):
+    """The file holds another schema version than the one this code reads (``etl.warehouse.SCHEMA_VERSION``)."""
 
 
 _override: Path | None = None
@@ -41,6 +47,17 @@ class _Handle:
         # A setting, not a connection option: other connections to the file (tools, tests) stay possible.
         self.con.execute(f"SET memory_limit = '{memory_limit()}'")
         self.users = 0
+        try:
+            row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except duckdb.CatalogException:
+            row = None
+        if (row[0] if row else None) != SCHEMA_VERSION:
+            self.con.close()
+            raise WarehouseOutdated(
+                f"L'entrepôt de données ({ident[0]}) a été construit par une autre version de WIF stats (schéma "
+                f"{row[0] if row else 'inconnu'} ; cette version lit le schéma {SCHEMA_VERSION}). La prochaine "
+                "mise à jour (« python -m etl all ») le migre ; un entrepôt de démonstration se reconstruit par "
+                "« make demo ».")
 
 
 _switch = threading.Condition()
@@ -74,7 +91,8 @@ def identity() -> tuple:
     try:
         st = os.stat(path)
     except FileNotFoundError as exc:
-        raise WarehouseMissing(f"entrepôt de données introuvable : {path}") from exc
+        raise WarehouseMissing(f"L'entrepôt de données est introuvable ({path}). Construisez-le avec « make demo » "
+                               "(données de démonstration) ou « python -m etl all » (sources réelles).") from exc
     return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
 
 

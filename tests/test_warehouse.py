@@ -4,7 +4,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from etl.warehouse import RunRecord, Warehouse
+from etl.warehouse import SCHEMA_VERSION, RunRecord, Warehouse
 from tests.factories import action, dossier, make_warehouse, visit
 
 
@@ -97,6 +97,54 @@ def test_incremental_run_derives_the_visits_of_the_replaced_days_only(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     rows = con.execute("SELECT visit_key, exit_page, reached_ds, journey_depth FROM visits ORDER BY 1").fetchall()
     assert rows == [(1, "cgu", False, 1), (3, "employeur", True, 3)]      # day 2 re-derived, day 1 untouched
+
+
+def schema_2_warehouse(tmp_path):
+    """A published warehouse as schema 2 had it: no ``visits.journey_depth``."""
+    at = "2024-03-04 10:00:00"
+    db = make_warehouse(tmp_path, visits=[visit(k, day="2024-03-04", started_at=at) for k in (1, 2)],
+                        actions=[action(1, 1, at=at, page_key="accueil"),
+                                 action(2, 1, at=at, page_key="employeur"),
+                                 action(2, 2, at=at, page_key="depart_ds", action_type="outlink")])
+    con = duckdb.connect(str(db))
+    con.execute("ALTER TABLE visits DROP COLUMN journey_depth")
+    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+    return db
+
+
+def test_an_incremental_run_migrates_an_older_warehouse_and_derives_every_visit(tmp_path):
+    db = schema_2_warehouse(tmp_path)
+    with Warehouse(db) as wh:                     # no new data: the migration alone
+        wh.finalize()
+        wh.publish()
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (SCHEMA_VERSION,)
+    assert con.execute("SELECT visit_key, journey_depth FROM visits ORDER BY 1").fetchall() == [(1, 1), (2, 3)]
+
+
+def test_a_warehouse_no_migration_leads_from_is_left_as_published(tmp_path):
+    db = schema_2_warehouse(tmp_path)
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    con.close()
+    before = db.read_bytes()
+    with pytest.raises(ValueError, match="schéma 99 : aucune migration vers le schéma"):
+        Warehouse(db)
+    assert db.read_bytes() == before and list(tmp_path.glob("*.tmp-*")) == []
+
+
+def test_the_app_refuses_a_warehouse_of_another_schema_with_a_french_message(tmp_path):
+    from metrics import db as metrics_db
+    from metrics import meta
+
+    metrics_db.use_database(schema_2_warehouse(tmp_path))
+    try:
+        with pytest.raises(metrics_db.WarehouseOutdated, match=f"schéma 2 ; cette version lit le schéma "
+                                                               f"{SCHEMA_VERSION}.*python -m etl all"):
+            meta.freshness()
+    finally:
+        metrics_db.use_database(None)
 
 
 def test_working_day_index_counts_working_days(tmp_path):
