@@ -143,6 +143,21 @@ CREATE TABLE actions (
     ds_slug      VARCHAR                -- DS démarche slug for DS outlinks ('ud75-apt-etudiants')
 );
 
+-- Page views per day, department and audience of the visit, derived from actions by the ETL (``finalize``), so
+-- that the page table of the Parcours page reads days, not actions. Additive over days, departments and
+-- audiences: every visit belongs to exactly one (visit_date, departement, audience).
+CREATE TABLE page_views_daily (
+    visit_date  DATE    NOT NULL,
+    departement VARCHAR,
+    audience    VARCHAR,
+    page_key    VARCHAR,
+    visits      BIGINT  NOT NULL,       -- visits that viewed the page at least once
+    pageviews   BIGINT  NOT NULL,       -- views of the page (a reload counts twice)
+    seconds     BIGINT,                 -- time on the views followed by another action of the visit
+    timed       BIGINT  NOT NULL,       -- number of those views with a time
+    ds_after    BIGINT  NOT NULL        -- visits that clicked through to DS after their first view of the page
+);
+
 -- Daily totals (VisitsSummary.get), with the state of the raw log for that day.
 CREATE TABLE matomo_daily (
     site_id          INTEGER NOT NULL,

@@ -30,12 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "3"
-# Statements bringing a warehouse of schema version N to version N+1: an incremental run migrates its copy of
-# the published file, then derives every visit again (new derived columns are filled that way).
-MIGRATIONS = {
-    "2": ("ALTER TABLE visits ADD COLUMN journey_depth TINYINT NOT NULL DEFAULT 0",),
-}
+SCHEMA_VERSION = "4"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -45,7 +40,8 @@ REFERENCE_FILES = {
     "ref_pages": ("pages.csv", ["page_key", "label", "role"]),
 }
 TABLES = {
-    "meta", "etl_runs", "calendar", "demarches", "dossiers", "visits", "actions", "matomo_daily", "matomo_pages_daily",
+    "meta", "etl_runs", "calendar", "demarches", "dossiers", "visits", "actions", "page_views_daily", "matomo_daily",
+    "matomo_pages_daily",
     *REFERENCE_FILES,
 }
 
@@ -62,6 +58,24 @@ class RunRecord:
     watermark: str | None = None
     rows: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+
+
+def migrations() -> dict[str, tuple[str, ...]]:
+    """Statements bringing a warehouse of schema version N to version N+1: an incremental run migrates its copy
+    of the published file, then derives every visit again (new derived columns and tables are filled that way)."""
+    return {
+        # (DuckDB cannot add a NOT NULL column with IF NOT EXISTS; the default fills every row.)
+        "2": ("ALTER TABLE visits ADD COLUMN IF NOT EXISTS journey_depth TINYINT DEFAULT 0",),
+        "3": (_create_table_sql("page_views_daily"),),
+    }
+
+
+def _create_table_sql(table: str) -> str:
+    """The ``CREATE TABLE`` statement of ``table`` in ``schema.sql`` (``IF NOT EXISTS``: a migration may meet
+    a file that already has it)."""
+    text = SCHEMA_PATH.read_text(encoding="utf-8")
+    start = text.index(f"CREATE TABLE {table} (")
+    return text[start:text.index(");", start) + 2].replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1)
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -124,17 +138,18 @@ class Warehouse:
         self._derive_days: set[date] | None = None if fresh or migrated else set()
 
     def _migrate(self) -> bool:
-        """Bring the copied warehouse to ``SCHEMA_VERSION`` (``MIGRATIONS``); True when something changed.
+        """Bring the copied warehouse to ``SCHEMA_VERSION`` (``migrations``); True when something changed.
         ValueError for a version no migration leads from (a newer build, or an unknown file)."""
         row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = row[0] if row else None
         start = version
+        steps = migrations()
         while version != SCHEMA_VERSION:
-            if version not in MIGRATIONS:
+            if version not in steps:
                 self.discard()
                 raise ValueError(f"entrepôt de schéma {version} : aucune migration vers le schéma {SCHEMA_VERSION} "
                                  f"({self.target}) ; il faut le reconstruire depuis les sources")
-            for statement in MIGRATIONS[version]:
+            for statement in steps[version]:
                 self.con.execute(statement)
             version = str(int(version) + 1)
             self.set_meta(schema_version=version)
@@ -277,6 +292,7 @@ class Warehouse:
     def finalize(self) -> None:
         """Derive what is computed from loaded rows: visit journey columns, raw-log status, calendar, meta."""
         self._derive_visits()
+        self._derive_page_views_daily()
         self._derive_matomo_daily()
         start, end = self._data_range()
         self.con.execute("DELETE FROM calendar")
@@ -325,6 +341,34 @@ class Warehouse:
             WHERE visits.visit_key = a.visit_key
             """,
             None if self._derive_days is None else {"days": sorted(self._derive_days)},
+        )
+
+    def _derive_page_views_daily(self) -> None:
+        """``page_views_daily`` from the actions of the visits derived by ``_derive_visits`` (same days)."""
+        if self._derive_days is not None and not self._derive_days:
+            return
+        days = "" if self._derive_days is None else "WHERE list_contains($days, visit_date)"
+        params = None if self._derive_days is None else {"days": sorted(self._derive_days)}
+        self.con.execute(f"DELETE FROM page_views_daily {days}", params)
+        self.con.execute(
+            f"""
+            INSERT INTO page_views_daily
+            WITH v AS (SELECT visit_key, visit_date, departement, audience FROM visits {days}),
+                 acts AS (SELECT a.* FROM actions a JOIN v USING (visit_key)),
+                 bounds AS (SELECT visit_key, max(position) AS last_pos,
+                                   min(position) FILTER (WHERE page_key = 'depart_ds') AS ds_pos
+                            FROM acts GROUP BY visit_key),
+                 per_visit AS (
+                     SELECT a.visit_key, a.page_key, count(*) AS views,
+                            sum(a.time_spent_s) FILTER (WHERE a.position < b.last_pos) AS seconds,
+                            count(*) FILTER (WHERE a.position < b.last_pos AND a.time_spent_s IS NOT NULL) AS timed,
+                            bool_or(b.ds_pos > a.position) AS ds_after
+                     FROM acts a JOIN bounds b USING (visit_key) WHERE a.action_type = 'action' GROUP BY ALL)
+            SELECT v.visit_date, v.departement, v.audience, p.page_key, count(*), sum(p.views), sum(p.seconds),
+                   sum(p.timed), count(*) FILTER (WHERE p.ds_after)
+            FROM per_visit p JOIN v USING (visit_key) GROUP BY ALL
+            """,
+            params,
         )
 
     def _derive_matomo_daily(self) -> None:

@@ -204,23 +204,14 @@ def funnel_by(f: Filters, by: str) -> pd.DataFrame:
 
 def _page_stats_sql(where: str) -> str:
     """Per page key of ``ref_pages`` viewed by visits (role other than departure/document), for the visits of
-    ``visits v`` matching ``where``: the columns documented in ``page_table``."""
+    ``visits v`` matching ``where``: the columns documented in ``page_table``. The view counts come from
+    ``page_views_daily`` (derived from the actions by the ETL, filtered by the same ``where``)."""
     return f"""
         WITH v AS (SELECT v.visit_key, v.entry_page, v.exit_page, v.reached_ds FROM visits v WHERE {where}),
-             acts AS (SELECT a.* FROM actions a JOIN v USING (visit_key)),
-             bounds AS (SELECT visit_key, max(position) AS last_pos,
-                               min(position) FILTER (WHERE page_key = 'depart_ds') AS ds_pos
-                        FROM acts GROUP BY visit_key),
-             per_visit AS (
-                 SELECT a.visit_key, a.page_key, min(a.position) AS first_pos, count(*) AS views,
-                        sum(a.time_spent_s) FILTER (WHERE a.position < b.last_pos) AS seconds,
-                        count(*) FILTER (WHERE a.position < b.last_pos AND a.time_spent_s IS NOT NULL) AS timed,
-                        bool_or(b.ds_pos > a.position) AS ds_after
-                 FROM acts a JOIN bounds b USING (visit_key) WHERE a.action_type = 'action' GROUP BY ALL),
-             viewed AS (SELECT page_key, count(*) AS visits, CAST(sum(views) AS BIGINT) AS pageviews,
-                               sum(seconds) AS seconds, sum(timed) AS timed,
-                               count(*) FILTER (WHERE ds_after) AS ds_after
-                        FROM per_visit GROUP BY 1),
+             viewed AS (SELECT page_key, CAST(sum(visits) AS BIGINT) AS visits,
+                               CAST(sum(pageviews) AS BIGINT) AS pageviews, sum(seconds) AS seconds,
+                               sum(timed) AS timed, CAST(sum(ds_after) AS BIGINT) AS ds_after
+                        FROM page_views_daily v WHERE {where} GROUP BY 1),
              entries AS (SELECT entry_page AS page_key, count(*) AS entries FROM v GROUP BY 1),
              exits AS (SELECT exit_page AS page_key, count(*) AS exits,
                               count(*) FILTER (WHERE reached_ds) AS exits_ds,
