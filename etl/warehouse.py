@@ -79,8 +79,9 @@ def _create_table_sql(table: str) -> str:
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table of ``schema.sql`` and load the reference tables."""
+    """Create every table of ``schema.sql``, record its version and load the reference tables."""
     con.execute(SCHEMA_PATH.read_text(encoding="utf-8"))
+    con.execute("INSERT INTO meta VALUES ('schema_version', $v)", {"v": SCHEMA_VERSION})
     for table, (filename, columns) in REFERENCE_FILES.items():
         path = REFERENCE_DIR / filename
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)[columns]
@@ -140,8 +141,8 @@ class Warehouse:
     def _migrate(self) -> bool:
         """Bring the copied warehouse to ``SCHEMA_VERSION`` (``migrations``); True when something changed.
         ValueError for a version no migration leads from (a newer build, or an unknown file)."""
-        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        version = row[0] if row else None
+        rows = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        version = rows[0][0] if rows else None
         start = version
         steps = migrations()
         while version != SCHEMA_VERSION:

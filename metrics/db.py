@@ -48,14 +48,15 @@ class _Handle:
         self.con.execute(f"SET memory_limit = '{memory_limit()}'")
         self.users = 0
         try:
-            row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            rows = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
         except duckdb.CatalogException:
-            row = None
-        if (row[0] if row else None) != SCHEMA_VERSION:
+            rows = []
+        found = rows[0][0] if rows else None
+        if found != SCHEMA_VERSION:
             self.con.close()
             raise WarehouseOutdated(
                 f"L'entrepôt de données ({ident[0]}) a été construit par une autre version de WIF stats (schéma "
-                f"{row[0] if row else 'inconnu'} ; cette version lit le schéma {SCHEMA_VERSION}). La prochaine "
+                f"{found or 'inconnu'} ; cette version lit le schéma {SCHEMA_VERSION}). La prochaine "
                 "mise à jour (« python -m etl all ») le migre ; un entrepôt de démonstration se reconstruit par "
                 "« make demo ».")
 
