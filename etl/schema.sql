@@ -143,6 +143,14 @@ CREATE TABLE actions (
     ds_slug      VARCHAR                -- DS démarche slug for DS outlinks ('ud75-apt-etudiants')
 );
 
+-- The path of each visit with at least one page, derived from its actions by the ETL (``finalize``): the page
+-- keys viewed (consecutive repeats merged) up to the first DS departure ('depart_ds'), else ended by 'sortie'.
+-- A table of its own rather than a column of visits: inserting lists is fast, updating them is not.
+CREATE TABLE visit_paths (
+    visit_key BIGINT    NOT NULL,
+    path      VARCHAR[] NOT NULL
+);
+
 -- Page views per day, department and audience of the visit, derived from actions by the ETL (``finalize``), so
 -- that the page table of the Parcours page reads days, not actions. Additive over days, departments and
 -- audiences: every visit belongs to exactly one (visit_date, departement, audience).

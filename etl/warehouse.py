@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -40,7 +40,8 @@ REFERENCE_FILES = {
     "ref_pages": ("pages.csv", ["page_key", "label", "role"]),
 }
 TABLES = {
-    "meta", "etl_runs", "calendar", "demarches", "dossiers", "visits", "actions", "page_views_daily", "matomo_daily",
+    "meta", "etl_runs", "calendar", "demarches", "dossiers", "visits", "actions", "visit_paths", "page_views_daily",
+    "matomo_daily",
     "matomo_pages_daily",
     *REFERENCE_FILES,
 }
@@ -67,6 +68,7 @@ def migrations() -> dict[str, tuple[str, ...]]:
         # (DuckDB cannot add a NOT NULL column with IF NOT EXISTS; the default fills every row.)
         "2": ("ALTER TABLE visits ADD COLUMN IF NOT EXISTS journey_depth TINYINT DEFAULT 0",),
         "3": (_create_table_sql("page_views_daily"),),
+        "4": (_create_table_sql("visit_paths"),),
     }
 
 
@@ -246,6 +248,11 @@ class Warehouse:
                    SELECT visit_key FROM visits WHERE site_id = $s AND list_contains($days, visit_date))""",
             params,
         )
+        self.con.execute(
+            """DELETE FROM visit_paths WHERE visit_key IN (
+                   SELECT visit_key FROM visits WHERE site_id = $s AND list_contains($days, visit_date))""",
+            params,
+        )
         self.con.execute("DELETE FROM visits WHERE site_id = $s AND list_contains($days, visit_date)", params)
         self.con.execute("DELETE FROM matomo_daily WHERE site_id = $s AND list_contains($days, day)", params)
         self.con.execute("DELETE FROM matomo_pages_daily WHERE site_id = $s AND list_contains($days, day)", params)
@@ -293,6 +300,7 @@ class Warehouse:
     def finalize(self) -> None:
         """Derive what is computed from loaded rows: visit journey columns, raw-log status, calendar, meta."""
         self._derive_visits()
+        self._derive_paths()
         self._derive_page_views_daily()
         self._derive_matomo_daily()
         start, end = self._data_range()
@@ -342,6 +350,37 @@ class Warehouse:
             WHERE visits.visit_key = a.visit_key
             """,
             None if self._derive_days is None else {"days": sorted(self._derive_days)},
+        )
+
+    def _derive_paths(self) -> None:
+        """``visit_paths`` of the visits derived by ``_derive_visits`` (same days), from their actions."""
+        if self._derive_days is not None and not self._derive_days:
+            return
+        days = "" if self._derive_days is None else "AND list_contains($days, v.visit_date)"
+        params = None if self._derive_days is None else {"days": sorted(self._derive_days)}
+        if self._derive_days is None:
+            self.con.execute("DELETE FROM visit_paths")
+        else:
+            self.con.execute("DELETE FROM visit_paths WHERE visit_key IN (SELECT visit_key FROM visits v "
+                             f"WHERE TRUE {days})", params)
+        self.con.execute(
+            f"""
+            INSERT INTO visit_paths
+            WITH steps AS (
+                     SELECT a.visit_key, a.position, a.page_key AS node
+                     FROM actions a JOIN visits v USING (visit_key)
+                     WHERE (a.action_type = 'action' OR a.page_key = 'depart_ds') {days}),
+                 first_ds AS (SELECT visit_key, min(position) AS ds_pos FROM steps WHERE node = 'depart_ds' GROUP BY 1),
+                 kept AS (SELECT s.visit_key, s.position, s.node,
+                                 lag(s.node) OVER (PARTITION BY s.visit_key ORDER BY s.position) AS before
+                          FROM steps s LEFT JOIN first_ds d USING (visit_key)
+                          WHERE d.ds_pos IS NULL OR s.position <= d.ds_pos),
+                 seq AS (SELECT visit_key, list(node ORDER BY position) AS nodes FROM kept
+                         WHERE before IS NULL OR before <> node GROUP BY 1)
+            SELECT visit_key, CASE WHEN nodes[-1] = 'depart_ds' THEN nodes ELSE list_append(nodes, 'sortie') END
+            FROM seq
+            """,
+            params,
         )
 
     def _derive_page_views_daily(self) -> None:

@@ -302,26 +302,13 @@ def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
 
 
 def _paths_sql(where: str) -> str:
-    """Per visit of ``visits v`` matching ``where``: its path, the list of page keys viewed (consecutive repeats
-    merged) up to its first DS departure (``depart_ds``), ended by ``sortie`` when it did not reach DS; paths
-    longer than ``$max_steps`` pages are cut and ended by ``suite``."""
+    """Per visit of ``visits v`` matching ``where`` with a path (``visit_paths``, derived by the ETL: the page keys
+    viewed, consecutive repeats merged, up to the first DS departure ``depart_ds``, else ended by ``sortie``):
+    that path, cut after ``$max_steps`` pages and ended by ``suite`` when longer."""
     return f"""
-        WITH steps AS (
-                 SELECT a.visit_key, a.position, a.page_key AS node
-                 FROM actions a JOIN visits v USING (visit_key)
-                 WHERE {where} AND (a.action_type = 'action' OR a.page_key = 'depart_ds')),
-             first_ds AS (SELECT visit_key, min(position) AS ds_pos FROM steps WHERE node = 'depart_ds' GROUP BY 1),
-             kept AS (SELECT s.visit_key, s.position, s.node,
-                             lag(s.node) OVER (PARTITION BY s.visit_key ORDER BY s.position) AS before
-                      FROM steps s LEFT JOIN first_ds d USING (visit_key)
-                      WHERE d.ds_pos IS NULL OR s.position <= d.ds_pos),
-             seq AS (SELECT visit_key, list(node ORDER BY position) AS nodes FROM kept
-                     WHERE before IS NULL OR before <> node GROUP BY 1),
-             ended AS (SELECT visit_key, CASE WHEN nodes[-1] = 'depart_ds' THEN nodes
-                                              ELSE list_append(nodes, 'sortie') END AS nodes FROM seq)
-        SELECT visit_key, CASE WHEN len(nodes) > $max_steps + 1 THEN list_append(nodes[1:$max_steps], 'suite')
-                               ELSE nodes END AS path
-        FROM ended
+        SELECT v.visit_key, CASE WHEN len(p.path) > $max_steps + 1 THEN list_append(p.path[1:$max_steps], 'suite')
+                                 ELSE p.path END AS path
+        FROM visits v JOIN visit_paths p USING (visit_key) WHERE {where}
     """
 
 

@@ -100,10 +100,12 @@ def test_incremental_run_derives_the_visits_of_the_replaced_days_only(tmp_path):
     views = con.execute("SELECT CAST(visit_date AS VARCHAR), page_key, visits, pageviews, ds_after "
                         "FROM page_views_daily ORDER BY 1, 2").fetchall()
     assert views == [(day1, "accueil", 1, 1, 0), (day2, "employeur", 1, 1, 1)]   # the replaced day's views only
+    assert con.execute("SELECT visit_key, path FROM visit_paths ORDER BY 1").fetchall() == [
+        (1, ["accueil", "sortie"]), (3, ["employeur", "depart_ds"])]          # visit 2's path went with it
 
 
 def schema_2_warehouse(tmp_path):
-    """A published warehouse as schema 2 had it: no ``visits.journey_depth``, no ``page_views_daily``."""
+    """A published warehouse as schema 2 had it: no ``visits.journey_depth``, ``visit_paths``, ``page_views_daily``."""
     at = "2024-03-04 10:00:00"
     db = make_warehouse(tmp_path, visits=[visit(k, day="2024-03-04", started_at=at) for k in (1, 2)],
                         actions=[action(1, 1, at=at, page_key="accueil"),
@@ -111,6 +113,7 @@ def schema_2_warehouse(tmp_path):
                                  action(2, 2, at=at, page_key="depart_ds", action_type="outlink")])
     con = duckdb.connect(str(db))
     con.execute("ALTER TABLE visits DROP COLUMN journey_depth")
+    con.execute("DROP TABLE visit_paths")
     con.execute("DROP TABLE page_views_daily")
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     con.close()
@@ -124,7 +127,8 @@ def test_an_incremental_run_migrates_an_older_warehouse_and_derives_every_visit(
         wh.publish()
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (SCHEMA_VERSION,)
-    assert con.execute("SELECT visit_key, journey_depth FROM visits ORDER BY 1").fetchall() == [(1, 1), (2, 3)]
+    assert con.execute("SELECT visit_key, journey_depth, path FROM visits JOIN visit_paths USING (visit_key) "
+                       "ORDER BY 1").fetchall() == [(1, 1, ["accueil", "sortie"]), (2, 3, ["employeur", "depart_ds"])]
     assert con.execute("SELECT page_key, visits, ds_after FROM page_views_daily ORDER BY 1").fetchall() == [
         ("accueil", 1, 0), ("employeur", 1, 1)]
 
