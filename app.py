@@ -29,6 +29,7 @@ DSFR_STYLESHEETS = (
     "dsfr/utility/icons/icons-system/icons-system.min.css",
     "dsfr/utility/icons/icons-arrows/icons-arrows.min.css",
     "dsfr/utility/icons/icons-business/icons-business.min.css",
+    "dsfr/utility/icons/icons-user/icons-user.min.css",
     "dsfr/utility/icons/icons-document/icons-document.min.css",
 )
 # The ES-module build: the "nomodule" build replaces native globals (Symbol, Object.fromEntries, iterators)
