@@ -299,9 +299,10 @@ class Warehouse:
     # ------------------------------------------------------------------ derived data
     def finalize(self) -> None:
         """Derive what is computed from loaded rows: visit journey columns, raw-log status, calendar, meta."""
-        self._derive_visits()
-        self._derive_paths()
-        self._derive_page_views_daily()
+        if self._derive_days is None or self._derive_days:
+            self._derive_visits()
+            self._derive_paths()
+            self._derive_page_views_daily()
         self._derive_matomo_daily()
         start, end = self._data_range()
         self.con.execute("DELETE FROM calendar")
@@ -315,11 +316,13 @@ class Warehouse:
             data_end=end.isoformat() if end else None,
         )
 
+    def _days_params(self) -> dict | None:
+        """Parameters of the derive queries: ``$days``, the replaced days, on an incremental run."""
+        return None if self._derive_days is None else {"days": sorted(self._derive_days)}
+
     def _derive_visits(self) -> None:
         """Entry/exit page, audience, department, DS departure and funnel depth of each visit, from its actions:
         every visit on a new build, only those of the replaced days on an incremental one."""
-        if self._derive_days is not None and not self._derive_days:
-            return
         days = "" if self._derive_days is None else \
             "WHERE a.visit_key IN (SELECT visit_key FROM visits WHERE list_contains($days, visit_date))"
         self.con.execute(
@@ -349,20 +352,15 @@ class Warehouse:
             ) AS a
             WHERE visits.visit_key = a.visit_key
             """,
-            None if self._derive_days is None else {"days": sorted(self._derive_days)},
+            self._days_params(),
         )
 
     def _derive_paths(self) -> None:
-        """``visit_paths`` of the visits derived by ``_derive_visits`` (same days), from their actions."""
-        if self._derive_days is not None and not self._derive_days:
-            return
+        """``visit_paths`` of the visits derived by ``_derive_visits`` (same days), from their actions. The paths of
+        replaced visits went with them (``replace_matomo_days``); a new build derives them all again."""
         days = "" if self._derive_days is None else "AND list_contains($days, v.visit_date)"
-        params = None if self._derive_days is None else {"days": sorted(self._derive_days)}
         if self._derive_days is None:
             self.con.execute("DELETE FROM visit_paths")
-        else:
-            self.con.execute("DELETE FROM visit_paths WHERE visit_key IN (SELECT visit_key FROM visits v "
-                             f"WHERE TRUE {days})", params)
         self.con.execute(
             f"""
             INSERT INTO visit_paths
@@ -380,15 +378,13 @@ class Warehouse:
             SELECT visit_key, CASE WHEN nodes[-1] = 'depart_ds' THEN nodes ELSE list_append(nodes, 'sortie') END
             FROM seq
             """,
-            params,
+            self._days_params(),
         )
 
     def _derive_page_views_daily(self) -> None:
         """``page_views_daily`` from the actions of the visits derived by ``_derive_visits`` (same days)."""
-        if self._derive_days is not None and not self._derive_days:
-            return
         days = "" if self._derive_days is None else "WHERE list_contains($days, visit_date)"
-        params = None if self._derive_days is None else {"days": sorted(self._derive_days)}
+        params = self._days_params()
         self.con.execute(f"DELETE FROM page_views_daily {days}", params)
         self.con.execute(
             f"""
