@@ -89,16 +89,12 @@ def serve_layout() -> html.Div:
     user = access.user() if flask.has_request_context() else None
     if user is None:
         return public_shell()
-    try:
-        fresh = meta.freshness()
-        top = status.status_bar(fresh, meta.stale_sources())
-        bar = filter_components.filter_bar(fresh.bounds, meta.departement_options(), meta.contract_options())
-        missing = False
-    except db.WarehouseMissing as problem:
-        fresh = None
-        top = status.missing_warehouse(str(problem))
+    fresh, top = _status_line()
+    missing = fresh is None
+    if missing:
         bar = html.Div(filter_components.disabled_filter_bar(), hidden=True)   # keeps the callback ids valid
-        missing = True
+    else:
+        bar = filter_components.filter_bar(fresh.bounds, meta.departement_options(), meta.contract_options())
     return html.Div([
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="filters"),
@@ -115,13 +111,19 @@ def serve_layout() -> html.Div:
     ])
 
 
-def public_shell() -> html.Div:
-    """The shell of the public pages: header, freshness line, the page, footer; no internal data."""
+def _status_line() -> tuple[meta.Freshness | None, html.Div]:
+    """The warehouse's facts and the status line under the header; no facts and the French "données
+    indisponibles" error when no usable warehouse is published."""
     try:
         fresh = meta.freshness()
-        top = status.status_bar(fresh, meta.stale_sources())
     except db.WarehouseMissing as problem:
-        fresh, top = None, status.missing_warehouse(str(problem))
+        return None, status.missing_warehouse(str(problem))
+    return fresh, status.status_bar(fresh, meta.stale_sources())
+
+
+def public_shell() -> html.Div:
+    """The shell of the public pages: header, freshness line, the page, footer; no internal data."""
+    fresh, top = _status_line()
     return html.Div([
         dcc.Store(id="public-paths", data=list(layout.PUBLIC_PATHS)),   # no "url": the filter callbacks stay idle
         layout.skip_links(),
