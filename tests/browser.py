@@ -164,6 +164,13 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:
     return path
 
 
+def assert_every_figure_filled(page, server):
+    """Every figure of the page got its source line (its callback ran) and the server logged no error."""
+    sources = page.eval_on_selector_all(".wif-figure__source", "els => els.map(e => e.textContent)")
+    assert sources and all(text.startswith("Source : ") for text in sources), sources
+    assert "Traceback" not in server.log()
+
+
 def table(page, fig_id: str) -> list[list[str]]:
     """Text of the body cells of a figure's table alternative."""
     return page.eval_on_selector_all(f"#{fig_id}-tbody tr",

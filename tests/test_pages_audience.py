@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from components import audience_figures as af
 from components import format as fmt
 from metrics import journey
-from tests.browser import open_app, screenshot, settle, sql, table
+from tests.browser import assert_every_figure_filled, open_app, screenshot, settle, sql, table
 from tests.factories import dossier, make_warehouse
 from tests.test_metrics_audience import journey_visit, step
 
@@ -84,12 +84,6 @@ def warehouse(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(app_server, warehouse):
     return app_server(warehouse)
-
-
-def assert_every_figure_filled(page, server):
-    sources = page.eval_on_selector_all(".wif-figure__source", "els => els.map(e => e.textContent)")
-    assert sources and all(text.startswith("Source : ") for text in sources), sources
-    assert "Traceback" not in server.log()
 
 
 @pytest.mark.browser

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from components import dossier_figures, theme
 from components import format as fmt
 from components import map as france
-from tests.browser import open_app, screenshot, settle, sql, table
+from tests.browser import assert_every_figure_filled, open_app, screenshot, settle, sql, table
 from tests.factories import dossier, make_warehouse
 
 STATES = ("accepte", "refuse", "sans_suite", "en_instruction", "en_construction")
@@ -61,13 +61,6 @@ def server(app_server, warehouse):
 
 def headers(page, fig_id: str) -> list[str]:
     return page.eval_on_selector_all(f"#{fig_id}-thead th", "cells => cells.map(c => c.textContent)")
-
-
-def assert_every_figure_filled(page, server):
-    """Every figure of the page got its source line (its callback ran) and the server logged no error."""
-    sources = page.eval_on_selector_all(".wif-figure__source", "els => els.map(e => e.textContent)")
-    assert sources and all(text.startswith("Source : ") for text in sources), sources
-    assert "Traceback" not in server.log()
 
 
 @pytest.mark.browser
