@@ -199,17 +199,21 @@ def test_demo_pages_load_through_the_same_parser(tmp_path):
                 "pageInfo": {"hasNextPage": start + 100 < len(nodes), "endCursor": f"c{page}"}, "nodes": chunk}}}}
             (folder / f"page-{page:04d}.json").write_bytes(orjson.dumps(payload))
     demarches = {101: PARIS_STUDENTS, 102: Demarche(102, "75", "employeur", "ud75-apt-etudiants-employeur")}
-    target = tmp_path / "wif.duckdb"
-    with Warehouse(target, incremental=False) as wh:
-        stats = load_ds_files(wh, tmp_path / "ds", demarches, progress=False)
-        wh.publish()
-    assert stats == {"demarches": 2, "pages": 3, "dossiers": 180, "deleted": 0, "invalid_dates": 1,
-                     "unknown_contracts": 3, "unknown_nationalities": 0, "unknown_departements": 0,
-                     "invalid_hours": 0}
-    con = duckdb.connect(str(target), read_only=True)
-    assert con.execute("SELECT audience, count(*) FROM dossiers GROUP BY 1 ORDER BY 1").fetchall() == [
-        ("employeur", 30), ("etudiant", 150)]
-    con.close()
+    loaded = []
+    for workers in (1, 2):   # démarches parsed in this process, then in two worker processes
+        target = tmp_path / f"wif-{workers}.duckdb"
+        with Warehouse(target, incremental=False) as wh:
+            stats = load_ds_files(wh, tmp_path / "ds", demarches, progress=False, workers=workers)
+            wh.publish()
+        assert stats == {"demarches": 2, "pages": 3, "dossiers": 180, "deleted": 0, "invalid_dates": 1,
+                         "unknown_contracts": 3, "unknown_nationalities": 0, "unknown_departements": 0,
+                         "invalid_hours": 0}
+        con = duckdb.connect(str(target), read_only=True)
+        assert con.execute("SELECT audience, count(*) FROM dossiers GROUP BY 1 ORDER BY 1").fetchall() == [
+            ("employeur", 30), ("etudiant", 150)]
+        loaded.append(con.execute("SELECT * FROM dossiers ORDER BY demarche_number, dossier_number").fetchall())
+        con.close()
+    assert loaded[0] == loaded[1]
     personal = {v for n in range(1, 181) for v in personal_values(n).values()}
     assert ds_findings(target, personal) == []
 

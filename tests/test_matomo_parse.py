@@ -3,6 +3,8 @@
 from datetime import date, datetime
 
 import duckdb
+import msgspec
+import orjson
 import pandas as pd
 import pytest
 
@@ -11,6 +13,7 @@ from etl.matomo.parse import (
     DAILY_COLUMNS,
     PAGE_COLUMNS,
     VISIT_COLUMNS,
+    decode_live,
     parse_page_report,
     parse_visits,
     parse_visits_summary,
@@ -80,6 +83,35 @@ def test_goal_rows_are_not_actions():
     assert visits["nb_pageviews"].tolist() == [5, 5]
     assert (actions.groupby("visit_key")["position"].max() == 6).all()
     assert _none(visits)["referrer_name"].tolist() == [None, "Twitter"]   # social: network name, not t.co URL
+
+
+def test_live_bytes_decode_to_the_whitelisted_fields_only():
+    visit = wif_visit(4, "2020-09-14", 10, [("action", f"{NEW}/"), ("event", f"{NEW}/faq")])
+    decoded = decode_live(orjson.dumps([visit]))
+    record = msgspec.structs.asdict(decoded[0])
+    assert set(record) == {"serverDate", "firstActionTimestamp", "lastActionTimestamp", "visitDuration",
+                           "visitorType", "deviceType", "browserName", "operatingSystemName", "referrerType",
+                           "referrerName", "referrerUrl", "countryCode", "regionCode", "region", "actionDetails",
+                           "idVisit"}
+    assert "203.0.113.77" not in repr(decoded) and "jean.dupont" not in repr(decoded)   # IP, event name
+    from_bytes = parse_visits(decoded, 1, 1)
+    from_dicts = parse_visits([visit], 1, 1)
+    for built, expected in zip(from_bytes, from_dicts, strict=True):
+        pd.testing.assert_frame_equal(built, expected)
+
+
+def test_malformed_live_answers():
+    visit = wif_visit(4, "2020-09-14", 10, [("action", f"{NEW}/"), ("action", f"{NEW}/faq")])
+    visit["actionDetails"].insert(1, "not an action")
+    broken = dict(visit, idVisit=5, actionDetails={"0": "not a list"})
+    decoded = decode_live(orjson.dumps([visit, "not a visit", broken]))
+    assert [len(v.actionDetails) for v in decoded] == [2, 0]
+    visits, actions = parse_visits(decoded, 1, 1)
+    assert visits["nb_actions"].tolist() == [2, 0] and actions["page_key"].tolist() == ["accueil", "faq"]
+    with pytest.raises(ValueError, match="liste de visites attendue, reçu dict"):
+        decode_live(b'{"result": "error", "message": "Mauvais jeton"}')
+    with pytest.raises(ValueError, match="JSON invalide"):
+        decode_live(b'[{"idVisit": 1,')
 
 
 def test_summer_time_conversion():

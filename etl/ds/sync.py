@@ -25,6 +25,7 @@ from tqdm import tqdm
 from etl.ds.client import DEFAULT_API_URL, DSClient, DSError, get_field
 from etl.ds.export import read_export
 from etl.ds.parse import PARIS, Demarche, DSFormatError, ParseStats, latest_per_dossier, parse_dossiers, stats_of
+from etl.parallel import auto_workers, ordered_map
 from etl.warehouse import RunRecord, Warehouse
 
 BATCH_NODES = 5000  # dossiers parsed at once: amortises the per-call cost of the DataFrame work
@@ -162,22 +163,37 @@ def import_exports(wh: Warehouse, paths: list[Path], demarches: dict[int, Demarc
 
 
 # ---------------------------------------------------------------------------- demo pages
-def load_ds_files(wh: Warehouse, ds_dir: Path, demarches: dict[int, Demarche], progress: bool = True) -> dict:
-    """Load ``<ds_dir>/<démarche>/page-NNNN.json`` GraphQL answers (the demo build) through parse_dossiers."""
+def _parse_folder(job: tuple[Path, Demarche]) -> tuple[list[pd.DataFrame], list[int], int]:
+    """One démarche's saved pages → (frames, deleted dossier numbers, pages read); runs in a worker process."""
+    folder, demarche = job
+    files = sorted(folder.glob("page-*.json"))
+    deleted: list[int] = []
+    return _parse_pages(_read_pages(files, deleted), demarche), deleted, len(files)
+
+
+def load_ds_files(wh: Warehouse, ds_dir: Path, demarches: dict[int, Demarche], progress: bool = True,
+                  workers: int | None = None) -> dict:
+    """Load ``<ds_dir>/<démarche>/page-NNNN.json`` GraphQL answers (the demo build) through parse_dossiers.
+
+    Démarches are parsed in ``workers`` processes (default: one per core when the pages weigh more than
+    256 MB) and upserted in démarche order.
+    """
     ds_dir = Path(ds_dir)
     folders = sorted((p for p in ds_dir.iterdir() if p.is_dir()), key=lambda p: p.name) if ds_dir.is_dir() else []
     if not folders:
         raise DSFormatError(f"aucune page DS sous {ds_dir}")
+    for folder in folders:
+        if not folder.name.isdigit() or int(folder.name) not in demarches:
+            raise DSFormatError(f"{folder} : démarche absente du fichier des démarches")
     stats, parse = _stats(), ParseStats()
-    pages = {folder: sorted(folder.glob("page-*.json")) for folder in folders}
-    with tqdm(total=sum(len(p) for p in pages.values()), desc="DS (pages)", unit=" page",
-              disable=not progress) as bar:
-        for folder, files in pages.items():
-            if not folder.name.isdigit() or int(folder.name) not in demarches:
-                raise DSFormatError(f"{folder} : démarche absente du fichier des démarches")
-            number, deleted = int(folder.name), []
-            frames = _parse_pages(_counted(_read_pages(files, deleted), bar, stats), demarches[number])
+    jobs = [(folder, demarches[int(folder.name)]) for folder in folders]
+    workers = auto_workers(p for f in folders for p in f.glob("page-*.json")) if workers is None else workers
+    with tqdm(total=len(jobs), desc="DS (démarches)", unit=" démarche", disable=not progress) as bar:
+        for (_, demarche), (frames, deleted, pages) in zip(jobs, ordered_map(_parse_folder, jobs, workers),
+                                                            strict=True):
             stats["dossiers"] += _upsert(wh, frames, parse)
-            stats["deleted"] += wh.delete_dossiers(number, deleted)
+            stats["deleted"] += wh.delete_dossiers(demarche.number, deleted)
             stats["demarches"] += 1
+            stats["pages"] += pages
+            bar.update(1)
     return _finish(stats, parse)

@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from itertools import chain
+from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
 
-from etl.privacy import NO_URL, referrer_hosts, sanitize_many, sanitize_titles
+from etl.privacy import LIVE_ACTION_FIELDS, LIVE_VISIT_FIELDS, NO_URL, referrer_hosts, sanitize_many, sanitize_titles
 from etl.urls import ACTION_TYPES, classify_many
 
 TZ = "Europe/Paris"
@@ -74,8 +76,8 @@ def _text(values, *, lower: bool = False, upper: bool = False, max_len: int = 10
     return series.where(series.str.len() > 0, None)
 
 
-def _get(records: list[dict], key: str) -> list:
-    return [r.get(key) for r in records]
+def _get(records: list, key: str) -> list:
+    return [getattr(r, key) for r in records]
 
 
 def _as_date(day) -> date:
@@ -83,14 +85,64 @@ def _as_date(day) -> date:
 
 
 # ---------------------------------------------------------------------------- Live visits
-def _dedupe(records: Iterable) -> list[dict]:
-    """Visits as dicts, each Matomo visit (idVisit of a serverDate) once.
+# A Live visit and its actions hold the whitelisted fields of etl.privacy and nothing else: JSON keys outside the
+# whitelist are skipped by the decoder and never become Python objects. Values stay untyped (Matomo sends numbers
+# as ints or strings); the vectorised helpers above convert them.
+LiveAction = msgspec.defstruct("LiveAction", [(k, Any, None) for k in LIVE_ACTION_FIELDS])
+LiveVisit = msgspec.defstruct("LiveVisit", [(k, list[LiveAction] | None if k == "actionDetails" else Any, None)
+                                            for k in LIVE_VISIT_FIELDS])
+_LIVE_JSON = msgspec.json.Decoder(list[LiveVisit])
+
+
+def decode_live(body: bytes) -> list:
+    """A Live.getLastVisitsDetails JSON answer (bytes) → ``LiveVisit`` records, read in one C pass.
+
+    Malformed visits (an action that is not an object, ``actionDetails`` that is not a list) are repaired the way
+    ``live_visits`` does; a body that is not a JSON list raises ``ValueError``.
+    """
+    try:
+        return _LIVE_JSON.decode(body)
+    except msgspec.ValidationError:
+        records = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"JSON invalide : {exc}") from None
+    if not isinstance(records, list):
+        raise ValueError(f"liste de visites attendue, reçu {type(records).__name__}")
+    return live_visits(records)
+
+
+def as_live(records: list) -> list:
+    """``records`` as ``LiveVisit`` records: already decoded ones as they are, dicts through ``live_visits``."""
+    return records if all(isinstance(r, LiveVisit) for r in records) else live_visits(records)
+
+
+def live_visits(records: Iterable) -> list:
+    """Already decoded Live visits (dicts, as the HTTP client returns them) → ``LiveVisit`` records.
+
+    Items that are not objects are dropped, so are actions that are not objects; ``actionDetails`` that is not a
+    list counts as no action.
+    """
+    records = [r for r in records if isinstance(r, dict)]
+    try:
+        return msgspec.convert(records, list[LiveVisit])
+    except msgspec.ValidationError:
+        return [_tolerant_visit(r) for r in records]
+
+
+def _tolerant_visit(record: dict):
+    details = record.get("actionDetails")
+    actions = [LiveAction(**{k: a.get(k) for k in LIVE_ACTION_FIELDS})
+               for a in (details if isinstance(details, list) else []) if isinstance(a, dict)]
+    return LiveVisit(**{k: actions if k == "actionDetails" else record.get(k) for k in LIVE_VISIT_FIELDS})
+
+
+def _dedupe(records: list) -> list:
+    """Each Matomo visit (idVisit of a serverDate) once.
 
     The last copy wins: paginating the Live log of a day that is still going on can repeat a visit, and the
     later copy is the more complete one.
     """
-    records = [r for r in records if isinstance(r, dict)]
-    ids = [(r.get("idVisit"), r.get("serverDate")) for r in records]
+    ids = [(r.idVisit, r.serverDate) for r in records]
     if len(set(ids)) == len(ids):
         return records
     last = {}
@@ -99,21 +151,21 @@ def _dedupe(records: Iterable) -> list[dict]:
     return [records[i] for i in sorted(last.values())]
 
 
-def parse_visits(records: list[dict], site_id: int, first_visit_key: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Live.getLastVisitsDetails records → (visits, actions) frames.
+def parse_visits(records: list, site_id: int, first_visit_key: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Live.getLastVisitsDetails records (``LiveVisit`` from ``decode_live``, or decoded dicts) → (visits, actions).
 
     ``visit_key`` is a surrogate numbered from ``first_visit_key`` in record order; Matomo's idVisit is only
     used to drop repeated copies and is never returned. Actions of type action / outlink / download /
     event are kept (goals, e-commerce and site-search rows are not), numbered 1.. in their visit.
     Visits without any usable timestamp are skipped.
     """
-    records = _dedupe(records)
+    records = _dedupe(as_live(records))
     n = len(records)
 
     # actions first: their timestamps stand in for missing visit timestamps
-    details = [r.get("actionDetails") if isinstance(r.get("actionDetails"), list) else [] for r in records]
+    details = [r.actionDetails or () for r in records]
     lengths = np.fromiter(map(len, details), dtype=np.int64, count=n)
-    flat = [a if isinstance(a, dict) else {} for a in chain.from_iterable(details)]
+    flat = list(chain.from_iterable(details))
     owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
     types = pd.Series(_get(flat, "type"), dtype=object)
     kept = types.isin(ACTION_TYPES).to_numpy().copy()
@@ -186,10 +238,10 @@ def _actions_frame(flat, kept, a_owner, a_types, act_ts, keys) -> pd.DataFrame:
     title = _get(acts, "pageTitle")
     for i in np.flatnonzero(~is_page.to_numpy()):   # outlinks, downloads, events: few rows
         a = acts[i]
-        if a.get("type") == "event" and isinstance(a.get("eventCategory"), str):
-            title[i] = f"{a['eventCategory']} / {a.get('eventAction') or ''}".strip(" /")
+        if a.type == "event" and isinstance(a.eventCategory, str):
+            title[i] = f"{a.eventCategory} / {a.eventAction or ''}".strip(" /")
         elif not isinstance(title[i], str):
-            title[i] = a.get("title")
+            title[i] = a.title
     info = classify_many(_get(acts, "url"), a_types)
     spent = _ints(_get(acts, "timeSpent"), default=None)
 

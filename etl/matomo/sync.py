@@ -21,13 +21,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import deque
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from itertools import islice
-from multiprocessing import get_context
 from pathlib import Path
 
 import orjson
@@ -35,14 +31,14 @@ import pandas as pd
 from tqdm import tqdm
 
 from etl.matomo.client import PAGE_REPORTS, MatomoClient, MatomoConfigError
-from etl.matomo.parse import parse_page_report, parse_visits, parse_visits_summary
+from etl.matomo.parse import as_live, decode_live, parse_page_report, parse_visits, parse_visits_summary
+from etl.parallel import auto_workers, ordered_map
 
 log = logging.getLogger("etl.matomo")
 SOURCE = "matomo"
 LOAD_BATCH_ROWS = 1_000_000      # demo files: visit + action rows buffered before an insert
-BATCH_BYTES = 32 * 2**20          # demo files: JSON parsed in one go…
+BATCH_BYTES = 96 * 2**20          # demo files: JSON parsed in one go…
 BATCH_DAYS = 62                   # …or this many days
-PARALLEL_BYTES = 256 * 2**20      # demo files: parse in worker processes above this much JSON
 
 
 @dataclass(frozen=True)
@@ -124,12 +120,11 @@ class _Parsed:
         records, self.pinned = [], 0
         for day, visits in day_records:
             text = day.isoformat()
-            for visit in visits:
-                if isinstance(visit, dict):
-                    # the day asked for is the visit's day: replacing that day later removes it for sure
-                    self.pinned += visit.get("serverDate") != text
-                    visit["serverDate"] = text
-                    records.append(visit)
+            for visit in as_live(visits):
+                # the day asked for is the visit's day: replacing that day later removes it for sure
+                self.pinned += visit.serverDate != text
+                visit.serverDate = text
+                records.append(visit)
         self.visits, self.actions = parse_visits(records, site_id, 0)
         day_of_visit = self.visits["visit_date"].to_numpy()
         self.visits_per_day = pd.Series(day_of_visit).value_counts().to_dict()
@@ -226,29 +221,19 @@ def _read_json(path: Path):
         raise ValueError(f"JSON invalide dans {path} : {exc}") from None
 
 
+def _read_live(path: Path) -> list:
+    """A day file of Live visits, decoded straight to the whitelisted fields (``decode_live``)."""
+    try:
+        return decode_live(path.read_bytes())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"fichier Matomo absent : {path}") from None
+    except ValueError as exc:
+        raise ValueError(f"{path} : {exc}") from None
+
+
 def _parse_files(batch: list[tuple[date, Path]], site_id: int) -> _Parsed:
     """Several day files parsed together (one parse per batch: pandas costs ~30 ms a call)."""
-    return _Parsed([(d, _read_json(path)) for d, path in batch], site_id)
-
-
-def _parsed_batches(batches: list[list[tuple[date, Path]]], site_id: int, workers: int):
-    """``_parse_files`` over ``batches`` in order; in worker processes when ``workers`` > 1.
-
-    At most ``2 × workers`` batches are in flight, so memory stays bounded however many days there are.
-    """
-    if workers <= 1:
-        for batch in batches:
-            yield _parse_files(batch, site_id)
-        return
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        queue = iter(batches)
-        pending = deque(pool.submit(_parse_files, b, site_id) for b in islice(queue, 2 * workers))
-        while pending:
-            result = pending.popleft().result()
-            following = next(queue, None)
-            if following is not None:
-                pending.append(pool.submit(_parse_files, following, site_id))
-            yield result
+    return _Parsed([(d, _read_live(path)) for d, path in batch], site_id)
 
 
 def _batches(files: dict[date, Path]) -> list[list[tuple[date, Path]]]:
@@ -261,12 +246,6 @@ def _batches(files: dict[date, Path]) -> list[list[tuple[date, Path]]]:
             batches.append(batch)
             batch, size = [], 0
     return batches + ([batch] if batch else [])
-
-
-def _auto_workers(files: dict[date, Path]) -> int:
-    """Worker processes worth starting: none for small loads (a process costs ~1 s to start)."""
-    total = sum(p.stat().st_size for p in files.values())
-    return max(1, min(os.cpu_count() or 1, 4)) if total > PARALLEL_BYTES else 1
 
 
 def load_matomo_files(wh, matomo_dir: Path, site_id: int, progress: bool = True, workers: int | None = None) -> dict:
@@ -294,7 +273,8 @@ def load_matomo_files(wh, matomo_dir: Path, site_id: int, progress: bool = True,
     nb_visits = _nb_visits(daily)
     key = wh.next_visit_key()
     batches = _batches(live_files)
-    parsed = _parsed_batches(batches, site_id, _auto_workers(live_files) if workers is None else workers)
+    workers = auto_workers(live_files.values()) if workers is None else workers
+    parsed = ordered_map(_parse_files, batches, workers, site_id)
     visit_frames, action_frames, buffered = [], [], 0
     with tqdm(total=len(days), desc=f"Matomo (fichiers) site {site_id}", unit="jour", disable=not progress) as bar:
         for batch in batches:
