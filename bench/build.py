@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -26,8 +27,17 @@ def _generate(raw: Path, scale: float, seed: int, end: date) -> dict:
     return generate(raw, seed=seed, scale=scale, end=end, progress=False)
 
 
-def _load(raw: Path, db: Path) -> dict:
-    """The load half of ``cmd_demo``: démarches, Matomo files, DS pages, meta, finalize, publish."""
+def _lap(phases: dict, name: str, started: list[float]) -> None:
+    """Record the wall seconds since ``started[0]`` as ``phases[name]`` and restart the clock."""
+    now = time.perf_counter()
+    phases[name] = round(now - started[0], 1)
+    started[0] = now
+
+
+def _load(raw: Path, db: Path) -> tuple[dict, dict]:
+    """The load half of ``cmd_demo``: démarches, Matomo files, DS pages, meta, finalize, publish.
+
+    Returns the manifest and the wall seconds of each phase (Matomo, DS, finalize + publish)."""
     from etl.cli import _demarches_frame, _finish
     from etl.ds.parse import load_demarches
     from etl.ds.sync import load_ds_files
@@ -36,15 +46,19 @@ def _load(raw: Path, db: Path) -> dict:
 
     manifest = json.loads((raw / "manifest.json").read_text(encoding="utf-8"))
     run = RunRecord(source="demo", scope=f"seed={manifest['seed']} scale={manifest['scale']}")
+    phases, started = {}, [time.perf_counter()]
     with Warehouse(db, incremental=False) as wh:
         demarches = load_demarches(raw / "demarches.csv")
         wh.set_demarches(_demarches_frame(demarches))
         load_matomo_files(wh, raw / "matomo", int(manifest["site_id"]), progress=False)
+        _lap(phases, "matomo_s", started)
         load_ds_files(wh, raw / "ds", demarches, progress=False)
+        _lap(phases, "ds_s", started)
         wh.set_meta(is_demo="true", demo_seed=manifest["seed"], demo_scale=manifest["scale"],
                     demo_end=manifest["end"])
         _finish(wh, run, watermark=manifest["end"])
-    return manifest
+        _lap(phases, "finalize_s", started)
+    return manifest, phases
 
 
 def row_counts(db: Path) -> dict[str, int]:
@@ -60,12 +74,13 @@ def _dir_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6, 1)
 
 
-def _measured(record: Path, reuse: bool, step: list[str]) -> dict:
+def _measured(record: Path, reuse: bool, step: list[str], answer: Path | None = None) -> dict:
     """``run_child(step)``'s measurement, recorded in ``record``; with ``reuse``, an earlier record is read back
-    instead of running the step again (its output must still be there)."""
+    instead of running the step again (its output must still be there). ``answer``: the file the step writes
+    its own figures to (kept under ``answer`` in the record)."""
     if reuse and record.exists():
         return json.loads(record.read_text(encoding="utf-8"))
-    measured = run_child(step)
+    measured = run_child(step + ([str(answer)] if answer else []), answer=answer)
     record.write_text(json.dumps(measured), encoding="utf-8")
     return measured
 
@@ -89,7 +104,7 @@ def measure_build(out: Path, scale: float, seed: int, end: date, reuse: bool = F
     if raw.exists() and "raw_mb" not in gen:
         gen["raw_mb"] = _dir_mb(raw)
         gen_record.write_text(json.dumps(gen), encoding="utf-8")
-    build = _measured(build_record, built, ["bench.build", "load", str(raw), str(db)])
+    build = _measured(build_record, built, ["bench.build", "load", str(raw), str(db)], out / f"wif-{tag}.phases.json")
     if not keep_raw:
         shutil.rmtree(raw, ignore_errors=True)
     rows = row_counts(db)
@@ -101,6 +116,7 @@ def measure_build(out: Path, scale: float, seed: int, end: date, reuse: bool = F
         "generate_tree_rss_mb": gen.get("peak_tree_rss_mb"),
         "generate_load_avg": gen["load_avg"], "generate_rows_per_s": round(total / gen["seconds"]),
         "build_s": build["seconds"], "build_cpu_s": build["cpu_s"], "build_rss_mb": build["peak_rss_mb"],
+        "build_phases": build.get("answer", {}).get("phases"),
         "build_tree_rss_mb": build.get("peak_tree_rss_mb"),
         "load_avg": build["load_avg"],
         "build_rows_per_s": round(total / build["seconds"]),
@@ -123,9 +139,9 @@ def main() -> None:
     if args.step == "generate":
         _generate(args.raw, args.scale, args.seed, args.end)
     else:
-        manifest = _load(args.raw, args.db)
+        manifest, phases = _load(args.raw, args.db)
         if args.answer:
-            write_answer(args.answer, manifest)
+            write_answer(args.answer, {"manifest": manifest, "phases": phases})
 
 
 if __name__ == "__main__":

@@ -40,6 +40,10 @@ def _build_table(builds: list[dict]) -> list[str]:
     lines.append("\nRSS : pic du plus gros processus (``ru_maxrss``) ; entre parenthèses, pic de la somme des "
                  "processus (lecteurs parallèles compris), échantillonné. Charge : moyenne 1 min de la machine à la "
                  "fin de la construction.")
+    phases = [f"échelle {b['scale']:g} : Matomo {b['build_phases']['matomo_s']} s, DS {b['build_phases']['ds_s']} s, "
+              f"finalize et publication {b['build_phases']['finalize_s']} s" for b in builds if b.get("build_phases")]
+    if phases:
+        lines.append("\nConstruction par étape (temps réel) : " + " ; ".join(phases) + ".")
     for key, label in (("generate_s", "génération"), ("build_s", "construction")):
         value = extrapolate(builds, key)
         if value is not None:

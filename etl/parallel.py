@@ -26,21 +26,37 @@ def auto_workers(paths: Iterable[Path]) -> int:
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS)) if total > PARALLEL_BYTES else 1
 
 
-def ordered_map(fn: Callable, items: Iterable, workers: int, *args) -> Iterator:
+class ordered_map:  # noqa: N801 (used like the builtin map)
     """``fn(item, *args)`` for each item, in order; in ``workers`` processes when ``workers`` > 1.
 
+    The first tasks are submitted when the map is made, so workers run while the caller does other work before
+    it asks for the first result. Use it as a context manager: leaving the block stops the workers.
     ``fn`` must be a module-level function (it is pickled by name); an exception in a worker is raised here.
     """
-    if workers <= 1:
-        for item in items:
-            yield fn(item, *args)
-        return
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        queue = iter(items)
-        pending = deque(pool.submit(fn, item, *args) for item in islice(queue, 2 * workers))
-        while pending:
-            result = pending.popleft().result()
-            following = next(queue, None)
+
+    def __init__(self, fn: Callable, items: Iterable, workers: int, *args):
+        self.fn, self.args, self.queue = fn, args, iter(items)
+        self.pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
+        self.pending = deque(self._submit(item) for item in islice(self.queue, 2 * workers)) if self.pool else None
+
+    def _submit(self, item):
+        return self.pool.submit(self.fn, item, *self.args)
+
+    def __iter__(self) -> Iterator:
+        if self.pool is None:
+            for item in self.queue:
+                yield self.fn(item, *self.args)
+            return
+        while self.pending:
+            result = self.pending.popleft().result()
+            following = next(self.queue, None)
             if following is not None:
-                pending.append(pool.submit(fn, following, *args))
+                self.pending.append(self._submit(following))
             yield result
+
+    def __enter__(self) -> ordered_map:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)

@@ -127,15 +127,31 @@ def _clean_path(path: str) -> str:
     return "/".join("_" if _PERSONAL_SEGMENT.search(seg) else seg for seg in segments) or "/"
 
 
-@lru_cache(maxsize=200_000)
+_QUERY_NAMES = tuple(ALLOWED_QUERY_PARAMS)
+
+
 def sanitize_url(url: str | None) -> str | None:
     """Scheme + host + path + whitelisted, validated query parameters; no fragment, no user info.
 
     A bare path (report labels such as ``/faq``) stays a bare path. Returns None for an empty value.
+    A URL whose query and fragment cannot hold a whitelisted parameter (none of their names, no percent-encoding)
+    is sanitised as the URL cut before them, so the many URLs that differ only by what a user typed in their
+    query cost one cached look-up each.
     """
     if url is None:
         return None
-    text = str(url).strip()
+    text = str(url)
+    cut = min((i for i in (text.find("?"), text.find("#")) if i >= 0), default=-1)
+    if cut >= 0:
+        tail = text[cut:].lower()
+        if "%" not in tail and not any(name in tail for name in _QUERY_NAMES):
+            return _sanitize(text[:cut])
+    return _sanitize(text)
+
+
+@lru_cache(maxsize=200_000)
+def _sanitize(url: str) -> str | None:
+    text = url.strip()
     if not text:
         return None
     try:

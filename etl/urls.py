@@ -149,7 +149,8 @@ def classify(url: str | None, action_type: str = "action") -> UrlInfo:
 def classify_many(urls, action_types=None) -> pd.DataFrame:
     """``classify`` over two aligned columns, once per distinct (type group, URL) pair.
 
-    Returns a frame with the columns of ``INFO_COLUMNS``, aligned with the input.
+    Returns a frame with the columns of ``INFO_COLUMNS`` (strings), aligned with the input; each column is the
+    distinct answers taken by code, so no per-row Python string is made.
     """
     urls = pd.Series(urls, dtype=object).reset_index(drop=True)
     if action_types is None:
@@ -163,8 +164,5 @@ def classify_many(urls, action_types=None) -> pd.DataFrame:
     names = ("action", "outlink", "download")
     url_values = list(url_uniques) + [None]
     infos = [classify(url_values[int(p) // 3], names[int(p) % 3]) for p in pair_uniques]
-    out = {}
-    for col in INFO_COLUMNS:
-        values = np.array([getattr(i, col) for i in infos], dtype=object)
-        out[col] = values[pair_codes] if len(pair_codes) else np.array([], dtype=object)
-    return pd.DataFrame(out)
+    return pd.DataFrame({col: pd.array([getattr(i, col) for i in infos], dtype="str").take(pair_codes)
+                         for col in INFO_COLUMNS})

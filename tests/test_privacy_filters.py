@@ -2,10 +2,13 @@
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from etl.matomo.parse import parse_page_report, parse_visits
 from etl.privacy import (
     LIVE_HIDE_COLUMNS,
+    _sanitize,
     normalize_departement,
     referrer_host,
     sanitize_many,
@@ -166,3 +169,15 @@ def test_warehouse_built_from_parsed_visits_passes_the_privacy_scan(tmp_path):
     personal = {str(r.get(k)) for r in records for k in PERSONAL_KEYS if r.get(k) not in (None, "")}
     personal |= {"jean.dupont@example.com", "Dupont", "0612345678", "apply online"}
     assert scan(target, personal) == []
+
+
+@given(path=st.sampled_from(["https://workinfrance.beta.gouv.fr/student", "/company", "http://Exemple.fr:8080/a b",
+                             "https://wif.fr/jean.dupont@mail.fr/x", "mailto:x@y.fr", "wif.fr/x"]),
+       query=st.lists(st.tuples(st.sampled_from(["link", "LINK", "departement", "user", "nom", "email", "%6Cink",
+                                                 "q", ""]),
+                                st.sampled_from(["ud075-apt-etudiants", "75", "etudiant", "Jean Dupont",
+                                                 "jean@x.fr", "%37%35", "", "a#b"])), max_size=3),
+       fragment=st.sampled_from(["", "#top", "#link=ud075-apt-etudiants", "?"]))
+def test_the_query_shortcut_gives_the_full_parse_answer(path, query, fragment):
+    url = path + ("?" + "&".join(f"{k}={v}" for k, v in query) if query else "") + fragment
+    assert sanitize_url(url) == _sanitize(url)

@@ -188,9 +188,9 @@ def load_ds_files(wh: Warehouse, ds_dir: Path, demarches: dict[int, Demarche], p
     stats, parse = _stats(), ParseStats()
     jobs = [(folder, demarches[int(folder.name)]) for folder in folders]
     workers = auto_workers(p for f in folders for p in f.glob("page-*.json")) if workers is None else workers
-    with tqdm(total=len(jobs), desc="DS (démarches)", unit=" démarche", disable=not progress) as bar:
-        for (_, demarche), (frames, deleted, pages) in zip(jobs, ordered_map(_parse_folder, jobs, workers),
-                                                            strict=True):
+    with ordered_map(_parse_folder, jobs, workers) as parsed, \
+            tqdm(total=len(jobs), desc="DS (démarches)", unit=" démarche", disable=not progress) as bar:
+        for (_, demarche), (frames, deleted, pages) in zip(jobs, parsed, strict=True):
             stats["dossiers"] += _upsert(wh, frames, parse)
             stats["deleted"] += wh.delete_dossiers(demarche.number, deleted)
             stats["demarches"] += 1

@@ -257,41 +257,40 @@ def load_matomo_files(wh, matomo_dir: Path, site_id: int, progress: bool = True,
     (default: up to 4 when the files weigh more than 256 MB), and loaded in day order.
     """
     matomo_dir = Path(matomo_dir)
-    daily = parse_visits_summary(_read_json(matomo_dir / "VisitsSummary.get.json"), site_id)
-    pages = _concat([parse_page_report(_read_json(matomo_dir / f"{method}.json"), site_id, report)
-                     for report, method in PAGE_REPORTS.items()])
     live_files = {}
     for path in sorted((matomo_dir / "live").glob("*.json")):
         try:
             live_files[date.fromisoformat(path.stem)] = path
         except ValueError:
             log.warning("fichier ignoré (nom attendu AAAA-MM-JJ.json) : %s", path)
-    days = sorted(set(daily["day"]) | set(live_files))
-    wh.replace_matomo_days(site_id, days, daily=daily, pages=pages)
-
-    stats = _Stats(site_id)
-    nb_visits = _nb_visits(daily)
-    key = wh.next_visit_key()
     batches = _batches(live_files)
     workers = auto_workers(live_files.values()) if workers is None else workers
-    parsed = ordered_map(_parse_files, batches, workers, site_id)
-    visit_frames, action_frames, buffered = [], [], 0
-    with tqdm(total=len(days), desc=f"Matomo (fichiers) site {site_id}", unit="jour", disable=not progress) as bar:
-        for batch in batches:
-            result = next(parsed)
-            key = result.renumber(key)
-            result.count(stats, [d for d, _ in batch], nb_visits)
-            visit_frames.append(result.visits)
-            action_frames.append(result.actions)
-            buffered += len(result.visits) + len(result.actions)
-            if buffered >= LOAD_BATCH_ROWS:
-                _flush(wh, visit_frames, action_frames)
-                buffered = 0
-            bar.update(len(batch))
-        _flush(wh, visit_frames, action_frames)
-        without_file = [d for d in days if d not in live_files]   # purged or empty days
-        _Parsed([], site_id).count(stats, without_file, nb_visits)
-        bar.update(len(without_file))
+    with ordered_map(_parse_files, batches, workers, site_id) as parsed:   # workers start on the day files…
+        daily = parse_visits_summary(_read_json(matomo_dir / "VisitsSummary.get.json"), site_id)   # …meanwhile
+        pages = _concat([parse_page_report(_read_json(matomo_dir / f"{method}.json"), site_id, report)
+                         for report, method in PAGE_REPORTS.items()])
+        days = sorted(set(daily["day"]) | set(live_files))
+        wh.replace_matomo_days(site_id, days, daily=daily, pages=pages)
+        stats = _Stats(site_id)
+        nb_visits = _nb_visits(daily)
+        key = wh.next_visit_key()
+        visit_frames, action_frames, buffered = [], [], 0
+        with tqdm(total=len(days), desc=f"Matomo (fichiers) site {site_id}", unit="jour",
+                  disable=not progress) as bar:
+            for batch, result in zip(batches, parsed, strict=True):
+                key = result.renumber(key)
+                result.count(stats, [d for d, _ in batch], nb_visits)
+                visit_frames.append(result.visits)
+                action_frames.append(result.actions)
+                buffered += len(result.visits) + len(result.actions)
+                if buffered >= LOAD_BATCH_ROWS:
+                    _flush(wh, visit_frames, action_frames)
+                    buffered = 0
+                bar.update(len(batch))
+            _flush(wh, visit_frames, action_frames)
+            without_file = [d for d in days if d not in live_files]   # purged or empty days
+            _Parsed([], site_id).count(stats, without_file, nb_visits)
+            bar.update(len(without_file))
     stats.days.sort()
     return stats.as_dict()
 
