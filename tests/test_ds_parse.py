@@ -9,7 +9,16 @@ import orjson
 import pandas as pd
 import pytest
 
-from etl.ds.parse import DOSSIER_COLUMNS, Demarche, DSFormatError, load_demarches, parse_dossiers, stats_of
+from etl.ds.client import DSResponseError
+from etl.ds.parse import (
+    DOSSIER_COLUMNS,
+    Demarche,
+    DSFormatError,
+    decode_dossier_page,
+    load_demarches,
+    parse_dossiers,
+    stats_of,
+)
 from etl.ds.sync import load_ds_files
 from etl.warehouse import Warehouse, create_schema
 from tests.ds_replay import make_dossier, personal_values
@@ -245,3 +254,31 @@ def test_a_dossier_seen_on_two_pages_keeps_its_latest_version(tmp_path, monkeypa
     con = duckdb.connect(str(target), read_only=True)
     assert con.execute("SELECT state FROM dossiers WHERE dossier_number = 1").fetchall() == [("accepte",)]
     con.close()
+
+
+def test_a_saved_page_decodes_to_the_read_fields_only(tmp_path):
+    node = make_dossier(7)
+    node["usager"] = {"email": "jeanne.martin@example.org"}
+    node["demandeur"] = {"nom": "MARTIN", "prenom": "Jeanne", "dateDeNaissance": "2001-01-14"}
+    page = {"data": {"demarche": {"number": 101, "dossiers": {"nodes": [node]},
+                                  "deletedDossiers": {"nodes": [{"number": 3}]}}}}
+    nodes, deleted = decode_dossier_page(orjson.dumps(page))
+    assert deleted == [3]
+    assert not hasattr(nodes[0], "usager") and not hasattr(nodes[0], "demandeur")
+    assert "jeanne.martin" not in repr(nodes) and "MARTIN" not in repr(nodes)
+    pd.testing.assert_frame_equal(parse_dossiers(nodes, PARIS_STUDENTS), parse_dossiers([node], PARIS_STUDENTS))
+
+
+@pytest.mark.parametrize(("payload", "message"), [
+    ({"errors": [{"message": "Timeout"}]}, "champ « data » absent"),
+    ({"data": {"demarche": {"number": 101}}}, "champ « dossiers » absent"),
+    ({"data": {"demarche": {"dossiers": {"nodes": ["pas un dossier"]}}}}, "position 0 : objet attendu, reçu str"),
+])
+def test_a_saved_page_of_another_shape_is_a_clear_error(tmp_path, payload, message):
+    folder = tmp_path / "ds" / "101"
+    folder.mkdir(parents=True)
+    (folder / "page-0001.json").write_bytes(orjson.dumps(payload))
+    assert decode_dossier_page(orjson.dumps(payload)) is None
+    with Warehouse(tmp_path / "wif.duckdb", incremental=False) as wh, \
+            pytest.raises((DSResponseError, DSFormatError), match=message):
+        load_ds_files(wh, tmp_path / "ds", {101: PARIS_STUDENTS}, progress=False)

@@ -13,8 +13,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pandas as pd
 
 from etl.ds import champs as ch
@@ -118,6 +120,56 @@ def stats_of(frame: pd.DataFrame) -> ParseStats:
     return frame.attrs.get("parse_stats") or ParseStats(dossiers=len(frame))
 
 
+# ---------------------------------------------------------------------------- GraphQL nodes
+# A dossier node holds the fields the ETL reads and nothing else: whatever else a payload carries (the usager's
+# e-mail, the demandeur's identity, champ ids…) is skipped by the decoder and never becomes a Python object.
+# Values stay untyped; the parser checks them.
+Champ = msgspec.defstruct("Champ", [(k, Any, None) for k in (
+    "label", "stringValue", "value", "date", "departement", "pays", "integerNumber", "decimalNumber")])
+DossierNode = msgspec.defstruct("DossierNode", [
+    *((k, Any, None) for k in ("number", "state", "archived", "groupeInstructeur", "traitements",
+                               *STAMP_FIELDS.values())),
+    ("champs", list[Champ] | None, None), ("annotations", list[Champ] | None, None)])
+
+
+_DossierList = msgspec.defstruct("_DossierList", [("nodes", list[DossierNode] | None, None)])
+_DemarcheData = msgspec.defstruct("_DemarcheData", [("dossiers", _DossierList | None, None),
+                                                    ("deletedDossiers", Any, None)])
+_PageData = msgspec.defstruct("_PageData", [("demarche", _DemarcheData | None, None)])
+_PAGE_JSON = msgspec.json.Decoder(msgspec.defstruct("_Page", [("data", _PageData | None, None)]))
+
+
+def decode_dossier_page(body: bytes) -> tuple[list, list[int]] | None:
+    """A saved ``WifDossiers`` answer → (``DossierNode`` records, deleted dossier numbers), in one C pass.
+
+    None when the answer does not have the expected shape (missing level, node that is not an object…): the
+    caller then reads it as plain JSON to report what is wrong."""
+    try:
+        page = _PAGE_JSON.decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+    demarche = page.data.demarche if page.data else None
+    if demarche is None or demarche.dossiers is None or demarche.dossiers.nodes is None:
+        return None
+    deleted = demarche.deletedDossiers if isinstance(demarche.deletedDossiers, dict) else {}
+    return demarche.dossiers.nodes, [n["number"] for n in deleted.get("nodes") or ()]
+
+
+def as_nodes(nodes: list) -> list:
+    """``nodes`` as ``DossierNode`` records: decoded ones as they are, dicts (the live client's) converted.
+
+    A node that is not an object is a DSFormatError naming its position."""
+    if all(isinstance(n, DossierNode) for n in nodes):
+        return nodes
+    for position, node in enumerate(nodes):
+        if not isinstance(node, dict):
+            raise DSFormatError(f"dossier en position {position} : objet attendu, reçu {type(node).__name__}")
+    try:
+        return msgspec.convert(nodes, list[DossierNode])
+    except msgspec.ValidationError as exc:
+        raise DSFormatError(f"dossier mal formé : {exc}") from None
+
+
 # ---------------------------------------------------------------------------- champ values
 @dataclass(frozen=True)
 class ChampValue:
@@ -188,34 +240,31 @@ def _coded(values: list[ChampValue] | None, lookup, stats: ParseStats, counter: 
     return None
 
 
-def champ_values(node: dict) -> list[ChampValue]:
-    """Whitelisted champs and annotations of a GraphQL dossier node (personal champs are never read)."""
+def champ_values(node) -> list[ChampValue]:
+    """Whitelisted champs and annotations of a ``DossierNode`` (personal champs are never read)."""
     out = []
-    for key in ("champs", "annotations"):
-        for champ in node.get(key) or ():
-            mapped = ch.field_for_label(champ.get("label"))
-            if mapped is None:
-                continue
-            field, _ = mapped
-            out.append(ChampValue(field, "annotation" if key == "annotations" else "champ",
-                                  _champ_text(champ), _champ_typed(champ)))
+    for origin, champs in (("champ", node.champs), ("annotation", node.annotations)):
+        for champ in champs or ():
+            mapped = ch.field_for_label(champ.label)
+            if mapped is not None:
+                out.append(ChampValue(mapped[0], origin, _champ_text(champ), _champ_typed(champ)))
     return out
 
 
-def _champ_text(champ: dict) -> str | None:
+def _champ_text(champ) -> str | None:
     """stringValue, else a text ``value`` or ISO ``date`` (payloads that only carry the typed value)."""
-    for key in ("stringValue", "value", "date"):
-        if isinstance(champ.get(key), str):
-            return champ[key]
+    for value in (champ.stringValue, champ.value, champ.date):
+        if isinstance(value, str):
+            return value
     return None
 
 
-def _champ_typed(champ: dict) -> object:
-    for key in ("departement", "pays"):
-        if isinstance(champ.get(key), dict):
-            return champ[key].get("code")
-    for key in ("integerNumber", "decimalNumber", "value"):  # GraphQL BigInt arrives as a string
-        value = champ.get(key)
+def _champ_typed(champ) -> object:
+    for coded in (champ.departement, champ.pays):
+        if isinstance(coded, dict):
+            return coded.get("code")
+    for key, value in (("integerNumber", champ.integerNumber), ("decimalNumber", champ.decimalNumber),
+                       ("value", champ.value)):   # GraphQL BigInt arrives as a string
         if isinstance(value, str) and key != "value":
             try:
                 value = float(value)
@@ -275,23 +324,25 @@ def _not_iso(text: str) -> bool:
 
 
 # ---------------------------------------------------------------------------- dossiers
-def parse_dossiers(nodes: list[dict], demarche: Demarche) -> pd.DataFrame:
-    """GraphQL ``Dossier`` nodes → ``dossiers`` rows (source 'graphql'); ``frame.attrs['parse_stats']``."""
+def parse_dossiers(nodes: list, demarche: Demarche) -> pd.DataFrame:
+    """GraphQL ``Dossier`` nodes (``DossierNode`` records or dicts) → ``dossiers`` rows (source 'graphql');
+    ``frame.attrs['parse_stats']``."""
+    nodes = as_nodes(nodes)
     stats = ParseStats(dossiers=len(nodes))
     rows, stamps = [], {c: [] for c in TIMESTAMP_COLUMNS}
     for position, node in enumerate(nodes):
         number, state = _required(node, position)
         row = normalise_champs(champ_values(node), stats)
-        groupe = node.get("groupeInstructeur") or {}
+        groupe = node.groupeInstructeur
         row.update(
-            dossier_number=number, state=state, archived=bool(node.get("archived")),
+            dossier_number=number, state=state, archived=bool(node.archived),
             groupe_instructeur=groupe.get("label") if isinstance(groupe, dict) else None,
         )
         rows.append(row)
-        stamps["depose_at"].append(node["dateDepot"])
-        stamps["en_construction_at"].append(node.get("datePassageEnConstruction"))
-        stamps["en_instruction_at"].append(node.get("datePassageEnInstruction"))
-        stamps["modified_at"].append(node.get("dateDerniereModification"))
+        stamps["depose_at"].append(node.dateDepot)
+        stamps["en_construction_at"].append(node.datePassageEnConstruction)
+        stamps["en_instruction_at"].append(node.datePassageEnInstruction)
+        stamps["modified_at"].append(node.dateDerniereModification)
         stamps["traite_at"].append(None if state in OPEN_STATES else _decision_date(node, state))
     frame = dossier_frame(rows, demarche, source="graphql")
     flat = [v for values in stamps.values() for v in values]
@@ -308,27 +359,25 @@ def parse_dossiers(nodes: list[dict], demarche: Demarche) -> pd.DataFrame:
     return frame
 
 
-def _required(node: object, position: int) -> tuple[int, str]:
-    if not isinstance(node, dict):
-        raise DSFormatError(f"dossier en position {position} : objet attendu, reçu {type(node).__name__}")
+def _required(node, position: int) -> tuple[int, str]:
     for key in ("number", "state", "dateDepot"):
-        if node.get(key) in (None, ""):
-            label = f"dossier n° {node['number']}" if node.get("number") else f"dossier en position {position}"
+        if getattr(node, key) in (None, ""):
+            label = f"dossier n° {node.number}" if node.number else f"dossier en position {position}"
             raise DSFormatError(f"{label} : champ « {key} » absent de la réponse DS")
-    if node["state"] not in STATES:
-        raise DSFormatError(f"dossier n° {node['number']} : état inconnu {node['state']!r}")
+    if node.state not in STATES:
+        raise DSFormatError(f"dossier n° {node.number} : état inconnu {node.state!r}")
     try:
-        return int(node["number"]), node["state"]
+        return int(node.number), node.state
     except (TypeError, ValueError) as exc:
-        raise DSFormatError(f"dossier en position {position} : numéro invalide {node['number']!r}") from exc
+        raise DSFormatError(f"dossier en position {position} : numéro invalide {node.number!r}") from exc
 
 
-def _decision_date(node: dict, state: str) -> str | None:
+def _decision_date(node, state: str) -> str | None:
     """dateTraitement, else the latest traitement whose event gives the dossier its current state."""
-    if node.get("dateTraitement"):
-        return node["dateTraitement"]
-    dates = [t.get("dateTraitement") for t in node.get("traitements") or ()
-             if DECISION_EVENTS.get(t.get("event")) == state and t.get("dateTraitement")]
+    if node.dateTraitement:
+        return node.dateTraitement
+    dates = [t.get("dateTraitement") for t in node.traitements or () if isinstance(t, dict)
+             and DECISION_EVENTS.get(t.get("event")) == state and t.get("dateTraitement")]
     return max(dates, key=lambda d: pd.Timestamp(d)) if dates else None
 
 

@@ -24,7 +24,16 @@ from tqdm import tqdm
 
 from etl.ds.client import DEFAULT_API_URL, DSClient, DSError, get_field
 from etl.ds.export import read_export
-from etl.ds.parse import PARIS, Demarche, DSFormatError, ParseStats, latest_per_dossier, parse_dossiers, stats_of
+from etl.ds.parse import (
+    PARIS,
+    Demarche,
+    DSFormatError,
+    ParseStats,
+    decode_dossier_page,
+    latest_per_dossier,
+    parse_dossiers,
+    stats_of,
+)
 from etl.parallel import auto_workers, ordered_map
 from etl.warehouse import RunRecord, Warehouse
 
@@ -113,10 +122,17 @@ def sync_ds(wh: Warehouse, client: DSClient, demarches: dict[int, Demarche], pro
 def _read_pages(files: list[Path], deleted: list[int]) -> Iterator[list[dict]]:
     """Nodes of each saved GraphQL answer; deleted dossier numbers (if the page has some) go to ``deleted``."""
     for path in files:
-        where = f"{path.parent.name}/{path.name}"
-        demarche_data = get_field(orjson.loads(path.read_bytes()), ("data", "demarche"), where)
-        yield get_field(demarche_data, ("dossiers", "nodes"), where)
-        deleted += [n["number"] for n in (demarche_data.get("deletedDossiers") or {}).get("nodes") or ()]
+        body = path.read_bytes()
+        decoded = decode_dossier_page(body)
+        if decoded is not None:
+            nodes, gone = decoded
+        else:   # not the expected shape: plain JSON, to say what is missing
+            where = f"{path.parent.name}/{path.name}"
+            demarche_data = get_field(orjson.loads(body), ("data", "demarche"), where)
+            nodes = get_field(demarche_data, ("dossiers", "nodes"), where)
+            gone = [n["number"] for n in (demarche_data.get("deletedDossiers") or {}).get("nodes") or ()]
+        yield nodes
+        deleted += gone
 
 
 def _counted(pages: Iterable[list[dict]], bar: tqdm, stats: dict) -> Iterator[list[dict]]:
