@@ -148,13 +148,10 @@ def _dedupe(records: list) -> list:
     The last copy wins: paginating the Live log of a day that is still going on can repeat a visit, and the
     later copy is the more complete one.
     """
-    ids = [(r.idVisit, r.serverDate) for r in records]
-    if len(set(ids)) == len(ids):
-        return records
-    last = {}
-    for i, vid in enumerate(ids):
-        last[vid if vid[0] is not None else ("row", i)] = i
-    return [records[i] for i in sorted(last.values())]
+    ids = pd.DataFrame({"id": pd.Series(_get(records, "idVisit"), dtype=object).astype(str),
+                        "day": pd.Series(_get(records, "serverDate"), dtype=object).astype(str)})
+    repeated = ids.duplicated(keep="last").to_numpy() & pd.notna(_get(records, "idVisit"))
+    return [r for r, again in zip(records, repeated, strict=True) if not again] if repeated.any() else records
 
 
 def parse_visits(records: list, site_id: int, first_visit_key: int) -> tuple[pd.DataFrame, pd.DataFrame]:
