@@ -34,7 +34,7 @@ from etl.ds.parse import (
     parse_dossiers,
     stats_of,
 )
-from etl.parallel import auto_workers, ordered_map
+from etl.parallel import auto_workers, no_cycle_collection, ordered_map
 from etl.warehouse import RunRecord, Warehouse
 
 BATCH_NODES = 5000  # dossiers parsed at once: amortises the per-call cost of the DataFrame work
@@ -184,7 +184,8 @@ def _parse_folder(job: tuple[Path, Demarche]) -> tuple[list[pd.DataFrame], list[
     folder, demarche = job
     files = sorted(folder.glob("page-*.json"))
     deleted: list[int] = []
-    return _parse_pages(_read_pages(files, deleted), demarche), deleted, len(files)
+    with no_cycle_collection():
+        return _parse_pages(_read_pages(files, deleted), demarche), deleted, len(files)
 
 
 def load_ds_files(wh: Warehouse, ds_dir: Path, demarches: dict[int, Demarche], progress: bool = True,

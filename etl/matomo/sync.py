@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from etl.matomo.client import PAGE_REPORTS, MatomoClient, MatomoConfigError
 from etl.matomo.parse import as_live, decode_live, parse_page_report, parse_visits, parse_visits_summary
-from etl.parallel import auto_workers, ordered_map
+from etl.parallel import auto_workers, no_cycle_collection, ordered_map
 
 log = logging.getLogger("etl.matomo")
 SOURCE = "matomo"
@@ -233,7 +233,8 @@ def _read_live(path: Path) -> list:
 
 def _parse_files(batch: list[tuple[date, Path]], site_id: int) -> _Parsed:
     """Several day files parsed together (one parse per batch: pandas costs ~30 ms a call)."""
-    return _Parsed([(d, _read_live(path)) for d, path in batch], site_id)
+    with no_cycle_collection():
+        return _Parsed([(d, _read_live(path)) for d, path in batch], site_id)
 
 
 def _batches(files: dict[date, Path]) -> list[list[tuple[date, Path]]]:
