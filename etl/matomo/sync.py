@@ -267,9 +267,10 @@ def load_matomo_files(wh, matomo_dir: Path, site_id: int, progress: bool = True,
     batches = _batches(live_files)
     workers = auto_workers(live_files.values()) if workers is None else workers
     with ordered_map(_parse_files, batches, workers, site_id) as parsed:   # workers start on the day files…
-        daily = parse_visits_summary(_read_json(matomo_dir / "VisitsSummary.get.json"), site_id)   # …meanwhile
-        pages = _concat([parse_page_report(_read_json(matomo_dir / f"{method}.json"), site_id, report)
-                         for report, method in PAGE_REPORTS.items()])
+        with no_cycle_collection():                                         # …meanwhile, the reports
+            daily = parse_visits_summary(_read_json(matomo_dir / "VisitsSummary.get.json"), site_id)
+            pages = _concat([parse_page_report(_read_json(matomo_dir / f"{method}.json"), site_id, report)
+                             for report, method in PAGE_REPORTS.items()])
         days = sorted(set(daily["day"]) | set(live_files))
         wh.replace_matomo_days(site_id, days, daily=daily, pages=pages)
         stats = _Stats(site_id)
