@@ -93,6 +93,15 @@ CREATE TABLE dossiers (
     hours_per_week     DOUBLE,         -- "Nombre d'heures"
     archived           BOOLEAN NOT NULL DEFAULT FALSE,
     source             VARCHAR NOT NULL, -- 'graphql' | 'export'
+    -- Processing durations derived by the ETL (``finalize``) from the dates above and the ``calendar``, in whole
+    -- days between the Paris-time dates of two events: calendar days = difference of the dates, working days =
+    -- working days after the first date up to and including the second (``calendar.working_day_index``).
+    total_calendar        INTEGER,     -- traite_at − depose_at; NULL while either is missing
+    total_working         INTEGER,
+    construction_calendar INTEGER,     -- en_instruction_at − depose_at, only when depose_at ≤ en_instruction_at
+    construction_working  INTEGER,     --   ≤ traite_at (a consistent passage en instruction), else NULL
+    instruction_calendar  INTEGER,     -- traite_at − en_instruction_at, same condition
+    instruction_working   INTEGER,
     PRIMARY KEY (demarche_number, dossier_number)
 );
 

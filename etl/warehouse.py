@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -45,6 +45,9 @@ TABLES = {
     "matomo_pages_daily",
     *REFERENCE_FILES,
 }
+# Processing durations of each dossier, derived by ``finalize`` (``_derive_dossiers``).
+DURATION_COLUMNS = ("total_calendar", "total_working", "construction_calendar", "construction_working",
+                    "instruction_calendar", "instruction_working")
 
 
 @dataclass
@@ -63,12 +66,14 @@ class RunRecord:
 
 def migrations() -> dict[str, tuple[str, ...]]:
     """Statements bringing a warehouse of schema version N to version N+1: an incremental run migrates its copy
-    of the published file, then derives every visit again (new derived columns and tables are filled that way)."""
+    of the published file, then derives every visit and dossier again (new derived columns and tables are filled
+    that way)."""
     return {
         # (DuckDB cannot add a NOT NULL column with IF NOT EXISTS; the default fills every row.)
         "2": ("ALTER TABLE visits ADD COLUMN IF NOT EXISTS journey_depth TINYINT DEFAULT 0",),
         "3": (_create_table_sql("page_views_daily"),),
         "4": (_create_table_sql("visit_paths"),),
+        "5": tuple(f"ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS {column} INTEGER" for column in DURATION_COLUMNS),
     }
 
 
@@ -139,6 +144,9 @@ class Warehouse:
         self._published = False
         # Days whose visits get their derived columns recomputed by ``finalize``; None: every visit.
         self._derive_days: set[date] | None = None if fresh or migrated else set()
+        # Keys (demarche_number, dossier_number) of the dossiers loaded since, whose durations ``finalize``
+        # derives; None: every dossier.
+        self._derive_dossiers: list[pd.DataFrame] | None = None if fresh or migrated else []
 
     def _migrate(self) -> bool:
         """Bring the copied warehouse to ``SCHEMA_VERSION`` (``migrations``); True when something changed.
@@ -178,9 +186,12 @@ class Warehouse:
     def load(self, table: str, frame: pd.DataFrame) -> int:
         """Insert ``frame`` into ``table`` matching columns by name; absent columns take their default.
 
-        Visits or actions loaded this way make ``finalize`` re-derive the columns of every visit."""
+        Visits or actions loaded this way make ``finalize`` re-derive the columns of every visit; dossiers have
+        theirs derived (``finalize``) whatever the frame holds in those columns."""
         if table in ("visits", "actions"):
             self._derive_days = None
+        if table == "dossiers" and self._derive_dossiers is not None:
+            self._derive_dossiers.append(frame[["demarche_number", "dossier_number"]])
         return self._load(table, frame)
 
     def _load(self, table: str, frame: pd.DataFrame) -> int:
@@ -298,7 +309,8 @@ class Warehouse:
 
     # ------------------------------------------------------------------ derived data
     def finalize(self) -> None:
-        """Derive what is computed from loaded rows: visit journey columns, raw-log status, calendar, meta."""
+        """Derive what is computed from loaded rows: visit journey columns, raw-log status, calendar, dossier
+        durations, meta."""
         if self._derive_days is None or self._derive_days:
             self._derive_visits()
             self._derive_paths()
@@ -309,6 +321,7 @@ class Warehouse:
         if start is not None:
             margin_end = max(end, date.today()) + timedelta(days=400)
             self.load("calendar", build_calendar(start - timedelta(days=31), margin_end))
+        self._derive_durations()
         self.set_meta(
             schema_version=SCHEMA_VERSION,
             built_at=datetime.now().isoformat(timespec="seconds"),
@@ -406,6 +419,52 @@ class Warehouse:
             """,
             params,
         )
+
+    def _derive_durations(self) -> None:
+        """Processing durations (``DURATION_COLUMNS``) of the dossiers loaded by this run (of every dossier on a
+        new build or after a migration), from their dates and the calendar just built. Differences of working-day
+        indexes do not depend on the calendar's first day: the durations of other dossiers stay right."""
+        keys = self._derive_dossiers
+        if keys is not None and not keys:
+            return
+        if keys is not None:
+            self.con.register("_derive_keys", pd.concat(keys, ignore_index=True).drop_duplicates())
+        only = "" if keys is None else "SEMI JOIN _derive_keys USING (demarche_number, dossier_number)"
+        staged = "en_instruction_at IS NOT NULL AND en_instruction_at >= depose_at AND en_instruction_at <= traite_at"
+        try:
+            self.con.execute(
+                f"""
+                UPDATE dossiers SET
+                    total_calendar = x.total_calendar, total_working = x.total_working,
+                    construction_calendar = x.construction_calendar, construction_working = x.construction_working,
+                    instruction_calendar = x.instruction_calendar, instruction_working = x.instruction_working
+                FROM (
+                    SELECT d.demarche_number, d.dossier_number,
+                           date_diff('day', CAST(d.depose_at AS DATE), CAST(d.traite_at AS DATE)) AS total_calendar,
+                           ct.working_day_index - cd.working_day_index AS total_working,
+                           CASE WHEN d.staged THEN date_diff('day', CAST(d.depose_at AS DATE),
+                                                            CAST(d.en_instruction_at AS DATE)) END
+                               AS construction_calendar,
+                           CASE WHEN d.staged THEN ci.working_day_index - cd.working_day_index END
+                               AS construction_working,
+                           CASE WHEN d.staged THEN date_diff('day', CAST(d.en_instruction_at AS DATE),
+                                                            CAST(d.traite_at AS DATE)) END AS instruction_calendar,
+                           CASE WHEN d.staged THEN ct.working_day_index - ci.working_day_index END
+                               AS instruction_working
+                    FROM (SELECT demarche_number, dossier_number, depose_at, en_instruction_at, traite_at,
+                                 coalesce({staged}, FALSE) AS staged
+                          FROM dossiers {only}) d
+                    LEFT JOIN calendar cd ON cd.day = CAST(d.depose_at AS DATE)
+                    LEFT JOIN calendar ci ON ci.day = CAST(d.en_instruction_at AS DATE)
+                    LEFT JOIN calendar ct ON ct.day = CAST(d.traite_at AS DATE)
+                ) AS x
+                WHERE dossiers.demarche_number = x.demarche_number AND dossiers.dossier_number = x.dossier_number
+                """
+            )
+        finally:
+            if keys is not None:
+                self.con.unregister("_derive_keys")
+        self._derive_dossiers = []
 
     def _derive_matomo_daily(self) -> None:
         """Raw visits loaded per day, gap with the daily report, and the raw-log status of the day."""

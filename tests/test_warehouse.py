@@ -4,7 +4,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from etl.warehouse import SCHEMA_VERSION, RunRecord, Warehouse
+from etl.warehouse import DURATION_COLUMNS, SCHEMA_VERSION, RunRecord, Warehouse
 from tests.factories import action, dossier, make_warehouse, visit
 
 
@@ -104,15 +104,49 @@ def test_incremental_run_derives_the_visits_of_the_replaced_days_only(tmp_path):
         (1, ["accueil", "sortie"]), (3, ["employeur", "depart_ds"])]          # visit 2's path went with it
 
 
+def test_dossier_durations_in_calendar_and_working_days(tmp_path):
+    # Fri 3 May 2024 → Mon 6 (instruction) → Mon 13: working days 6, 7, 10, 13 May (8 and 9 May are holidays).
+    db = make_warehouse(tmp_path, dossiers=[
+        dossier(1, state="accepte", depose_at="2024-05-03 09:00", en_instruction_at="2024-05-06 10:00",
+                traite_at="2024-05-13 16:00"),
+        dossier(2, state="refuse", depose_at="2024-05-03 09:00", en_instruction_at="2024-05-02 10:00",
+                traite_at="2024-05-03 16:00"),                  # instruction before deposit: no stage split
+        dossier(3, state="en_construction", depose_at="2024-05-03 09:00")])
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute(f"SELECT dossier_number, {', '.join(DURATION_COLUMNS)} FROM dossiers ORDER BY 1").fetchall() \
+        == [(1, 10, 4, 3, 1, 7, 3), (2, 0, 0, None, None, None, None), (3, None, None, None, None, None, None)]
+
+
+def test_incremental_run_derives_the_durations_of_the_upserted_dossiers_only(tmp_path):
+    db = make_warehouse(tmp_path, dossiers=[
+        dossier(n, state="accepte", depose_at="2024-05-03 09:00", traite_at="2024-05-06 09:00") for n in (1, 2)])
+    con = duckdb.connect(str(db))                 # a derived duration of dossier 2 tampered with: left as it is
+    con.execute("UPDATE dossiers SET total_calendar = 99 WHERE dossier_number = 2")
+    con.close()
+    with Warehouse(db) as wh:                     # dossier 1 decided a week later; its stale durations come along
+        wh.upsert_dossiers(wh.con.execute("SELECT * REPLACE (TIMESTAMP '2024-05-13 09:00' AS traite_at) "
+                                          "FROM dossiers WHERE dossier_number = 1").df())
+        wh.finalize()
+        wh.publish()
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT dossier_number, total_calendar, total_working FROM dossiers ORDER BY 1").fetchall() \
+        == [(1, 10, 4), (2, 99, 1)]
+
+
 def schema_2_warehouse(tmp_path):
-    """A published warehouse as schema 2 had it: no ``visits.journey_depth``, ``visit_paths``, ``page_views_daily``."""
+    """A published warehouse as schema 2 had it: no ``visits.journey_depth``, ``visit_paths``, ``page_views_daily``,
+    nor the dossier durations."""
     at = "2024-03-04 10:00:00"
     db = make_warehouse(tmp_path, visits=[visit(k, day="2024-03-04", started_at=at) for k in (1, 2)],
                         actions=[action(1, 1, at=at, page_key="accueil"),
                                  action(2, 1, at=at, page_key="employeur"),
-                                 action(2, 2, at=at, page_key="depart_ds", action_type="outlink")])
+                                 action(2, 2, at=at, page_key="depart_ds", action_type="outlink")],
+                        dossiers=[dossier(1, state="accepte", depose_at="2024-05-03 09:00",
+                                          traite_at="2024-05-13 09:00")])
     con = duckdb.connect(str(db))
     con.execute("ALTER TABLE visits DROP COLUMN journey_depth")
+    for column in DURATION_COLUMNS:
+        con.execute(f"ALTER TABLE dossiers DROP COLUMN {column}")
     con.execute("DROP TABLE visit_paths")
     con.execute("DROP TABLE page_views_daily")
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
@@ -131,6 +165,7 @@ def test_an_incremental_run_migrates_an_older_warehouse_and_derives_every_visit(
                        "ORDER BY 1").fetchall() == [(1, 1, ["accueil", "sortie"]), (2, 3, ["employeur", "depart_ds"])]
     assert con.execute("SELECT page_key, visits, ds_after FROM page_views_daily ORDER BY 1").fetchall() == [
         ("accueil", 1, 0), ("employeur", 1, 1)]
+    assert con.execute("SELECT total_calendar, total_working FROM dossiers").fetchall() == [(10, 4)]
 
 
 def test_a_warehouse_no_migration_leads_from_is_left_as_published(tmp_path):
