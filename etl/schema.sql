@@ -160,6 +160,14 @@ CREATE TABLE visit_paths (
     path      VARCHAR[] NOT NULL
 );
 
+-- The visits that viewed the "département non couvert" page (page_key 'non_eligible'), derived from their actions by
+-- the ETL (``finalize``): one row per visit and department carried by those views' URLs (NULL when none carries
+-- one), so the ineligibility figures of the Parcours page do not scan the actions.
+CREATE TABLE ineligible_views (
+    visit_key   BIGINT NOT NULL,
+    departement VARCHAR
+);
+
 -- Page views per day, department and audience of the visit, derived from actions by the ETL (``finalize``), so
 -- that the page table of the Parcours page reads days, not actions. Additive over days, departments and
 -- audiences: every visit belongs to exactly one (visit_date, departement, audience).

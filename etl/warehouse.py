@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -41,6 +41,7 @@ REFERENCE_FILES = {
 }
 TABLES = {
     "meta", "etl_runs", "calendar", "demarches", "dossiers", "visits", "actions", "visit_paths", "page_views_daily",
+    "ineligible_views",
     "matomo_daily",
     "matomo_pages_daily",
     *REFERENCE_FILES,
@@ -74,6 +75,7 @@ def migrations() -> dict[str, tuple[str, ...]]:
         "3": (_create_table_sql("page_views_daily"),),
         "4": (_create_table_sql("visit_paths"),),
         "5": tuple(f"ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS {column} INTEGER" for column in DURATION_COLUMNS),
+        "6": (_create_table_sql("ineligible_views"),),
     }
 
 
@@ -259,11 +261,12 @@ class Warehouse:
                    SELECT visit_key FROM visits WHERE site_id = $s AND list_contains($days, visit_date))""",
             params,
         )
-        self.con.execute(
-            """DELETE FROM visit_paths WHERE visit_key IN (
-                   SELECT visit_key FROM visits WHERE site_id = $s AND list_contains($days, visit_date))""",
-            params,
-        )
+        for table in ("visit_paths", "ineligible_views"):   # whitelisted names
+            self.con.execute(
+                f"""DELETE FROM {table} WHERE visit_key IN (
+                       SELECT visit_key FROM visits WHERE site_id = $s AND list_contains($days, visit_date))""",
+                params,
+            )
         self.con.execute("DELETE FROM visits WHERE site_id = $s AND list_contains($days, visit_date)", params)
         self.con.execute("DELETE FROM matomo_daily WHERE site_id = $s AND list_contains($days, day)", params)
         self.con.execute("DELETE FROM matomo_pages_daily WHERE site_id = $s AND list_contains($days, day)", params)
@@ -314,6 +317,7 @@ class Warehouse:
         if self._derive_days is None or self._derive_days:
             self._derive_visits()
             self._derive_paths()
+            self._derive_ineligible_views()
             self._derive_page_views_daily()
         self._derive_matomo_daily()
         start, end = self._data_range()
@@ -390,6 +394,22 @@ class Warehouse:
                          WHERE before IS NULL OR before <> node GROUP BY 1)
             SELECT visit_key, CASE WHEN nodes[-1] = 'depart_ds' THEN nodes ELSE list_append(nodes, 'sortie') END
             FROM seq
+            """,
+            self._days_params(),
+        )
+
+    def _derive_ineligible_views(self) -> None:
+        """``ineligible_views`` of the visits derived by ``_derive_visits`` (same days), from their actions; those of
+        replaced visits went with them (``replace_matomo_days``), a new build derives them all again."""
+        days = "" if self._derive_days is None else "AND list_contains($days, v.visit_date)"
+        if self._derive_days is None:
+            self.con.execute("DELETE FROM ineligible_views")
+        self.con.execute(
+            f"""
+            INSERT INTO ineligible_views
+            SELECT DISTINCT a.visit_key, a.departement
+            FROM actions a JOIN visits v USING (visit_key)
+            WHERE a.page_key = 'non_eligible' {days}
             """,
             self._days_params(),
         )

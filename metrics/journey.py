@@ -82,8 +82,9 @@ def journey_summary(f: Filters) -> pd.DataFrame:
     ``visits``: visits of the period; ``journey_visits``: those that reached the home page, a checklist page
     or DS (first funnel step); ``departures``: those that clicked through to DS; ``departure_rate`` =
     departures / journey_visits; ``lost``: visits lost (as in ``page_table``, summed over pages);
-    ``lost_share`` = lost / visits; ``ineligible``: visits that viewed the "département non couvert" page.
-    Counts of visits; ratios in 0..1, NULL when the denominator is 0.
+    ``lost_share`` = lost / visits; ``ineligible``: visits that viewed the "département non couvert" page
+    (``ineligible_views``, derived from the actions by the ETL). Counts of visits; ratios in 0..1, NULL when the
+    denominator is 0.
     """
     where, params = visit_where(f)
     return db.query(
@@ -94,8 +95,8 @@ def journey_summary(f: Filters) -> pd.DataFrame:
                           count(*) FILTER (WHERE depth >= 3) AS departures,
                           (SELECT count(*) FROM v JOIN ref_pages p ON p.page_key = v.exit_page
                            WHERE NOT v.reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')) AS lost,
-                          (SELECT count(DISTINCT a.visit_key) FROM actions a JOIN v USING (visit_key)
-                           WHERE a.page_key = 'non_eligible') AS ineligible
+                          (SELECT count(DISTINCT n.visit_key) FROM ineligible_views n JOIN v USING (visit_key))
+                              AS ineligible
                    FROM s)
         SELECT visits, journey_visits, departures, departures / nullif(journey_visits, 0) AS departure_rate,
                lost, lost / nullif(visits, 0) AS lost_share, ineligible
@@ -386,8 +387,9 @@ def transitions(f: Filters, limit: int = 10) -> pd.DataFrame:
 def ineligibility_summary(f: Filters) -> pd.DataFrame:
     """Visits that landed on the "département non couvert" page: one row ``[visits, ineligible, share]``.
 
-    ``visits``: visits of the period (raw log); ``ineligible``: those with at least one view of the page;
-    ``share`` = ineligible / visits in 0..1 (NULL without visits).
+    ``visits``: visits of the period (raw log); ``ineligible``: those with at least one view of the page
+    (``ineligible_views``, derived from the actions by the ETL); ``share`` = ineligible / visits in 0..1 (NULL
+    without visits).
     """
     where, params = visit_where(f)
     return db.query(
@@ -395,7 +397,7 @@ def ineligibility_summary(f: Filters) -> pd.DataFrame:
         SELECT count(*) AS visits, count(*) FILTER (WHERE n.visit_key IS NOT NULL) AS ineligible,
                count(*) FILTER (WHERE n.visit_key IS NOT NULL) / nullif(count(*), 0) AS share
         FROM visits v
-        LEFT JOIN (SELECT DISTINCT visit_key FROM actions WHERE page_key = 'non_eligible') n USING (visit_key)
+        LEFT JOIN (SELECT DISTINCT visit_key FROM ineligible_views) n USING (visit_key)
         WHERE {where}
         """,
         params,
@@ -410,14 +412,14 @@ def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
     URL carries none, e.g. the 2018 static site: "Non renseigné"); ``share`` of all such visits (0..1);
     ``first_deposit`` the first dossier ever deposited in the department (whole history, all filters but the
     department ignored: the department's opening), NULL if it never opened; ``before_opening`` the visits
-    before that date (all of them when it never opened). Most visits first.
+    before that date (all of them when it never opened). Most visits first. The (visit, department) pairs come
+    from ``ineligible_views``, derived from the actions by the ETL.
     """
     where, params = visit_where(f)
     return db.query(
         f"""
-        WITH n AS (SELECT DISTINCT a.visit_key, a.departement, v.visit_date
-                   FROM actions a JOIN visits v USING (visit_key)
-                   WHERE {where} AND a.page_key = 'non_eligible'),
+        WITH n AS (SELECT n.visit_key, n.departement, v.visit_date
+                   FROM ineligible_views n JOIN visits v USING (visit_key) WHERE {where}),
              opened AS (SELECT departement, CAST(min(depose_at) AS DATE) AS first_deposit
                         FROM dossiers WHERE departement IS NOT NULL GROUP BY 1)
         SELECT n.departement, coalesce(r.name, n.departement, 'Non renseigné') AS name, count(*) AS visits,

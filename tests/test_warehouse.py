@@ -133,6 +133,34 @@ def test_incremental_run_derives_the_durations_of_the_upserted_dossiers_only(tmp
         == [(1, 10, 4), (2, 99, 1)]
 
 
+def test_ineligible_views_one_row_per_visit_and_department_kept_right_by_incremental_runs(tmp_path):
+    day1, day2 = "2024-03-04", "2024-03-05"
+    db = make_warehouse(
+        tmp_path,
+        visits=[visit(1, day=day1, started_at=f"{day1} 10:00:00"), visit(2, day=day2, started_at=f"{day2} 10:00:00"),
+                visit(3, day=day2, started_at=f"{day2} 11:00:00")],
+        actions=[action(1, 1, at=f"{day1} 10:00:00", page_key="non_eligible", departement="23"),
+                 action(1, 2, at=f"{day1} 10:01:00", page_key="non_eligible", departement="23"),   # a reload
+                 action(1, 3, at=f"{day1} 10:02:00", page_key="non_eligible"),                     # no department
+                 action(2, 1, at=f"{day2} 10:00:00", page_key="non_eligible", departement="48"),
+                 action(3, 1, at=f"{day2} 11:00:00", page_key="accueil")],
+    )
+    con = duckdb.connect(str(db), read_only=True)
+    query = "SELECT visit_key, departement FROM ineligible_views ORDER BY 1, 2 NULLS LAST"
+    assert con.execute(query).fetchall() == [(1, "23"), (1, None), (2, "48")]
+    con.close()
+    replaced = pd.DataFrame([visit(4, day=day2, started_at=f"{day2} 12:00:00")]).astype(
+        {"visit_date": "datetime64[ns]", "started_at": "datetime64[ns]", "ended_at": "datetime64[ns]"})
+    actions = pd.DataFrame([action(4, 1, at=f"{day2} 12:00:00", page_key="non_eligible", departement="15")]
+                           ).astype({"action_at": "datetime64[ns]"})
+    with Warehouse(db) as wh:                     # day 2 replaced: visit 2 goes, visit 4 comes
+        wh.replace_matomo_days(1, [pd.Timestamp(day2).date()], visits=replaced, actions=actions)
+        wh.finalize()
+        wh.publish()
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute(query).fetchall() == [(1, "23"), (1, None), (4, "15")]
+
+
 def schema_2_warehouse(tmp_path):
     """A published warehouse as schema 2 had it: no ``visits.journey_depth``, ``visit_paths``, ``page_views_daily``,
     nor the dossier durations."""
@@ -148,6 +176,7 @@ def schema_2_warehouse(tmp_path):
     for column in DURATION_COLUMNS:
         con.execute(f"ALTER TABLE dossiers DROP COLUMN {column}")
     con.execute("DROP TABLE visit_paths")
+    con.execute("DROP TABLE ineligible_views")
     con.execute("DROP TABLE page_views_daily")
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     con.close()
@@ -166,6 +195,7 @@ def test_an_incremental_run_migrates_an_older_warehouse_and_derives_every_visit(
     assert con.execute("SELECT page_key, visits, ds_after FROM page_views_daily ORDER BY 1").fetchall() == [
         ("accueil", 1, 0), ("employeur", 1, 1)]
     assert con.execute("SELECT total_calendar, total_working FROM dossiers").fetchall() == [(10, 4)]
+    assert con.execute("SELECT count(*) FROM ineligible_views").fetchall() == [(0,)]   # created (no such view)
 
 
 def test_a_warehouse_no_migration_leads_from_is_left_as_published(tmp_path):
