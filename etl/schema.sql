@@ -154,10 +154,16 @@ CREATE TABLE actions (
 
 -- The path of each visit with at least one page, derived from its actions by the ETL (``finalize``): the page
 -- keys viewed (consecutive repeats merged) up to the first DS departure ('depart_ds'), else ended by 'sortie'.
--- A table of its own rather than a column of visits: inserting lists is fast, updating them is not.
+-- Each distinct path is stored once in ``paths``; a visit points to it, so that counting visits per path groups
+-- integers, not lists.
+CREATE TABLE paths (
+    path_id INTEGER   PRIMARY KEY,    -- assigned by the ETL in order of arrival; never reused for another path
+    path    VARCHAR[] NOT NULL        -- distinct
+);
+
 CREATE TABLE visit_paths (
-    visit_key BIGINT    NOT NULL,
-    path      VARCHAR[] NOT NULL
+    visit_key BIGINT  NOT NULL,
+    path_id   INTEGER NOT NULL        -- paths.path_id
 );
 
 -- The visits that viewed the "département non couvert" page (page_key 'non_eligible'), derived from their actions by

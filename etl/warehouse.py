@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -41,7 +41,7 @@ REFERENCE_FILES = {
 }
 TABLES = {
     "meta", "etl_runs", "calendar", "demarches", "dossiers", "visits", "actions", "visit_paths", "page_views_daily",
-    "ineligible_views",
+    "ineligible_views", "paths",
     "matomo_daily",
     "matomo_pages_daily",
     *REFERENCE_FILES,
@@ -76,6 +76,7 @@ def migrations() -> dict[str, tuple[str, ...]]:
         "4": (_create_table_sql("visit_paths"),),
         "5": tuple(f"ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS {column} INTEGER" for column in DURATION_COLUMNS),
         "6": (_create_table_sql("ineligible_views"),),
+        "7": ("DROP TABLE IF EXISTS visit_paths", _create_table_sql("visit_paths"), _create_table_sql("paths")),
     }
 
 
@@ -373,14 +374,16 @@ class Warehouse:
         )
 
     def _derive_paths(self) -> None:
-        """``visit_paths`` of the visits derived by ``_derive_visits`` (same days), from their actions. The paths of
-        replaced visits went with them (``replace_matomo_days``); a new build derives them all again."""
+        """``visit_paths`` of the visits derived by ``_derive_visits`` (same days), from their actions, with the paths
+        not seen before added to ``paths`` (ids following the largest one). The paths of replaced visits went with
+        them (``replace_matomo_days``; their ``paths`` entries stay, unused); a new build derives them all again."""
         days = "" if self._derive_days is None else "AND list_contains($days, v.visit_date)"
         if self._derive_days is None:
             self.con.execute("DELETE FROM visit_paths")
+            self.con.execute("DELETE FROM paths")
         self.con.execute(
             f"""
-            INSERT INTO visit_paths
+            CREATE OR REPLACE TEMP TABLE _new_paths AS
             WITH steps AS (
                      SELECT a.visit_key, a.position, a.page_key AS node
                      FROM actions a JOIN visits v USING (visit_key)
@@ -392,11 +395,24 @@ class Warehouse:
                           WHERE d.ds_pos IS NULL OR s.position <= d.ds_pos),
                  seq AS (SELECT visit_key, list(node ORDER BY position) AS nodes FROM kept
                          WHERE before IS NULL OR before <> node GROUP BY 1)
-            SELECT visit_key, CASE WHEN nodes[-1] = 'depart_ds' THEN nodes ELSE list_append(nodes, 'sortie') END
+            SELECT visit_key, CASE WHEN nodes[-1] = 'depart_ds' THEN nodes ELSE list_append(nodes, 'sortie') END AS path
             FROM seq
             """,
             self._days_params(),
         )
+        try:
+            self.con.execute(
+                """
+                INSERT INTO paths
+                SELECT (SELECT coalesce(max(path_id), 0) FROM paths) + row_number() OVER (ORDER BY n.path), n.path
+                FROM (SELECT DISTINCT path FROM _new_paths) n
+                WHERE NOT EXISTS (SELECT 1 FROM paths p WHERE p.path = n.path)
+                """
+            )
+            self.con.execute("INSERT INTO visit_paths SELECT n.visit_key, p.path_id FROM _new_paths n JOIN paths p "
+                             "USING (path)")
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS _new_paths")
 
     def _derive_ineligible_views(self) -> None:
         """``ineligible_views`` of the visits derived by ``_derive_visits`` (same days), from their actions; those of

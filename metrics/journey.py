@@ -302,22 +302,25 @@ def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
     )
 
 
-def _paths_sql(where: str) -> str:
-    """Per visit of ``visits v`` matching ``where`` with a path (``visit_paths``, derived by the ETL: the page keys
-    viewed, consecutive repeats merged, up to the first DS departure ``depart_ds``, else ended by ``sortie``):
-    that path, cut after ``$max_steps`` pages and ended by ``suite`` when longer."""
+def _path_counts_sql(where: str) -> str:
+    """Visits of ``visits v`` matching ``where`` per path (``visit_paths``, derived by the ETL: the page keys viewed,
+    consecutive repeats merged, up to the first DS departure ``depart_ds``, else ended by ``sortie``), the path cut
+    after ``$max_steps`` pages and ended by ``suite`` when longer. Visits are counted per ``path_id`` (integers)
+    before the few distinct paths are read from ``paths`` and cut."""
     return f"""
-        SELECT v.visit_key, CASE WHEN len(p.path) > $max_steps + 1 THEN list_append(p.path[1:$max_steps], 'suite')
-                                 ELSE p.path END AS path
-        FROM visits v JOIN visit_paths p USING (visit_key) WHERE {where}
+        SELECT CASE WHEN len(d.path) > $max_steps + 1 THEN list_append(d.path[1:$max_steps], 'suite')
+                    ELSE d.path END AS path, c.visits
+        FROM (SELECT p.path_id, count(*) AS visits FROM visits v JOIN visit_paths p USING (visit_key)
+              WHERE {where} GROUP BY 1) c
+        JOIN paths d USING (path_id)
     """
 
 
 def _ranked_paths_sql(where: str) -> str:
     """Paths with their visits and rank; those beyond ``$limit`` become ``[entry page, 'autres']``."""
     return f"""
-        WITH p AS ({_paths_sql(where)}),
-             counted AS (SELECT path, count(*) AS visits FROM p GROUP BY path),
+        WITH p AS ({_path_counts_sql(where)}),
+             counted AS (SELECT path, CAST(sum(visits) AS BIGINT) AS visits FROM p GROUP BY path),
              ranked AS (SELECT path, visits, row_number() OVER (ORDER BY visits DESC, path) AS rank FROM counted)
         SELECT CASE WHEN rank <= $limit THEN path ELSE [path[1], 'autres'] END AS path,
                min(rank) AS rank, sum(visits) AS visits, rank > $limit AS other

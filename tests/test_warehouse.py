@@ -100,8 +100,10 @@ def test_incremental_run_derives_the_visits_of_the_replaced_days_only(tmp_path):
     views = con.execute("SELECT CAST(visit_date AS VARCHAR), page_key, visits, pageviews, ds_after "
                         "FROM page_views_daily ORDER BY 1, 2").fetchall()
     assert views == [(day1, "accueil", 1, 1, 0), (day2, "employeur", 1, 1, 1)]   # the replaced day's views only
-    assert con.execute("SELECT visit_key, path FROM visit_paths ORDER BY 1").fetchall() == [
+    assert con.execute("SELECT visit_key, path FROM visit_paths JOIN paths USING (path_id) ORDER BY 1").fetchall() == [
         (1, ["accueil", "sortie"]), (3, ["employeur", "depart_ds"])]          # visit 2's path went with it
+    assert con.execute("SELECT path_id, path FROM paths ORDER BY 1").fetchall() == [   # a new path, a new id
+        (1, ["accueil", "sortie"]), (2, ["faq", "sortie"]), (3, ["employeur", "depart_ds"])]
 
 
 def test_dossier_durations_in_calendar_and_working_days(tmp_path):
@@ -175,8 +177,8 @@ def schema_2_warehouse(tmp_path):
     con.execute("ALTER TABLE visits DROP COLUMN journey_depth")
     for column in DURATION_COLUMNS:
         con.execute(f"ALTER TABLE dossiers DROP COLUMN {column}")
-    con.execute("DROP TABLE visit_paths")
-    con.execute("DROP TABLE ineligible_views")
+    for table in ("visit_paths", "paths", "ineligible_views"):
+        con.execute(f"DROP TABLE {table}")
     con.execute("DROP TABLE page_views_daily")
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     con.close()
@@ -191,6 +193,7 @@ def test_an_incremental_run_migrates_an_older_warehouse_and_derives_every_visit(
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (SCHEMA_VERSION,)
     assert con.execute("SELECT visit_key, journey_depth, path FROM visits JOIN visit_paths USING (visit_key) "
+                       "JOIN paths USING (path_id) "
                        "ORDER BY 1").fetchall() == [(1, 1, ["accueil", "sortie"]), (2, 3, ["employeur", "depart_ds"])]
     assert con.execute("SELECT page_key, visits, ds_after FROM page_views_daily ORDER BY 1").fetchall() == [
         ("accueil", 1, 0), ("employeur", 1, 1)]
