@@ -174,6 +174,21 @@ CREATE TABLE ineligible_views (
     departement VARCHAR
 );
 
+-- Visits per day and per value of the visit columns the journey figures group by, derived from ``visits`` by the
+-- ETL (``finalize``, per replaced day), so that the funnel, the page table's entries and exits and the priority
+-- list count a few rows per day instead of every visit. Additive over every column.
+CREATE TABLE visits_daily (
+    visit_date    DATE    NOT NULL,
+    departement   VARCHAR,
+    audience      VARCHAR,
+    device_type   VARCHAR,
+    entry_page    VARCHAR,
+    exit_page     VARCHAR,
+    reached_ds    BOOLEAN NOT NULL,
+    journey_depth TINYINT NOT NULL,
+    visits        BIGINT  NOT NULL
+);
+
 -- Page views per day, department and audience of the visit, derived from actions by the ETL (``finalize``), so
 -- that the page table of the Parcours page reads days, not actions. Additive over days, departments and
 -- audiences: every visit belongs to exactly one (visit_date, departement, audience).

@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -41,7 +41,7 @@ REFERENCE_FILES = {
 }
 TABLES = {
     "meta", "etl_runs", "calendar", "demarches", "dossiers", "visits", "actions", "visit_paths", "page_views_daily",
-    "ineligible_views", "paths",
+    "ineligible_views", "paths", "visits_daily",
     "matomo_daily",
     "matomo_pages_daily",
     *REFERENCE_FILES,
@@ -77,6 +77,7 @@ def migrations() -> dict[str, tuple[str, ...]]:
         "5": tuple(f"ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS {column} INTEGER" for column in DURATION_COLUMNS),
         "6": (_create_table_sql("ineligible_views"),),
         "7": ("DROP TABLE IF EXISTS visit_paths", _create_table_sql("visit_paths"), _create_table_sql("paths")),
+        "8": (_create_table_sql("visits_daily"),),
     }
 
 
@@ -320,6 +321,7 @@ class Warehouse:
             self._derive_paths()
             self._derive_ineligible_views()
             self._derive_page_views_daily()
+            self._derive_visits_daily()
         self._derive_matomo_daily()
         start, end = self._data_range()
         self.con.execute("DELETE FROM calendar")
@@ -501,6 +503,21 @@ class Warehouse:
             if keys is not None:
                 self.con.unregister("_derive_keys")
         self._derive_dossiers = []
+
+    def _derive_visits_daily(self) -> None:
+        """``visits_daily`` of the days derived by ``_derive_visits`` (all of them on a new build), from ``visits``."""
+        days = "" if self._derive_days is None else "WHERE list_contains($days, visit_date)"
+        params = self._days_params()
+        self.con.execute(f"DELETE FROM visits_daily {days}", params)
+        self.con.execute(
+            f"""
+            INSERT INTO visits_daily
+            SELECT visit_date, departement, audience, device_type, entry_page, exit_page, reached_ds, journey_depth,
+                   count(*)
+            FROM visits {days} GROUP BY ALL
+            """,
+            params,
+        )
 
     def _derive_matomo_daily(self) -> None:
         """Raw visits loaded per day, gap with the daily report, and the raw-log status of the day."""

@@ -65,14 +65,21 @@ def _dossier_scope(f: Filters) -> Filters:
 
 
 def _site_steps_sql(where: str) -> str:
-    """Per visit of ``visits v`` matching ``where``: key, day, department, device and the deepest site step reached
-    (1 accueil, 2 checklist page, 3 DS departure; 0 when the visit saw none of them): ``visits.journey_depth``,
-    derived from the visit's actions by the ETL."""
+    """Visits ``n`` of the visits matching ``where`` per day, department, device and deepest site step reached
+    (``depth``: 1 accueil, 2 checklist page, 3 DS departure; 0 when the visit saw none of them), with their exit
+    page and DS departure: rows of ``visits_daily``, counted by the ETL from ``visits.journey_depth`` (itself
+    derived from the visit's actions). ``where`` applies to ``v`` (period, department, audience columns)."""
     return f"""
-        SELECT v.visit_key, v.visit_date, v.departement, v.device_type, v.journey_depth AS depth
-        FROM visits v
+        SELECT v.visit_date, v.departement, v.device_type, v.journey_depth AS depth, v.exit_page, v.reached_ds,
+               v.visits AS n
+        FROM visits_daily v
         WHERE {where}
     """
+
+
+def _visits_with(condition: str) -> str:
+    """SQL sum of ``n`` (visits) over the rows of ``_site_steps_sql`` meeting ``condition``, as BIGINT."""
+    return f"CAST(coalesce(sum(n) FILTER (WHERE {condition}), 0) AS BIGINT)"
 
 
 def journey_summary(f: Filters) -> pd.DataFrame:
@@ -83,21 +90,20 @@ def journey_summary(f: Filters) -> pd.DataFrame:
     or DS (first funnel step); ``departures``: those that clicked through to DS; ``departure_rate`` =
     departures / journey_visits; ``lost``: visits lost (as in ``page_table``, summed over pages);
     ``lost_share`` = lost / visits; ``ineligible``: visits that viewed the "département non couvert" page
-    (``ineligible_views``, derived from the actions by the ETL). Counts of visits; ratios in 0..1, NULL when the
-    denominator is 0.
+    (``ineligible_views``, derived from the actions by the ETL). Counts of visits (the others from
+    ``visits_daily``); ratios in 0..1, NULL when the denominator is 0.
     """
     where, params = visit_where(f)
     return db.query(
         f"""
         WITH s AS ({_site_steps_sql(where)}),
-             v AS (SELECT v.visit_key, v.exit_page, v.reached_ds FROM visits v WHERE {where}),
-             c AS (SELECT count(*) AS visits, count(*) FILTER (WHERE depth >= 1) AS journey_visits,
-                          count(*) FILTER (WHERE depth >= 3) AS departures,
-                          (SELECT count(*) FROM v JOIN ref_pages p ON p.page_key = v.exit_page
-                           WHERE NOT v.reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')) AS lost,
-                          (SELECT count(DISTINCT n.visit_key) FROM ineligible_views n JOIN v USING (visit_key))
-                              AS ineligible
-                   FROM s)
+             c AS (SELECT {_visits_with("TRUE")} AS visits, {_visits_with("depth >= 1")} AS journey_visits,
+                          {_visits_with("depth >= 3")} AS departures,
+                          {_visits_with("NOT reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')")}
+                              AS lost,
+                          (SELECT count(DISTINCT n.visit_key) FROM ineligible_views n JOIN visits v USING (visit_key)
+                           WHERE {where}) AS ineligible
+                   FROM s LEFT JOIN ref_pages p ON p.page_key = s.exit_page)
         SELECT visits, journey_visits, departures, departures / nullif(journey_visits, 0) AS departure_rate,
                lost, lost / nullif(visits, 0) AS lost_share, ineligible
         FROM c
@@ -125,9 +131,9 @@ def funnel(f: Filters) -> pd.DataFrame:
     return db.query(
         f"""
         WITH s AS ({_site_steps_sql(where)}),
-             c AS (SELECT (SELECT count(*) FILTER (WHERE depth >= 1) FROM s) AS accueil,
-                          (SELECT count(*) FILTER (WHERE depth >= 2) FROM s) AS checklist,
-                          (SELECT count(*) FILTER (WHERE depth >= 3) FROM s) AS depart_ds,
+             c AS (SELECT (SELECT {_visits_with("depth >= 1")} FROM s) AS accueil,
+                          (SELECT {_visits_with("depth >= 2")} FROM s) AS checklist,
+                          (SELECT {_visits_with("depth >= 3")} FROM s) AS depart_ds,
                           count(*) AS deposes, count(*) FILTER (WHERE d.state <> 'en_construction') AS instruits,
                           count(*) FILTER (WHERE d.state IN {DECIDED_SQL}) AS decides
                    FROM dossiers d WHERE {ds_where}),
@@ -181,10 +187,9 @@ def funnel_by(f: Filters, by: str) -> pd.DataFrame:
     return db.query(
         f"""
         WITH s AS ({_site_steps_sql(where)}),
-             site AS (SELECT {key} AS key, count(*) FILTER (WHERE depth >= 1) AS accueil,
-                             count(*) FILTER (WHERE depth >= 2) AS checklist,
-                             count(*) FILTER (WHERE depth >= 3) AS depart_ds
-                      FROM s GROUP BY 1 HAVING count(*) FILTER (WHERE depth >= 1) > 0),
+             site AS (SELECT {key} AS key, {_visits_with("depth >= 1")} AS accueil,
+                             {_visits_with("depth >= 2")} AS checklist, {_visits_with("depth >= 3")} AS depart_ds
+                      FROM s GROUP BY 1 HAVING sum(n) FILTER (WHERE depth >= 1) > 0),
              ds AS ({ds}),
              g AS (SELECT coalesce(site.key, ds.key) AS key, coalesce(site.accueil, 0) AS accueil,
                           coalesce(site.checklist, 0) AS checklist, coalesce(site.depart_ds, 0) AS depart_ds,
@@ -204,20 +209,23 @@ def funnel_by(f: Filters, by: str) -> pd.DataFrame:
 
 
 def _page_stats_sql(where: str) -> str:
-    """Per page key of ``ref_pages`` viewed by visits (role other than departure/document), for the visits of
-    ``visits v`` matching ``where``: the columns documented in ``page_table``. The view counts come from
-    ``page_views_daily`` (derived from the actions by the ETL, filtered by the same ``where``)."""
+    """Per page key of ``ref_pages`` viewed by visits (role other than departure/document), for the visits
+    matching ``where`` (on alias ``v``): the columns documented in ``page_table``. The view counts come from
+    ``page_views_daily``, entries and exits from ``visits_daily`` (both derived by the ETL, per day, department
+    and audience, filtered by the same ``where``)."""
     return f"""
-        WITH v AS (SELECT v.visit_key, v.entry_page, v.exit_page, v.reached_ds FROM visits v WHERE {where}),
+        WITH v AS (SELECT v.entry_page, v.exit_page, v.reached_ds, v.visits FROM visits_daily v WHERE {where}),
              viewed AS (SELECT page_key, CAST(sum(visits) AS BIGINT) AS visits,
                                CAST(sum(pageviews) AS BIGINT) AS pageviews, sum(seconds) AS seconds,
                                sum(timed) AS timed, CAST(sum(ds_after) AS BIGINT) AS ds_after
                         FROM page_views_daily v WHERE {where} GROUP BY 1),
-             entries AS (SELECT entry_page AS page_key, count(*) AS entries FROM v GROUP BY 1),
-             exits AS (SELECT exit_page AS page_key, count(*) AS exits,
-                              count(*) FILTER (WHERE reached_ds) AS exits_ds,
-                              count(*) FILTER (WHERE NOT reached_ds AND exit_page = 'non_eligible') AS exits_ineligible,
-                              count(*) FILTER (WHERE NOT reached_ds AND exit_page <> 'non_eligible') AS lost
+             entries AS (SELECT entry_page AS page_key, CAST(sum(visits) AS BIGINT) AS entries FROM v GROUP BY 1),
+             exits AS (SELECT exit_page AS page_key, CAST(sum(visits) AS BIGINT) AS exits,
+                              CAST(coalesce(sum(visits) FILTER (WHERE reached_ds), 0) AS BIGINT) AS exits_ds,
+                              CAST(coalesce(sum(visits) FILTER (WHERE NOT reached_ds AND exit_page = 'non_eligible'),
+                                            0) AS BIGINT) AS exits_ineligible,
+                              CAST(coalesce(sum(visits) FILTER (WHERE NOT reached_ds AND exit_page <> 'non_eligible'),
+                                            0) AS BIGINT) AS lost
                        FROM v GROUP BY 1)
         SELECT p.page_key, p.label, p.role,
                coalesce(w.visits, 0) AS visits, coalesce(w.pageviews, 0) AS pageviews,

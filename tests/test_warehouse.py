@@ -104,6 +104,23 @@ def test_incremental_run_derives_the_visits_of_the_replaced_days_only(tmp_path):
         (1, ["accueil", "sortie"]), (3, ["employeur", "depart_ds"])]          # visit 2's path went with it
     assert con.execute("SELECT path_id, path FROM paths ORDER BY 1").fetchall() == [   # a new path, a new id
         (1, ["accueil", "sortie"]), (2, ["faq", "sortie"]), (3, ["employeur", "depart_ds"])]
+    assert con.execute("SELECT CAST(visit_date AS VARCHAR), entry_page, exit_page, reached_ds, journey_depth, visits "
+                       "FROM visits_daily ORDER BY 1").fetchall() == [
+        (day1, "accueil", "accueil", False, 1, 1),             # day 1 not recounted (the tampered exit is not in it)
+        (day2, "employeur", "employeur", True, 3, 1)]
+
+
+def test_visits_daily_counts_the_visits_per_day_and_journey_columns(tmp_path):
+    day = "2024-03-04"
+    db = make_warehouse(
+        tmp_path,
+        visits=[visit(k, day=day, started_at=f"{day} 1{k}:00:00", device_type=device)
+                for k, device in ((1, "desktop"), (2, "desktop"), (3, "smartphone"))],
+        actions=[action(k, 1, at=f"{day} 1{k}:00:00", page_key="accueil", departement="75") for k in (1, 2, 3)])
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT departement, device_type, entry_page, exit_page, reached_ds, journey_depth, visits "
+                       "FROM visits_daily ORDER BY 2").fetchall() == [
+        ("75", "desktop", "accueil", "accueil", False, 1, 2), ("75", "smartphone", "accueil", "accueil", False, 1, 1)]
 
 
 def test_dossier_durations_in_calendar_and_working_days(tmp_path):
@@ -177,7 +194,7 @@ def schema_2_warehouse(tmp_path):
     con.execute("ALTER TABLE visits DROP COLUMN journey_depth")
     for column in DURATION_COLUMNS:
         con.execute(f"ALTER TABLE dossiers DROP COLUMN {column}")
-    for table in ("visit_paths", "paths", "ineligible_views"):
+    for table in ("visit_paths", "paths", "ineligible_views", "visits_daily"):
         con.execute(f"DROP TABLE {table}")
     con.execute("DROP TABLE page_views_daily")
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
@@ -199,6 +216,7 @@ def test_an_incremental_run_migrates_an_older_warehouse_and_derives_every_visit(
         ("accueil", 1, 0), ("employeur", 1, 1)]
     assert con.execute("SELECT total_calendar, total_working FROM dossiers").fetchall() == [(10, 4)]
     assert con.execute("SELECT count(*) FROM ineligible_views").fetchall() == [(0,)]   # created (no such view)
+    assert con.execute("SELECT journey_depth, visits FROM visits_daily ORDER BY 1").fetchall() == [(1, 1), (3, 1)]
 
 
 def test_a_warehouse_no_migration_leads_from_is_left_as_published(tmp_path):
