@@ -167,11 +167,15 @@ CREATE TABLE visit_paths (
 );
 
 -- The visits that viewed the "département non couvert" page (page_key 'non_eligible'), derived from their actions by
--- the ETL (``finalize``): one row per visit and department carried by those views' URLs (NULL when none carries
--- one), so the ineligibility figures of the Parcours page do not scan the actions.
+-- the ETL (``finalize``): one row per visit and department carried by those views' URLs, with the visit's day,
+-- department and audience (as in ``visits``) so that the ineligibility figures of the Parcours page filter it
+-- without scanning the actions or joining the visits.
 CREATE TABLE ineligible_views (
-    visit_key   BIGINT NOT NULL,
-    departement VARCHAR
+    visit_key        BIGINT NOT NULL,
+    visit_date       DATE   NOT NULL,   -- visits.visit_date
+    departement      VARCHAR,           -- visits.departement (the department asked for in the journey)
+    audience         VARCHAR,           -- visits.audience
+    page_departement VARCHAR            -- department carried by the page's URL, NULL when none
 );
 
 -- Visits per day and per value of the visit columns the journey figures group by, derived from ``visits`` by the

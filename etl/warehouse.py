@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "9"
+SCHEMA_VERSION = "10"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -78,6 +78,7 @@ def migrations() -> dict[str, tuple[str, ...]]:
         "6": (_create_table_sql("ineligible_views"),),
         "7": ("DROP TABLE IF EXISTS visit_paths", _create_table_sql("visit_paths"), _create_table_sql("paths")),
         "8": (_create_table_sql("visits_daily"),),
+        "9": ("DROP TABLE IF EXISTS ineligible_views", _create_table_sql("ineligible_views")),   # + visit columns
     }
 
 
@@ -417,15 +418,16 @@ class Warehouse:
             self.con.execute("DROP TABLE IF EXISTS _new_paths")
 
     def _derive_ineligible_views(self) -> None:
-        """``ineligible_views`` of the visits derived by ``_derive_visits`` (same days), from their actions; those of
-        replaced visits went with them (``replace_matomo_days``), a new build derives them all again."""
+        """``ineligible_views`` of the visits derived by ``_derive_visits`` (same days, after them: it copies their
+        department and audience), from their actions; those of replaced visits went with them
+        (``replace_matomo_days``), a new build derives them all again."""
         days = "" if self._derive_days is None else "AND list_contains($days, v.visit_date)"
         if self._derive_days is None:
             self.con.execute("DELETE FROM ineligible_views")
         self.con.execute(
             f"""
             INSERT INTO ineligible_views
-            SELECT DISTINCT a.visit_key, a.departement
+            SELECT DISTINCT a.visit_key, v.visit_date, v.departement, v.audience, a.departement
             FROM actions a JOIN visits v USING (visit_key)
             WHERE a.page_key = 'non_eligible' {days}
             """,

@@ -101,8 +101,7 @@ def journey_summary(f: Filters) -> pd.DataFrame:
                           {_visits_with("depth >= 3")} AS departures,
                           {_visits_with("NOT reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')")}
                               AS lost,
-                          (SELECT count(DISTINCT n.visit_key) FROM ineligible_views n JOIN visits v USING (visit_key)
-                           WHERE {where}) AS ineligible
+                          (SELECT count(DISTINCT v.visit_key) FROM ineligible_views v WHERE {where}) AS ineligible
                    FROM s LEFT JOIN ref_pages p ON p.page_key = s.exit_page)
         SELECT visits, journey_visits, departures, departures / nullif(journey_visits, 0) AS departure_rate,
                lost, lost / nullif(visits, 0) AS lost_share, ineligible
@@ -398,18 +397,16 @@ def transitions(f: Filters, limit: int = 10) -> pd.DataFrame:
 def ineligibility_summary(f: Filters) -> pd.DataFrame:
     """Visits that landed on the "département non couvert" page: one row ``[visits, ineligible, share]``.
 
-    ``visits``: visits of the period (raw log); ``ineligible``: those with at least one view of the page
-    (``ineligible_views``, derived from the actions by the ETL); ``share`` = ineligible / visits in 0..1 (NULL
-    without visits).
+    ``visits``: visits of the period (raw log, counted from ``visits_daily``); ``ineligible``: those with at least
+    one view of the page (``ineligible_views``, derived from the actions by the ETL); ``share`` = ineligible /
+    visits in 0..1 (NULL without visits).
     """
     where, params = visit_where(f)
     return db.query(
         f"""
-        SELECT count(*) AS visits, count(*) FILTER (WHERE n.visit_key IS NOT NULL) AS ineligible,
-               count(*) FILTER (WHERE n.visit_key IS NOT NULL) / nullif(count(*), 0) AS share
-        FROM visits v
-        LEFT JOIN (SELECT DISTINCT visit_key FROM ineligible_views) n USING (visit_key)
-        WHERE {where}
+        SELECT visits, ineligible, ineligible / nullif(visits, 0) AS share
+        FROM (SELECT CAST(coalesce(sum(v.visits), 0) AS BIGINT) AS visits FROM visits_daily v WHERE {where}),
+             (SELECT count(DISTINCT v.visit_key) AS ineligible FROM ineligible_views v WHERE {where})
         """,
         params,
     )
@@ -429,8 +426,8 @@ def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
     where, params = visit_where(f)
     return db.query(
         f"""
-        WITH n AS (SELECT n.visit_key, n.departement, v.visit_date
-                   FROM ineligible_views n JOIN visits v USING (visit_key) WHERE {where}),
+        WITH n AS (SELECT v.visit_key, v.page_departement AS departement, v.visit_date
+                   FROM ineligible_views v WHERE {where}),
              opened AS (SELECT departement, CAST(min(depose_at) AS DATE) AS first_deposit
                         FROM dossiers WHERE departement IS NOT NULL GROUP BY 1)
         SELECT n.departement, coalesce(r.name, n.departement, 'Non renseigné') AS name, count(*) AS visits,

@@ -165,8 +165,10 @@ def test_ineligible_views_one_row_per_visit_and_department_kept_right_by_increme
                  action(3, 1, at=f"{day2} 11:00:00", page_key="accueil")],
     )
     con = duckdb.connect(str(db), read_only=True)
-    query = "SELECT visit_key, departement FROM ineligible_views ORDER BY 1, 2 NULLS LAST"
-    assert con.execute(query).fetchall() == [(1, "23"), (1, None), (2, "48")]
+    query = ("SELECT visit_key, CAST(visit_date AS VARCHAR), departement, audience, page_departement "
+             "FROM ineligible_views ORDER BY 1, 5 NULLS LAST")
+    assert con.execute(query).fetchall() == [(1, day1, "23", None, "23"), (1, day1, "23", None, None),
+                                             (2, day2, "48", None, "48")]   # with the visit's own columns
     con.close()
     replaced = pd.DataFrame([visit(4, day=day2, started_at=f"{day2} 12:00:00")]).astype(
         {"visit_date": "datetime64[ns]", "started_at": "datetime64[ns]", "ended_at": "datetime64[ns]"})
@@ -177,7 +179,8 @@ def test_ineligible_views_one_row_per_visit_and_department_kept_right_by_increme
         wh.finalize()
         wh.publish()
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute(query).fetchall() == [(1, "23"), (1, None), (4, "15")]
+    assert con.execute(query).fetchall() == [(1, day1, "23", None, "23"), (1, day1, "23", None, None),
+                                             (4, day2, "15", None, "15")]
 
 
 def schema_2_warehouse(tmp_path):
