@@ -434,14 +434,20 @@ class Warehouse:
             self._days_params(),
         )
 
-    def _derive_page_views_daily(self) -> None:
-        """``page_views_daily`` from the actions of the visits derived by ``_derive_visits`` (same days)."""
+    def _rederive_days(self, table: str, select: str) -> None:
+        """Replace the rows of the per-day ``table`` (whitelisted name) of the days derived by ``_derive_visits``
+        (every day on a new build) by those of ``select``, whose ``{days}`` placeholder selects the visits of
+        those days."""
         days = "" if self._derive_days is None else "WHERE list_contains($days, visit_date)"
         params = self._days_params()
-        self.con.execute(f"DELETE FROM page_views_daily {days}", params)
-        self.con.execute(
-            f"""
-            INSERT INTO page_views_daily
+        self.con.execute(f"DELETE FROM {table} {days}", params)
+        self.con.execute(f"INSERT INTO {table} {select.replace('{days}', days)}", params)
+
+    def _derive_page_views_daily(self) -> None:
+        """``page_views_daily`` from the actions of the visits derived by ``_derive_visits`` (same days)."""
+        self._rederive_days(
+            "page_views_daily",
+            """
             WITH v AS (SELECT visit_key, visit_date, departement, audience FROM visits {days}),
                  acts AS (SELECT a.* FROM actions a JOIN v USING (visit_key)),
                  bounds AS (SELECT visit_key, max(position) AS last_pos,
@@ -457,7 +463,6 @@ class Warehouse:
                    sum(p.timed), count(*) FILTER (WHERE p.ds_after)
             FROM per_visit p JOIN v USING (visit_key) GROUP BY ALL
             """,
-            params,
         )
 
     def _derive_durations(self) -> None:
@@ -508,17 +513,13 @@ class Warehouse:
 
     def _derive_visits_daily(self) -> None:
         """``visits_daily`` of the days derived by ``_derive_visits`` (all of them on a new build), from ``visits``."""
-        days = "" if self._derive_days is None else "WHERE list_contains($days, visit_date)"
-        params = self._days_params()
-        self.con.execute(f"DELETE FROM visits_daily {days}", params)
-        self.con.execute(
-            f"""
-            INSERT INTO visits_daily
+        self._rederive_days(
+            "visits_daily",
+            """
             SELECT visit_date, departement, audience, device_type, entry_page, exit_page, reached_ds, journey_depth,
                    count(*)
             FROM visits {days} GROUP BY ALL
             """,
-            params,
         )
 
     def _derive_matomo_daily(self) -> None:
