@@ -1,15 +1,19 @@
-"""Three central metrics computed twice — plain pandas on the raw tables vs the metrics layer — checked equal.
+"""Central metrics computed twice — plain pandas on the raw tables vs the metrics layer — checked equal.
 
 The pandas side starts from the raw tables already in memory (loading them is timed apart), so the ratio
 compares computation with computation (``ratio_with_load`` adds the load, as a pandas app re-reading the
 warehouse after each refresh would pay it); the metrics side is timed with the result cache cleared (each call
 runs its SQL). Default view: the last 12 months of data, no other filter.
 
-* processing time (``metrics.delays.processing_by``, calendar days, decision cohort) by month and by
-  department: n, median, 90th percentile;
+* processing time (``metrics.delays.processing_by``, decision cohort) by month in working days (pandas counts them
+  with the raw ``calendar`` table's working-day index; the metrics layer reads the durations the ETL stored on each
+  dossier) and by department in calendar days: n, median, 90th percentile, mean winsorised at 5–95 %;
 * refusal rate with its Wilson 95 % interval by department (``metrics.decisions.rates_by``);
 * page drop-off (``metrics.journey.page_table``): visits viewing each page, exits, lost visits and loss rate,
-  the exit page and DS departure derived from the raw actions (not from the warehouse's derived columns).
+  the exit page and DS departure derived from the raw actions (not from the warehouse's derived columns);
+* ineligibility by department (``metrics.journey.ineligibility_by_departement``): visits that viewed the
+  "département non couvert" page per department of the page's URL, and those before the department's first
+  dossier, from the raw actions and dossiers (the metrics layer reads the derived ``ineligible_views``).
 """
 
 from __future__ import annotations
@@ -46,8 +50,9 @@ def load_raw(db: Path) -> dict[str, pd.DataFrame]:
     try:
         return {
             "dossiers": con.execute("SELECT departement, state, depose_at, traite_at FROM dossiers").df(),
+            "calendar": con.execute("SELECT day, working_day_index FROM calendar").df(),
             "visits": con.execute("SELECT visit_key, visit_date FROM visits").df(),
-            "actions": con.execute("SELECT visit_key, position, action_type, page_key FROM actions").df(),
+            "actions": con.execute("SELECT visit_key, position, action_type, page_key, departement FROM actions").df(),
             "pages": con.execute("SELECT page_key, role FROM ref_pages").df(),
         }
     finally:
@@ -61,14 +66,22 @@ def _decided(raw: dict, f) -> pd.DataFrame:
     return d[d.traite_at >= d.depose_at]
 
 
-def pandas_delays(raw: dict, f, by: str) -> pd.DataFrame:
-    """n, median and p90 of calendar days deposit → decision per month of decision or department."""
+def pandas_delays(raw: dict, f, by: str, unit: str) -> pd.DataFrame:
+    """n, median, p90 and 5–95 % winsorised mean of the days deposit → decision (``unit`` "calendar", or "working":
+    working-day index of the decision day − that of the deposit day) per month of decision or department."""
     d = _decided(raw, f)
-    days = (d.traite_at.dt.normalize() - d.depose_at.dt.normalize()).dt.days.astype(float)
+    start, end = d.depose_at.dt.normalize(), d.traite_at.dt.normalize()
+    if unit == "calendar":
+        days = (end - start).dt.days.astype(float)
+    else:
+        index = raw["calendar"].assign(day=pd.to_datetime(raw["calendar"].day)).set_index("day").working_day_index
+        days = (end.map(index) - start.map(index)).astype(float)
     key = d.traite_at.dt.to_period("M").dt.start_time if by == "month" else d.departement
     g = days.groupby(key.to_numpy(), dropna=False)
-    out = pd.DataFrame({"n": g.size(), "median": g.quantile(0.5), "p90": g.quantile(0.9)})
-    out.loc[out.n < 5, ["median", "p90"]] = np.nan
+    low, high = g.transform(lambda x: x.quantile(0.05)), g.transform(lambda x: x.quantile(0.95))
+    out = pd.DataFrame({"n": g.size(), "median": g.quantile(0.5), "p90": g.quantile(0.9),
+                        "mean_winsorized": days.clip(low, high).groupby(key.to_numpy(), dropna=False).mean()})
+    out.loc[out.n < 5, ["median", "p90", "mean_winsorized"]] = np.nan
     return out.rename_axis("key").reset_index()
 
 
@@ -106,6 +119,22 @@ def pandas_dropoff(raw: dict, f) -> pd.DataFrame:
     return out.rename_axis("key").reset_index()
 
 
+def pandas_ineligibility(raw: dict, f) -> pd.DataFrame:
+    """Per department of the "département non couvert" page's URL: visits of the period that viewed it, and those
+    before the department's first dossier ever (all of them when it has none)."""
+    v = raw["visits"]
+    v = v[(v.visit_date >= pd.Timestamp(f.start)) & (v.visit_date <= pd.Timestamp(f.end))]
+    acts = raw["actions"]
+    seen = acts.loc[acts.page_key.eq("non_eligible"), ["visit_key", "departement"]].drop_duplicates()
+    seen = seen.merge(v, on="visit_key")
+    d = raw["dossiers"]
+    opened = d.dropna(subset=["departement"]).groupby("departement").depose_at.min().dt.normalize()
+    first = seen.departement.map(opened)
+    seen = seen.assign(before=first.isna() | (pd.to_datetime(seen.visit_date) < first))
+    g = seen.groupby("departement", dropna=False)
+    return pd.DataFrame({"visits": g.size(), "before_opening": g.before.sum()}).rename_axis("key").reset_index()
+
+
 def _same(ours: pd.DataFrame, theirs: pd.DataFrame, columns: list[str]) -> None:
     """Assert equal rows (matched on ``key``, NULL keys included) and values (1e-9 relative)."""
     a = ours.assign(key=ours.key.astype(str)).set_index("key").sort_index()[columns]
@@ -114,7 +143,7 @@ def _same(ours: pd.DataFrame, theirs: pd.DataFrame, columns: list[str]) -> None:
 
 
 def compare(db: Path) -> list[dict]:
-    """Run the three comparisons on warehouse ``db``; one result row per metric."""
+    """Run the comparisons on warehouse ``db``; one result row per metric."""
     from metrics import db as mdb
     from metrics import decisions, delays, journey, meta
     from metrics.filters import Filters, default_period
@@ -126,15 +155,21 @@ def compare(db: Path) -> list[dict]:
     f = Filters(*default_period(meta.freshness().bounds[1]))
     clear = mdb._cached_query.cache_clear
     cases = [
-        ("délai médian par mois (delays.processing_by)", lambda: pandas_delays(raw, f, "month"),
-         lambda: delays.processing_by(f, "month", unit="calendar"), ["n", "median", "p90"]),
-        ("délai médian par département (delays.processing_by)", lambda: pandas_delays(raw, f, "departement"),
-         lambda: delays.processing_by(f, "departement", unit="calendar"), ["n", "median", "p90"]),
+        ("délai médian par mois, jours ouvrés (delays.processing_by)",
+         lambda: pandas_delays(raw, f, "month", "working"),
+         lambda: delays.processing_by(f, "month", unit="working"), ["n", "median", "p90", "mean_winsorized"]),
+        ("délai médian par département, jours calendaires (delays.processing_by)",
+         lambda: pandas_delays(raw, f, "departement", "calendar"),
+         lambda: delays.processing_by(f, "departement", unit="calendar"), ["n", "median", "p90", "mean_winsorized"]),
         ("taux de refus + IC Wilson par département (decisions.rates_by)", lambda: pandas_refusals(raw, f),
          lambda: decisions.rates_by(f, "departement"),
          ["decided", "refuses", "refusal_rate", "refusal_low", "refusal_high"]),
         ("abandon par page (journey.page_table)", lambda: pandas_dropoff(raw, f),
          lambda: journey.page_table(f).rename(columns={"page_key": "key"}), ["visits", "exits", "lost", "lost_rate"]),
+        ("visites non éligibles par département (journey.ineligibility_by_departement)",
+         lambda: pandas_ineligibility(raw, f),
+         lambda: journey.ineligibility_by_departement(f).rename(columns={"departement": "key"}),
+         ["visits", "before_opening"]),
     ]
     rows = []
     for name, with_pandas, with_metrics, columns in cases:

@@ -93,6 +93,15 @@ CREATE TABLE dossiers (
     hours_per_week     DOUBLE,         -- "Nombre d'heures"
     archived           BOOLEAN NOT NULL DEFAULT FALSE,
     source             VARCHAR NOT NULL, -- 'graphql' | 'export'
+    -- Processing durations derived by the ETL (``finalize``) from the dates above and the ``calendar``, in whole
+    -- days between the Paris-time dates of two events: calendar days = difference of the dates, working days =
+    -- working days after the first date up to and including the second (``calendar.working_day_index``).
+    total_calendar        INTEGER,     -- traite_at − depose_at; NULL while either is missing
+    total_working         INTEGER,
+    construction_calendar INTEGER,     -- en_instruction_at − depose_at, only when depose_at ≤ en_instruction_at
+    construction_working  INTEGER,     --   ≤ traite_at (a consistent passage en instruction), else NULL
+    instruction_calendar  INTEGER,     -- traite_at − en_instruction_at, same condition
+    instruction_working   INTEGER,
     PRIMARY KEY (demarche_number, dossier_number)
 );
 
@@ -145,10 +154,43 @@ CREATE TABLE actions (
 
 -- The path of each visit with at least one page, derived from its actions by the ETL (``finalize``): the page
 -- keys viewed (consecutive repeats merged) up to the first DS departure ('depart_ds'), else ended by 'sortie'.
--- A table of its own rather than a column of visits: inserting lists is fast, updating them is not.
+-- Each distinct path is stored once in ``paths``; a visit points to it, so that counting visits per path groups
+-- integers, not lists.
+CREATE TABLE paths (
+    path_id INTEGER   PRIMARY KEY,    -- assigned by the ETL in order of arrival; never reused for another path
+    path    VARCHAR[] NOT NULL        -- distinct
+);
+
 CREATE TABLE visit_paths (
-    visit_key BIGINT    NOT NULL,
-    path      VARCHAR[] NOT NULL
+    visit_key BIGINT  NOT NULL,
+    path_id   INTEGER NOT NULL        -- paths.path_id
+);
+
+-- The visits that viewed the "département non couvert" page (page_key 'non_eligible'), derived from their actions by
+-- the ETL (``finalize``): one row per visit and department carried by those views' URLs, with the visit's day,
+-- department and audience (as in ``visits``) so that the ineligibility figures of the Parcours page filter it
+-- without scanning the actions or joining the visits.
+CREATE TABLE ineligible_views (
+    visit_key        BIGINT NOT NULL,
+    visit_date       DATE   NOT NULL,   -- visits.visit_date
+    departement      VARCHAR,           -- visits.departement (the department asked for in the journey)
+    audience         VARCHAR,           -- visits.audience
+    page_departement VARCHAR            -- department carried by the page's URL, NULL when none
+);
+
+-- Visits per day and per value of the visit columns the journey figures group by, derived from ``visits`` by the
+-- ETL (``finalize``, per replaced day), so that the funnel, the page table's entries and exits and the priority
+-- list count a few rows per day instead of every visit. Additive over every column.
+CREATE TABLE visits_daily (
+    visit_date    DATE    NOT NULL,
+    departement   VARCHAR,
+    audience      VARCHAR,
+    device_type   VARCHAR,
+    entry_page    VARCHAR,
+    exit_page     VARCHAR,
+    reached_ds    BOOLEAN NOT NULL,
+    journey_depth TINYINT NOT NULL,
+    visits        BIGINT  NOT NULL
 );
 
 -- Page views per day, department and audience of the visit, derived from actions by the ETL (``finalize``), so

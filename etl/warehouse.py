@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "10"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -41,10 +41,14 @@ REFERENCE_FILES = {
 }
 TABLES = {
     "meta", "etl_runs", "calendar", "demarches", "dossiers", "visits", "actions", "visit_paths", "page_views_daily",
+    "ineligible_views", "paths", "visits_daily",
     "matomo_daily",
     "matomo_pages_daily",
     *REFERENCE_FILES,
 }
+# Processing durations of each dossier, derived by ``finalize`` (``_derive_dossiers``).
+DURATION_COLUMNS = ("total_calendar", "total_working", "construction_calendar", "construction_working",
+                    "instruction_calendar", "instruction_working")
 
 
 @dataclass
@@ -63,12 +67,18 @@ class RunRecord:
 
 def migrations() -> dict[str, tuple[str, ...]]:
     """Statements bringing a warehouse of schema version N to version N+1: an incremental run migrates its copy
-    of the published file, then derives every visit again (new derived columns and tables are filled that way)."""
+    of the published file, then derives every visit and dossier again (new derived columns and tables are filled
+    that way)."""
     return {
         # (DuckDB cannot add a NOT NULL column with IF NOT EXISTS; the default fills every row.)
         "2": ("ALTER TABLE visits ADD COLUMN IF NOT EXISTS journey_depth TINYINT DEFAULT 0",),
         "3": (_create_table_sql("page_views_daily"),),
         "4": (_create_table_sql("visit_paths"),),
+        "5": tuple(f"ALTER TABLE dossiers ADD COLUMN IF NOT EXISTS {column} INTEGER" for column in DURATION_COLUMNS),
+        "6": (_create_table_sql("ineligible_views"),),
+        "7": ("DROP TABLE IF EXISTS visit_paths", _create_table_sql("visit_paths"), _create_table_sql("paths")),
+        "8": (_create_table_sql("visits_daily"),),
+        "9": ("DROP TABLE IF EXISTS ineligible_views", _create_table_sql("ineligible_views")),   # + visit columns
     }
 
 
@@ -139,6 +149,9 @@ class Warehouse:
         self._published = False
         # Days whose visits get their derived columns recomputed by ``finalize``; None: every visit.
         self._derive_days: set[date] | None = None if fresh or migrated else set()
+        # Keys (demarche_number, dossier_number) of the dossiers loaded since, whose durations ``finalize``
+        # derives; None: every dossier.
+        self._derive_dossiers: list[pd.DataFrame] | None = None if fresh or migrated else []
 
     def _migrate(self) -> bool:
         """Bring the copied warehouse to ``SCHEMA_VERSION`` (``migrations``); True when something changed.
@@ -178,9 +191,12 @@ class Warehouse:
     def load(self, table: str, frame: pd.DataFrame) -> int:
         """Insert ``frame`` into ``table`` matching columns by name; absent columns take their default.
 
-        Visits or actions loaded this way make ``finalize`` re-derive the columns of every visit."""
+        Visits or actions loaded this way make ``finalize`` re-derive the columns of every visit; dossiers have
+        theirs derived (``finalize``) whatever the frame holds in those columns."""
         if table in ("visits", "actions"):
             self._derive_days = None
+        if table == "dossiers" and self._derive_dossiers is not None:
+            self._derive_dossiers.append(frame[["demarche_number", "dossier_number"]])
         return self._load(table, frame)
 
     def _load(self, table: str, frame: pd.DataFrame) -> int:
@@ -248,11 +264,12 @@ class Warehouse:
                    SELECT visit_key FROM visits WHERE site_id = $s AND list_contains($days, visit_date))""",
             params,
         )
-        self.con.execute(
-            """DELETE FROM visit_paths WHERE visit_key IN (
-                   SELECT visit_key FROM visits WHERE site_id = $s AND list_contains($days, visit_date))""",
-            params,
-        )
+        for table in ("visit_paths", "ineligible_views"):   # whitelisted names
+            self.con.execute(
+                f"""DELETE FROM {table} WHERE visit_key IN (
+                       SELECT visit_key FROM visits WHERE site_id = $s AND list_contains($days, visit_date))""",
+                params,
+            )
         self.con.execute("DELETE FROM visits WHERE site_id = $s AND list_contains($days, visit_date)", params)
         self.con.execute("DELETE FROM matomo_daily WHERE site_id = $s AND list_contains($days, day)", params)
         self.con.execute("DELETE FROM matomo_pages_daily WHERE site_id = $s AND list_contains($days, day)", params)
@@ -298,17 +315,21 @@ class Warehouse:
 
     # ------------------------------------------------------------------ derived data
     def finalize(self) -> None:
-        """Derive what is computed from loaded rows: visit journey columns, raw-log status, calendar, meta."""
+        """Derive what is computed from loaded rows: visit journey columns, raw-log status, calendar, dossier
+        durations, meta."""
         if self._derive_days is None or self._derive_days:
             self._derive_visits()
             self._derive_paths()
+            self._derive_ineligible_views()
             self._derive_page_views_daily()
+            self._derive_visits_daily()
         self._derive_matomo_daily()
         start, end = self._data_range()
         self.con.execute("DELETE FROM calendar")
         if start is not None:
             margin_end = max(end, date.today()) + timedelta(days=400)
             self.load("calendar", build_calendar(start - timedelta(days=31), margin_end))
+        self._derive_durations()
         self.set_meta(
             schema_version=SCHEMA_VERSION,
             built_at=datetime.now().isoformat(timespec="seconds"),
@@ -356,14 +377,16 @@ class Warehouse:
         )
 
     def _derive_paths(self) -> None:
-        """``visit_paths`` of the visits derived by ``_derive_visits`` (same days), from their actions. The paths of
-        replaced visits went with them (``replace_matomo_days``); a new build derives them all again."""
+        """``visit_paths`` of the visits derived by ``_derive_visits`` (same days), from their actions, with the paths
+        not seen before added to ``paths`` (ids following the largest one). The paths of replaced visits went with
+        them (``replace_matomo_days``; their ``paths`` entries stay, unused); a new build derives them all again."""
         days = "" if self._derive_days is None else "AND list_contains($days, v.visit_date)"
         if self._derive_days is None:
             self.con.execute("DELETE FROM visit_paths")
+            self.con.execute("DELETE FROM paths")
         self.con.execute(
             f"""
-            INSERT INTO visit_paths
+            CREATE OR REPLACE TEMP TABLE _new_paths AS
             WITH steps AS (
                      SELECT a.visit_key, a.position, a.page_key AS node
                      FROM actions a JOIN visits v USING (visit_key)
@@ -375,20 +398,56 @@ class Warehouse:
                           WHERE d.ds_pos IS NULL OR s.position <= d.ds_pos),
                  seq AS (SELECT visit_key, list(node ORDER BY position) AS nodes FROM kept
                          WHERE before IS NULL OR before <> node GROUP BY 1)
-            SELECT visit_key, CASE WHEN nodes[-1] = 'depart_ds' THEN nodes ELSE list_append(nodes, 'sortie') END
+            SELECT visit_key, CASE WHEN nodes[-1] = 'depart_ds' THEN nodes ELSE list_append(nodes, 'sortie') END AS path
             FROM seq
             """,
             self._days_params(),
         )
+        try:
+            self.con.execute(
+                """
+                INSERT INTO paths
+                SELECT (SELECT coalesce(max(path_id), 0) FROM paths) + row_number() OVER (ORDER BY n.path), n.path
+                FROM (SELECT DISTINCT path FROM _new_paths) n
+                WHERE NOT EXISTS (SELECT 1 FROM paths p WHERE p.path = n.path)
+                """
+            )
+            self.con.execute("INSERT INTO visit_paths SELECT n.visit_key, p.path_id FROM _new_paths n JOIN paths p "
+                             "USING (path)")
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS _new_paths")
+
+    def _derive_ineligible_views(self) -> None:
+        """``ineligible_views`` of the visits derived by ``_derive_visits`` (same days, after them: it copies their
+        department and audience), from their actions; those of replaced visits went with them
+        (``replace_matomo_days``), a new build derives them all again."""
+        days = "" if self._derive_days is None else "AND list_contains($days, v.visit_date)"
+        if self._derive_days is None:
+            self.con.execute("DELETE FROM ineligible_views")
+        self.con.execute(
+            f"""
+            INSERT INTO ineligible_views
+            SELECT DISTINCT a.visit_key, v.visit_date, v.departement, v.audience, a.departement
+            FROM actions a JOIN visits v USING (visit_key)
+            WHERE a.page_key = 'non_eligible' {days}
+            """,
+            self._days_params(),
+        )
+
+    def _rederive_days(self, table: str, select: str) -> None:
+        """Replace the rows of the per-day ``table`` (whitelisted name) of the days derived by ``_derive_visits``
+        (every day on a new build) by those of ``select``, whose ``{days}`` placeholder selects the visits of
+        those days."""
+        days = "" if self._derive_days is None else "WHERE list_contains($days, visit_date)"
+        params = self._days_params()
+        self.con.execute(f"DELETE FROM {table} {days}", params)
+        self.con.execute(f"INSERT INTO {table} {select.replace('{days}', days)}", params)
 
     def _derive_page_views_daily(self) -> None:
         """``page_views_daily`` from the actions of the visits derived by ``_derive_visits`` (same days)."""
-        days = "" if self._derive_days is None else "WHERE list_contains($days, visit_date)"
-        params = self._days_params()
-        self.con.execute(f"DELETE FROM page_views_daily {days}", params)
-        self.con.execute(
-            f"""
-            INSERT INTO page_views_daily
+        self._rederive_days(
+            "page_views_daily",
+            """
             WITH v AS (SELECT visit_key, visit_date, departement, audience FROM visits {days}),
                  acts AS (SELECT a.* FROM actions a JOIN v USING (visit_key)),
                  bounds AS (SELECT visit_key, max(position) AS last_pos,
@@ -404,7 +463,63 @@ class Warehouse:
                    sum(p.timed), count(*) FILTER (WHERE p.ds_after)
             FROM per_visit p JOIN v USING (visit_key) GROUP BY ALL
             """,
-            params,
+        )
+
+    def _derive_durations(self) -> None:
+        """Processing durations (``DURATION_COLUMNS``) of the dossiers loaded by this run (of every dossier on a
+        new build or after a migration), from their dates and the calendar just built. Differences of working-day
+        indexes do not depend on the calendar's first day: the durations of other dossiers stay right."""
+        keys = self._derive_dossiers
+        if keys is not None and not keys:
+            return
+        if keys is not None:
+            self.con.register("_derive_keys", pd.concat(keys, ignore_index=True).drop_duplicates())
+        only = "" if keys is None else "SEMI JOIN _derive_keys USING (demarche_number, dossier_number)"
+        staged = "en_instruction_at IS NOT NULL AND en_instruction_at >= depose_at AND en_instruction_at <= traite_at"
+        try:
+            self.con.execute(
+                f"""
+                UPDATE dossiers SET
+                    total_calendar = x.total_calendar, total_working = x.total_working,
+                    construction_calendar = x.construction_calendar, construction_working = x.construction_working,
+                    instruction_calendar = x.instruction_calendar, instruction_working = x.instruction_working
+                FROM (
+                    SELECT d.demarche_number, d.dossier_number,
+                           date_diff('day', CAST(d.depose_at AS DATE), CAST(d.traite_at AS DATE)) AS total_calendar,
+                           ct.working_day_index - cd.working_day_index AS total_working,
+                           CASE WHEN d.staged THEN date_diff('day', CAST(d.depose_at AS DATE),
+                                                            CAST(d.en_instruction_at AS DATE)) END
+                               AS construction_calendar,
+                           CASE WHEN d.staged THEN ci.working_day_index - cd.working_day_index END
+                               AS construction_working,
+                           CASE WHEN d.staged THEN date_diff('day', CAST(d.en_instruction_at AS DATE),
+                                                            CAST(d.traite_at AS DATE)) END AS instruction_calendar,
+                           CASE WHEN d.staged THEN ct.working_day_index - ci.working_day_index END
+                               AS instruction_working
+                    FROM (SELECT demarche_number, dossier_number, depose_at, en_instruction_at, traite_at,
+                                 coalesce({staged}, FALSE) AS staged
+                          FROM dossiers {only}) d
+                    LEFT JOIN calendar cd ON cd.day = CAST(d.depose_at AS DATE)
+                    LEFT JOIN calendar ci ON ci.day = CAST(d.en_instruction_at AS DATE)
+                    LEFT JOIN calendar ct ON ct.day = CAST(d.traite_at AS DATE)
+                ) AS x
+                WHERE dossiers.demarche_number = x.demarche_number AND dossiers.dossier_number = x.dossier_number
+                """
+            )
+        finally:
+            if keys is not None:
+                self.con.unregister("_derive_keys")
+        self._derive_dossiers = []
+
+    def _derive_visits_daily(self) -> None:
+        """``visits_daily`` of the days derived by ``_derive_visits`` (all of them on a new build), from ``visits``."""
+        self._rederive_days(
+            "visits_daily",
+            """
+            SELECT visit_date, departement, audience, device_type, entry_page, exit_page, reached_ds, journey_depth,
+                   count(*)
+            FROM visits {days} GROUP BY ALL
+            """,
         )
 
     def _derive_matomo_daily(self) -> None:

@@ -8,7 +8,8 @@ Definitions (shown on the Délais page from ``DEFINITIONS``):
   difference of the dates; working days are the working days after the first date up to and including the
   second (weekends and French public holidays excluded, from the ``calendar`` table's working-day index).
   A dossier deposited and decided the same day takes 0 day; deposited on Friday, decided on Monday: 3
-  calendar days, 1 working day.
+  calendar days, 1 working day. The ETL computes these durations once per dossier (``dossiers.total_working``
+  and the other duration columns, see ``etl/schema.sql``); queries read them without any calendar join.
 * Population: dossiers decided (accepté, refusé, classé sans suite) whose dateTraitement falls in the period
   (cohort "decision", the default), or whose dateDepot does (cohort "depot": the dossiers of that period
   decided so far — recent months are incomplete and look faster). Open dossiers are excluded, and so are
@@ -59,24 +60,14 @@ def _check(unit: str, cohort: str) -> None:
 
 
 def decided_sql(f: Filters, cohort: str) -> tuple[str, dict]:
-    """Query of the cohort's decided dossiers with their durations (``<stage>_<unit>`` columns)."""
+    """Query of the cohort's decided dossiers with their durations (``<stage>_<unit>`` columns), as the ETL stored
+    them on each dossier (``dossiers.total_working`` etc., see ``etl/schema.sql``): no calendar join here."""
     where, params = dossier_where(f, COHORTS[cohort])
-    staged = ("d.en_instruction_at IS NOT NULL AND d.en_instruction_at >= d.depose_at "
-              "AND d.en_instruction_at <= d.traite_at")
     sql = f"""
         SELECT d.departement, d.audience, d.contract_category, d.nationality, d.depose_at, d.traite_at,
-               date_diff('day', CAST(d.depose_at AS DATE), CAST(d.traite_at AS DATE)) AS total_calendar,
-               ct.working_day_index - cd.working_day_index AS total_working,
-               CASE WHEN {staged} THEN date_diff('day', CAST(d.depose_at AS DATE), CAST(d.en_instruction_at AS DATE))
-               END AS construction_calendar,
-               CASE WHEN {staged} THEN ci.working_day_index - cd.working_day_index END AS construction_working,
-               CASE WHEN {staged} THEN date_diff('day', CAST(d.en_instruction_at AS DATE), CAST(d.traite_at AS DATE))
-               END AS instruction_calendar,
-               CASE WHEN {staged} THEN ct.working_day_index - ci.working_day_index END AS instruction_working
+               d.total_calendar, d.total_working, d.construction_calendar, d.construction_working,
+               d.instruction_calendar, d.instruction_working
         FROM dossiers d
-        LEFT JOIN calendar cd ON cd.day = CAST(d.depose_at AS DATE)
-        LEFT JOIN calendar ci ON ci.day = CAST(d.en_instruction_at AS DATE)
-        LEFT JOIN calendar ct ON ct.day = CAST(d.traite_at AS DATE)
         WHERE {where} AND d.state IN {DECIDED_SQL} AND d.traite_at >= d.depose_at
     """
     return sql, params

@@ -65,14 +65,21 @@ def _dossier_scope(f: Filters) -> Filters:
 
 
 def _site_steps_sql(where: str) -> str:
-    """Per visit of ``visits v`` matching ``where``: key, day, department, device and the deepest site step reached
-    (1 accueil, 2 checklist page, 3 DS departure; 0 when the visit saw none of them): ``visits.journey_depth``,
-    derived from the visit's actions by the ETL."""
+    """Visits ``n`` of the visits matching ``where`` per day, department, device and deepest site step reached
+    (``depth``: 1 accueil, 2 checklist page, 3 DS departure; 0 when the visit saw none of them), with their exit
+    page and DS departure: rows of ``visits_daily``, counted by the ETL from ``visits.journey_depth`` (itself
+    derived from the visit's actions). ``where`` applies to ``v`` (period, department, audience columns)."""
     return f"""
-        SELECT v.visit_key, v.visit_date, v.departement, v.device_type, v.journey_depth AS depth
-        FROM visits v
+        SELECT v.visit_date, v.departement, v.device_type, v.journey_depth AS depth, v.exit_page, v.reached_ds,
+               v.visits AS n
+        FROM visits_daily v
         WHERE {where}
     """
+
+
+def _visits_with(condition: str) -> str:
+    """SQL sum of ``n`` (visits) over the rows of ``_site_steps_sql`` meeting ``condition``, as BIGINT."""
+    return f"CAST(coalesce(sum(n) FILTER (WHERE {condition}), 0) AS BIGINT)"
 
 
 def journey_summary(f: Filters) -> pd.DataFrame:
@@ -82,21 +89,20 @@ def journey_summary(f: Filters) -> pd.DataFrame:
     ``visits``: visits of the period; ``journey_visits``: those that reached the home page, a checklist page
     or DS (first funnel step); ``departures``: those that clicked through to DS; ``departure_rate`` =
     departures / journey_visits; ``lost``: visits lost (as in ``page_table``, summed over pages);
-    ``lost_share`` = lost / visits; ``ineligible``: visits that viewed the "département non couvert" page.
-    Counts of visits; ratios in 0..1, NULL when the denominator is 0.
+    ``lost_share`` = lost / visits; ``ineligible``: visits that viewed the "département non couvert" page
+    (``ineligible_views``, derived from the actions by the ETL). Counts of visits (the others from
+    ``visits_daily``); ratios in 0..1, NULL when the denominator is 0.
     """
     where, params = visit_where(f)
     return db.query(
         f"""
         WITH s AS ({_site_steps_sql(where)}),
-             v AS (SELECT v.visit_key, v.exit_page, v.reached_ds FROM visits v WHERE {where}),
-             c AS (SELECT count(*) AS visits, count(*) FILTER (WHERE depth >= 1) AS journey_visits,
-                          count(*) FILTER (WHERE depth >= 3) AS departures,
-                          (SELECT count(*) FROM v JOIN ref_pages p ON p.page_key = v.exit_page
-                           WHERE NOT v.reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')) AS lost,
-                          (SELECT count(DISTINCT a.visit_key) FROM actions a JOIN v USING (visit_key)
-                           WHERE a.page_key = 'non_eligible') AS ineligible
-                   FROM s)
+             c AS (SELECT {_visits_with("TRUE")} AS visits, {_visits_with("depth >= 1")} AS journey_visits,
+                          {_visits_with("depth >= 3")} AS departures,
+                          {_visits_with("NOT reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')")}
+                              AS lost,
+                          (SELECT count(DISTINCT v.visit_key) FROM ineligible_views v WHERE {where}) AS ineligible
+                   FROM s LEFT JOIN ref_pages p ON p.page_key = s.exit_page)
         SELECT visits, journey_visits, departures, departures / nullif(journey_visits, 0) AS departure_rate,
                lost, lost / nullif(visits, 0) AS lost_share, ineligible
         FROM c
@@ -124,9 +130,9 @@ def funnel(f: Filters) -> pd.DataFrame:
     return db.query(
         f"""
         WITH s AS ({_site_steps_sql(where)}),
-             c AS (SELECT (SELECT count(*) FILTER (WHERE depth >= 1) FROM s) AS accueil,
-                          (SELECT count(*) FILTER (WHERE depth >= 2) FROM s) AS checklist,
-                          (SELECT count(*) FILTER (WHERE depth >= 3) FROM s) AS depart_ds,
+             c AS (SELECT (SELECT {_visits_with("depth >= 1")} FROM s) AS accueil,
+                          (SELECT {_visits_with("depth >= 2")} FROM s) AS checklist,
+                          (SELECT {_visits_with("depth >= 3")} FROM s) AS depart_ds,
                           count(*) AS deposes, count(*) FILTER (WHERE d.state <> 'en_construction') AS instruits,
                           count(*) FILTER (WHERE d.state IN {DECIDED_SQL}) AS decides
                    FROM dossiers d WHERE {ds_where}),
@@ -180,10 +186,9 @@ def funnel_by(f: Filters, by: str) -> pd.DataFrame:
     return db.query(
         f"""
         WITH s AS ({_site_steps_sql(where)}),
-             site AS (SELECT {key} AS key, count(*) FILTER (WHERE depth >= 1) AS accueil,
-                             count(*) FILTER (WHERE depth >= 2) AS checklist,
-                             count(*) FILTER (WHERE depth >= 3) AS depart_ds
-                      FROM s GROUP BY 1 HAVING count(*) FILTER (WHERE depth >= 1) > 0),
+             site AS (SELECT {key} AS key, {_visits_with("depth >= 1")} AS accueil,
+                             {_visits_with("depth >= 2")} AS checklist, {_visits_with("depth >= 3")} AS depart_ds
+                      FROM s GROUP BY 1 HAVING sum(n) FILTER (WHERE depth >= 1) > 0),
              ds AS ({ds}),
              g AS (SELECT coalesce(site.key, ds.key) AS key, coalesce(site.accueil, 0) AS accueil,
                           coalesce(site.checklist, 0) AS checklist, coalesce(site.depart_ds, 0) AS depart_ds,
@@ -203,20 +208,23 @@ def funnel_by(f: Filters, by: str) -> pd.DataFrame:
 
 
 def _page_stats_sql(where: str) -> str:
-    """Per page key of ``ref_pages`` viewed by visits (role other than departure/document), for the visits of
-    ``visits v`` matching ``where``: the columns documented in ``page_table``. The view counts come from
-    ``page_views_daily`` (derived from the actions by the ETL, filtered by the same ``where``)."""
+    """Per page key of ``ref_pages`` viewed by visits (role other than departure/document), for the visits
+    matching ``where`` (on alias ``v``): the columns documented in ``page_table``. The view counts come from
+    ``page_views_daily``, entries and exits from ``visits_daily`` (both derived by the ETL, per day, department
+    and audience, filtered by the same ``where``)."""
     return f"""
-        WITH v AS (SELECT v.visit_key, v.entry_page, v.exit_page, v.reached_ds FROM visits v WHERE {where}),
+        WITH v AS (SELECT v.entry_page, v.exit_page, v.reached_ds, v.visits FROM visits_daily v WHERE {where}),
              viewed AS (SELECT page_key, CAST(sum(visits) AS BIGINT) AS visits,
                                CAST(sum(pageviews) AS BIGINT) AS pageviews, sum(seconds) AS seconds,
                                sum(timed) AS timed, CAST(sum(ds_after) AS BIGINT) AS ds_after
                         FROM page_views_daily v WHERE {where} GROUP BY 1),
-             entries AS (SELECT entry_page AS page_key, count(*) AS entries FROM v GROUP BY 1),
-             exits AS (SELECT exit_page AS page_key, count(*) AS exits,
-                              count(*) FILTER (WHERE reached_ds) AS exits_ds,
-                              count(*) FILTER (WHERE NOT reached_ds AND exit_page = 'non_eligible') AS exits_ineligible,
-                              count(*) FILTER (WHERE NOT reached_ds AND exit_page <> 'non_eligible') AS lost
+             entries AS (SELECT entry_page AS page_key, CAST(sum(visits) AS BIGINT) AS entries FROM v GROUP BY 1),
+             exits AS (SELECT exit_page AS page_key, CAST(sum(visits) AS BIGINT) AS exits,
+                              CAST(coalesce(sum(visits) FILTER (WHERE reached_ds), 0) AS BIGINT) AS exits_ds,
+                              CAST(coalesce(sum(visits) FILTER (WHERE NOT reached_ds AND exit_page = 'non_eligible'),
+                                            0) AS BIGINT) AS exits_ineligible,
+                              CAST(coalesce(sum(visits) FILTER (WHERE NOT reached_ds AND exit_page <> 'non_eligible'),
+                                            0) AS BIGINT) AS lost
                        FROM v GROUP BY 1)
         SELECT p.page_key, p.label, p.role,
                coalesce(w.visits, 0) AS visits, coalesce(w.pageviews, 0) AS pageviews,
@@ -301,22 +309,25 @@ def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
     )
 
 
-def _paths_sql(where: str) -> str:
-    """Per visit of ``visits v`` matching ``where`` with a path (``visit_paths``, derived by the ETL: the page keys
-    viewed, consecutive repeats merged, up to the first DS departure ``depart_ds``, else ended by ``sortie``):
-    that path, cut after ``$max_steps`` pages and ended by ``suite`` when longer."""
+def _path_counts_sql(where: str) -> str:
+    """Visits of ``visits v`` matching ``where`` per path (``visit_paths``, derived by the ETL: the page keys viewed,
+    consecutive repeats merged, up to the first DS departure ``depart_ds``, else ended by ``sortie``), the path cut
+    after ``$max_steps`` pages and ended by ``suite`` when longer. Visits are counted per ``path_id`` (integers)
+    before the few distinct paths are read from ``paths`` and cut."""
     return f"""
-        SELECT v.visit_key, CASE WHEN len(p.path) > $max_steps + 1 THEN list_append(p.path[1:$max_steps], 'suite')
-                                 ELSE p.path END AS path
-        FROM visits v JOIN visit_paths p USING (visit_key) WHERE {where}
+        SELECT CASE WHEN len(d.path) > $max_steps + 1 THEN list_append(d.path[1:$max_steps], 'suite')
+                    ELSE d.path END AS path, c.visits
+        FROM (SELECT p.path_id, count(*) AS visits FROM visits v JOIN visit_paths p USING (visit_key)
+              WHERE {where} GROUP BY 1) c
+        JOIN paths d USING (path_id)
     """
 
 
 def _ranked_paths_sql(where: str) -> str:
     """Paths with their visits and rank; those beyond ``$limit`` become ``[entry page, 'autres']``."""
     return f"""
-        WITH p AS ({_paths_sql(where)}),
-             counted AS (SELECT path, count(*) AS visits FROM p GROUP BY path),
+        WITH p AS ({_path_counts_sql(where)}),
+             counted AS (SELECT path, CAST(sum(visits) AS BIGINT) AS visits FROM p GROUP BY path),
              ranked AS (SELECT path, visits, row_number() OVER (ORDER BY visits DESC, path) AS rank FROM counted)
         SELECT CASE WHEN rank <= $limit THEN path ELSE [path[1], 'autres'] END AS path,
                min(rank) AS rank, sum(visits) AS visits, rank > $limit AS other
@@ -386,17 +397,16 @@ def transitions(f: Filters, limit: int = 10) -> pd.DataFrame:
 def ineligibility_summary(f: Filters) -> pd.DataFrame:
     """Visits that landed on the "département non couvert" page: one row ``[visits, ineligible, share]``.
 
-    ``visits``: visits of the period (raw log); ``ineligible``: those with at least one view of the page;
-    ``share`` = ineligible / visits in 0..1 (NULL without visits).
+    ``visits``: visits of the period (raw log, counted from ``visits_daily``); ``ineligible``: those with at least
+    one view of the page (``ineligible_views``, derived from the actions by the ETL); ``share`` = ineligible /
+    visits in 0..1 (NULL without visits).
     """
     where, params = visit_where(f)
     return db.query(
         f"""
-        SELECT count(*) AS visits, count(*) FILTER (WHERE n.visit_key IS NOT NULL) AS ineligible,
-               count(*) FILTER (WHERE n.visit_key IS NOT NULL) / nullif(count(*), 0) AS share
-        FROM visits v
-        LEFT JOIN (SELECT DISTINCT visit_key FROM actions WHERE page_key = 'non_eligible') n USING (visit_key)
-        WHERE {where}
+        SELECT visits, ineligible, ineligible / nullif(visits, 0) AS share
+        FROM (SELECT CAST(coalesce(sum(v.visits), 0) AS BIGINT) AS visits FROM visits_daily v WHERE {where}),
+             (SELECT count(DISTINCT v.visit_key) AS ineligible FROM ineligible_views v WHERE {where})
         """,
         params,
     )
@@ -410,14 +420,14 @@ def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
     URL carries none, e.g. the 2018 static site: "Non renseigné"); ``share`` of all such visits (0..1);
     ``first_deposit`` the first dossier ever deposited in the department (whole history, all filters but the
     department ignored: the department's opening), NULL if it never opened; ``before_opening`` the visits
-    before that date (all of them when it never opened). Most visits first.
+    before that date (all of them when it never opened). Most visits first. The (visit, department) pairs come
+    from ``ineligible_views``, derived from the actions by the ETL.
     """
     where, params = visit_where(f)
     return db.query(
         f"""
-        WITH n AS (SELECT DISTINCT a.visit_key, a.departement, v.visit_date
-                   FROM actions a JOIN visits v USING (visit_key)
-                   WHERE {where} AND a.page_key = 'non_eligible'),
+        WITH n AS (SELECT v.visit_key, v.page_departement AS departement, v.visit_date
+                   FROM ineligible_views v WHERE {where}),
              opened AS (SELECT departement, CAST(min(depose_at) AS DATE) AS first_deposit
                         FROM dossiers WHERE departement IS NOT NULL GROUP BY 1)
         SELECT n.departement, coalesce(r.name, n.departement, 'Non renseigné') AS name, count(*) AS visits,

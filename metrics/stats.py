@@ -61,27 +61,28 @@ def duration_stats_sql(source: str, value: str, groups: tuple[str, ...] = (), mi
 
     ``source`` is a relation (CTE name) holding the ``groups`` columns and the DOUBLE/INTEGER ``value``
     (NULL values are ignored). Without groups the query returns exactly one row (n = 0, NULL statistics
-    on an empty source). Statistics are NULL when n < ``min_n``.
+    on an empty source). Statistics are NULL when n < ``min_n``. The four quantiles of a group come from one
+    grouped aggregate (no window over the rows); the winsorised mean then sums the clamped values of the group's
+    histogram (value, count): durations are whole days, so a group has few distinct values.
     """
-    partition = f"PARTITION BY {', '.join(groups)}" if groups else ""
     keys = "".join(f"{g}, " for g in groups)
     group_by = f"GROUP BY {', '.join(groups)}" if groups else ""
+    same_group = " AND ".join(f"s.{g} IS NOT DISTINCT FROM q.{g}" for g in groups) or "TRUE"
 
     def guarded(expr: str) -> str:
-        return f"CASE WHEN count(x) >= {min_n} THEN {expr} END" if min_n else expr
+        return f"CASE WHEN n >= {min_n} THEN {expr} END" if min_n else expr
 
+    histogram = (f"SELECT {keys}CAST({value} AS DOUBLE) AS x, count(*) AS c FROM {source} "
+                 f"WHERE {value} IS NOT NULL GROUP BY ALL")
+    clamped_sum = f"(SELECT sum(s.c * least(greatest(s.x, q.qs[1]), q.qs[4])) FROM ({histogram}) s WHERE {same_group})"
     return f"""
-        SELECT {keys}count(x) AS n,
-               {guarded("quantile_cont(x, 0.5)")} AS median,
-               {guarded("quantile_cont(x, 0.9)")} AS p90,
-               {guarded("avg(least(greatest(x, lo), hi))")} AS mean_winsorized
+        SELECT {keys}n, {guarded("qs[2]")} AS median, {guarded("qs[3]")} AS p90,
+               {guarded(f"{clamped_sum} / n")} AS mean_winsorized
         FROM (
-            SELECT {keys}CAST({value} AS DOUBLE) AS x,
-                   quantile_cont(CAST({value} AS DOUBLE), 0.05) OVER ({partition}) AS lo,
-                   quantile_cont(CAST({value} AS DOUBLE), 0.95) OVER ({partition}) AS hi
-            FROM {source} WHERE {value} IS NOT NULL
-        ) AS valued
-        {group_by}
+            SELECT {keys}count(x) AS n, quantile_cont(x, [0.05, 0.5, 0.9, 0.95]) AS qs
+            FROM (SELECT {keys}CAST({value} AS DOUBLE) AS x FROM {source}) AS valued
+            {group_by}
+        ) AS q
     """
 
 

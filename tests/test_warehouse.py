@@ -4,7 +4,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from etl.warehouse import SCHEMA_VERSION, RunRecord, Warehouse
+from etl.warehouse import DURATION_COLUMNS, SCHEMA_VERSION, RunRecord, Warehouse
 from tests.factories import action, dossier, make_warehouse, visit
 
 
@@ -100,20 +100,105 @@ def test_incremental_run_derives_the_visits_of_the_replaced_days_only(tmp_path):
     views = con.execute("SELECT CAST(visit_date AS VARCHAR), page_key, visits, pageviews, ds_after "
                         "FROM page_views_daily ORDER BY 1, 2").fetchall()
     assert views == [(day1, "accueil", 1, 1, 0), (day2, "employeur", 1, 1, 1)]   # the replaced day's views only
-    assert con.execute("SELECT visit_key, path FROM visit_paths ORDER BY 1").fetchall() == [
+    assert con.execute("SELECT visit_key, path FROM visit_paths JOIN paths USING (path_id) ORDER BY 1").fetchall() == [
         (1, ["accueil", "sortie"]), (3, ["employeur", "depart_ds"])]          # visit 2's path went with it
+    assert con.execute("SELECT path_id, path FROM paths ORDER BY 1").fetchall() == [   # a new path, a new id
+        (1, ["accueil", "sortie"]), (2, ["faq", "sortie"]), (3, ["employeur", "depart_ds"])]
+    assert con.execute("SELECT CAST(visit_date AS VARCHAR), entry_page, exit_page, reached_ds, journey_depth, visits "
+                       "FROM visits_daily ORDER BY 1").fetchall() == [
+        (day1, "accueil", "accueil", False, 1, 1),             # day 1 not recounted (the tampered exit is not in it)
+        (day2, "employeur", "employeur", True, 3, 1)]
+
+
+def test_visits_daily_counts_the_visits_per_day_and_journey_columns(tmp_path):
+    day = "2024-03-04"
+    db = make_warehouse(
+        tmp_path,
+        visits=[visit(k, day=day, started_at=f"{day} 1{k}:00:00", device_type=device)
+                for k, device in ((1, "desktop"), (2, "desktop"), (3, "smartphone"))],
+        actions=[action(k, 1, at=f"{day} 1{k}:00:00", page_key="accueil", departement="75") for k in (1, 2, 3)])
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT departement, device_type, entry_page, exit_page, reached_ds, journey_depth, visits "
+                       "FROM visits_daily ORDER BY 2").fetchall() == [
+        ("75", "desktop", "accueil", "accueil", False, 1, 2), ("75", "smartphone", "accueil", "accueil", False, 1, 1)]
+
+
+def test_dossier_durations_in_calendar_and_working_days(tmp_path):
+    # Fri 3 May 2024 → Mon 6 (instruction) → Mon 13: working days 6, 7, 10, 13 May (8 and 9 May are holidays).
+    db = make_warehouse(tmp_path, dossiers=[
+        dossier(1, state="accepte", depose_at="2024-05-03 09:00", en_instruction_at="2024-05-06 10:00",
+                traite_at="2024-05-13 16:00"),
+        dossier(2, state="refuse", depose_at="2024-05-03 09:00", en_instruction_at="2024-05-02 10:00",
+                traite_at="2024-05-03 16:00"),                  # instruction before deposit: no stage split
+        dossier(3, state="en_construction", depose_at="2024-05-03 09:00")])
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute(f"SELECT dossier_number, {', '.join(DURATION_COLUMNS)} FROM dossiers ORDER BY 1").fetchall() \
+        == [(1, 10, 4, 3, 1, 7, 3), (2, 0, 0, None, None, None, None), (3, None, None, None, None, None, None)]
+
+
+def test_incremental_run_derives_the_durations_of_the_upserted_dossiers_only(tmp_path):
+    db = make_warehouse(tmp_path, dossiers=[
+        dossier(n, state="accepte", depose_at="2024-05-03 09:00", traite_at="2024-05-06 09:00") for n in (1, 2)])
+    con = duckdb.connect(str(db))                 # a derived duration of dossier 2 tampered with: left as it is
+    con.execute("UPDATE dossiers SET total_calendar = 99 WHERE dossier_number = 2")
+    con.close()
+    with Warehouse(db) as wh:                     # dossier 1 decided a week later; its stale durations come along
+        wh.upsert_dossiers(wh.con.execute("SELECT * REPLACE (TIMESTAMP '2024-05-13 09:00' AS traite_at) "
+                                          "FROM dossiers WHERE dossier_number = 1").df())
+        wh.finalize()
+        wh.publish()
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT dossier_number, total_calendar, total_working FROM dossiers ORDER BY 1").fetchall() \
+        == [(1, 10, 4), (2, 99, 1)]
+
+
+def test_ineligible_views_one_row_per_visit_and_department_kept_right_by_incremental_runs(tmp_path):
+    day1, day2 = "2024-03-04", "2024-03-05"
+    db = make_warehouse(
+        tmp_path,
+        visits=[visit(1, day=day1, started_at=f"{day1} 10:00:00"), visit(2, day=day2, started_at=f"{day2} 10:00:00"),
+                visit(3, day=day2, started_at=f"{day2} 11:00:00")],
+        actions=[action(1, 1, at=f"{day1} 10:00:00", page_key="non_eligible", departement="23"),
+                 action(1, 2, at=f"{day1} 10:01:00", page_key="non_eligible", departement="23"),   # a reload
+                 action(1, 3, at=f"{day1} 10:02:00", page_key="non_eligible"),                     # no department
+                 action(2, 1, at=f"{day2} 10:00:00", page_key="non_eligible", departement="48"),
+                 action(3, 1, at=f"{day2} 11:00:00", page_key="accueil")],
+    )
+    con = duckdb.connect(str(db), read_only=True)
+    query = ("SELECT visit_key, CAST(visit_date AS VARCHAR), departement, audience, page_departement "
+             "FROM ineligible_views ORDER BY 1, 5 NULLS LAST")
+    assert con.execute(query).fetchall() == [(1, day1, "23", None, "23"), (1, day1, "23", None, None),
+                                             (2, day2, "48", None, "48")]   # with the visit's own columns
+    con.close()
+    replaced = pd.DataFrame([visit(4, day=day2, started_at=f"{day2} 12:00:00")]).astype(
+        {"visit_date": "datetime64[ns]", "started_at": "datetime64[ns]", "ended_at": "datetime64[ns]"})
+    actions = pd.DataFrame([action(4, 1, at=f"{day2} 12:00:00", page_key="non_eligible", departement="15")]
+                           ).astype({"action_at": "datetime64[ns]"})
+    with Warehouse(db) as wh:                     # day 2 replaced: visit 2 goes, visit 4 comes
+        wh.replace_matomo_days(1, [pd.Timestamp(day2).date()], visits=replaced, actions=actions)
+        wh.finalize()
+        wh.publish()
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute(query).fetchall() == [(1, day1, "23", None, "23"), (1, day1, "23", None, None),
+                                             (4, day2, "15", None, "15")]
 
 
 def schema_2_warehouse(tmp_path):
-    """A published warehouse as schema 2 had it: no ``visits.journey_depth``, ``visit_paths``, ``page_views_daily``."""
+    """A published warehouse as schema 2 had it: no ``visits.journey_depth``, ``visit_paths``, ``page_views_daily``,
+    nor the dossier durations."""
     at = "2024-03-04 10:00:00"
     db = make_warehouse(tmp_path, visits=[visit(k, day="2024-03-04", started_at=at) for k in (1, 2)],
                         actions=[action(1, 1, at=at, page_key="accueil"),
                                  action(2, 1, at=at, page_key="employeur"),
-                                 action(2, 2, at=at, page_key="depart_ds", action_type="outlink")])
+                                 action(2, 2, at=at, page_key="depart_ds", action_type="outlink")],
+                        dossiers=[dossier(1, state="accepte", depose_at="2024-05-03 09:00",
+                                          traite_at="2024-05-13 09:00")])
     con = duckdb.connect(str(db))
     con.execute("ALTER TABLE visits DROP COLUMN journey_depth")
-    con.execute("DROP TABLE visit_paths")
+    for column in DURATION_COLUMNS:
+        con.execute(f"ALTER TABLE dossiers DROP COLUMN {column}")
+    for table in ("visit_paths", "paths", "ineligible_views", "visits_daily"):
+        con.execute(f"DROP TABLE {table}")
     con.execute("DROP TABLE page_views_daily")
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     con.close()
@@ -128,9 +213,13 @@ def test_an_incremental_run_migrates_an_older_warehouse_and_derives_every_visit(
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (SCHEMA_VERSION,)
     assert con.execute("SELECT visit_key, journey_depth, path FROM visits JOIN visit_paths USING (visit_key) "
+                       "JOIN paths USING (path_id) "
                        "ORDER BY 1").fetchall() == [(1, 1, ["accueil", "sortie"]), (2, 3, ["employeur", "depart_ds"])]
     assert con.execute("SELECT page_key, visits, ds_after FROM page_views_daily ORDER BY 1").fetchall() == [
         ("accueil", 1, 0), ("employeur", 1, 1)]
+    assert con.execute("SELECT total_calendar, total_working FROM dossiers").fetchall() == [(10, 4)]
+    assert con.execute("SELECT count(*) FROM ineligible_views").fetchall() == [(0,)]   # created (no such view)
+    assert con.execute("SELECT journey_depth, visits FROM visits_daily ORDER BY 1").fetchall() == [(1, 1), (3, 1)]
 
 
 def test_a_warehouse_no_migration_leads_from_is_left_as_published(tmp_path):
