@@ -109,17 +109,16 @@ def _cell(tag: str, text: str, **props) -> dict:
     return {"type": tag, "namespace": "dash_html_components", "props": {"children": text, **props}}
 
 
-def table_rows(table: pd.DataFrame) -> tuple[html.Tr, list[dict]]:
+def table_rows(table: pd.DataFrame) -> tuple[dict, list[dict]]:
     """Header row and body rows of the accessible table: the first column heads its row (``scope="row"``).
 
-    Body rows are serialised ``html.Tr`` (see ``_cell``)."""
+    Rows are serialised ``html.Tr`` (see ``_cell``)."""
     formatters = [fmt.column_formatter(table[c]) for c in table.columns]
-    numeric = [_is_numeric(table[c]) for c in table.columns]
-    head = html.Tr([html.Th(str(c), scope="col", className="wif-num" if num else None)
-                    for c, num in zip(table.columns, numeric, strict=True)])
+    kinds = [{"className": "wif-num"} if _is_numeric(table[c]) else {} for c in table.columns]
+    head = _cell("Tr", [_cell("Th", str(c), scope="col", **kind) for c, kind in zip(table.columns, kinds, strict=True)])
     shown = table.head(MAX_TABLE_ROWS)
     columns = [list(map(formatter, shown.iloc[:, i])) for i, formatter in enumerate(formatters)]
-    kinds = [{"className": "wif-num"} if num else {} for num in numeric[1:]]
+    kinds = kinds[1:]
     body = [_cell("Tr", [_cell("Th", row[0], scope="row"),
                          *(_cell("Td", text, **kind) for text, kind in zip(row[1:], kinds, strict=True))])
             for row in zip(*columns, strict=True)]

@@ -9,6 +9,7 @@ from components import format as fmt
 from components.dossier_figures import SOURCE, filters_of, hbars, segmented
 from components.figure import figure_block, figure_outputs, figure_values, to_csv
 from components.kpi import kpi_card
+from components.memo import cached_callback
 from metrics import alerts, meta
 
 dash.register_page(__name__, path="/alertes", name="Alertes", title="Alertes — WIF statistiques", order=9)
@@ -73,8 +74,8 @@ def layout(**_query):
     ])
 
 
-@callback(Output("alertes-kpis", "children"), Output("alertes-period", "children"), *figure_outputs(COUNTS),
-          Input("filters", "data"), Input("alertes-list-title", "id"))
+@cached_callback(Output("alertes-kpis", "children"), Output("alertes-period", "children"), *figure_outputs(COUNTS),
+                 Input("filters", "data"), Input("alertes-list-title", "id"))
 def update_summary(data, _mount):
     f = filters_of(data)
     settings = alerts.AlertSettings.from_env()
@@ -113,8 +114,8 @@ def _selected(f, kind: str) -> pd.DataFrame:
     return frame if kind == ALL else frame[frame.alert == kind]
 
 
-@callback(Output("alertes-list-body", "children"), Output("alertes-list-note", "children"),
-          Input("filters", "data"), Input("alertes-type", "value"))
+@cached_callback(Output("alertes-list-body", "children"), Output("alertes-list-note", "children"),
+                 Input("filters", "data"), Input("alertes-type", "value"))
 def update_list(data, kind):
     frame = _selected(filters_of(data), kind)
     rows = [html.Tr([

@@ -2,13 +2,14 @@
 
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
 from components import charts, dossier_figures
 from components import format as fmt
 from components.audience_figures import SOURCE, Indicator, decimal, heatmap_figure, indicator_panel
 from components.dossier_figures import filters_of, percent
 from components.figure import figure_block, figure_outputs, figure_values
+from components.memo import cached_callback
 from metrics import audience
 
 dash.register_page(__name__, path="/audience", name="Audience", title="Audience — WIF statistiques", order=5)
@@ -79,13 +80,13 @@ def layout(**_query):
     ])
 
 
-@callback(Output("audience-kpis", "children"), Output("audience-period", "children"),
-          Output("audience-notices", "children"), Input("filters", "data"), MOUNT)
+@cached_callback(Output("audience-kpis", "children"), Output("audience-period", "children"),
+                 Output("audience-notices", "children"), Input("filters", "data"), MOUNT)
 def update_indicators(data, _mount):
     return indicator_panel("audience", filters_of(data), audience.audience_summary, INDICATORS, totals=True)
 
 
-@callback(*figure_outputs(TIME), Input("filters", "data"), Input("audience-grain", "value"))
+@cached_callback(*figure_outputs(TIME), Input("filters", "data"), Input("audience-grain", "value"))
 def update_time(data, grain):
     f = filters_of(data)
     frame = audience.visits_over_time(f, grain)
@@ -130,7 +131,7 @@ BREAKDOWNS = {SOURCES: ("referrer_type", "Provenance", True), REFERRERS: ("refer
 
 
 def _register_breakdown(fig_id: str, by: str, heading: str, donut: bool) -> None:
-    @callback(*figure_outputs(fig_id), Input("filters", "data"), MOUNT)
+    @cached_callback(*figure_outputs(fig_id), Input("filters", "data"), MOUNT)
     def update(data, _mount):
         return _breakdown(data, by, heading, donut=donut)
 
@@ -139,12 +140,12 @@ for _fig_id, (_by, _heading, _donut) in BREAKDOWNS.items():
     _register_breakdown(_fig_id, _by, _heading, _donut)
 
 
-@callback(*figure_outputs(REGIONS), Input("filters", "data"), MOUNT)
+@cached_callback(*figure_outputs(REGIONS), Input("filters", "data"), MOUNT)
 def update_regions(data, _mount):
     return _breakdown(data, "region", "Région")
 
 
-@callback(*figure_outputs(HOURS), Input("filters", "data"), MOUNT)
+@cached_callback(*figure_outputs(HOURS), Input("filters", "data"), MOUNT)
 def update_hours(data, _mount):
     grid = audience.weekday_hour(filters_of(data))
     table = grid.pivot(index="day", columns="hour", values="visits").reindex(list(audience.WEEKDAYS))

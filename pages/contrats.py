@@ -2,11 +2,12 @@
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from components import charts, dossier_figures, theme
 from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, percent
 from components.figure import figure_block, figure_outputs, figure_values
+from components.memo import cached_callback
 from metrics import contracts, decisions, delays
 from metrics.stats import NOT_GIVEN
 
@@ -72,8 +73,8 @@ CARDS = [
 ]
 
 
-@callback(Output("contrats-kpis", "children"), Output("contrats-period", "children"),
-          Input("filters", "data"), Input("contrats-mesure", "id"))
+@cached_callback(Output("contrats-kpis", "children"), Output("contrats-period", "children"),
+                 Input("filters", "data"), Input("contrats-mesure", "id"))
 def update_indicators(data, _mount):
     return indicators("contrats", filters_of(data), contracts.contract_summary, CARDS)
 
@@ -85,7 +86,7 @@ def _wide(tidy, index: str, index_label: str, values: str):
     return table.reset_index().rename(columns={index: index_label}).rename_axis(columns=None)
 
 
-@callback(*figure_outputs(MIX), Input("filters", "data"), Input("contrats-mesure", "value"))
+@cached_callback(*figure_outputs(MIX), Input("filters", "data"), Input("contrats-mesure", "value"))
 def update_mix(data, measure):
     f = filters_of(data)
     mix = contracts.contract_mix(f)
@@ -101,7 +102,7 @@ def update_mix(data, measure):
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt")
 
 
-@callback(*figure_outputs(BY_DEP), Input("filters", "data"), Input("contrats-mesure", "value"))
+@cached_callback(*figure_outputs(BY_DEP), Input("filters", "data"), Input("contrats-mesure", "value"))
 def update_departements(data, measure):
     f = filters_of(data)
     by_dep = contracts.contract_by_departement(f)
@@ -112,7 +113,7 @@ def update_departements(data, measure):
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt")
 
 
-@callback(*figure_outputs(DEMANDE), Input("filters", "data"), Input("contrats-mesure", "id"))
+@cached_callback(*figure_outputs(DEMANDE), Input("filters", "data"), Input("contrats-mesure", "id"))
 def update_demande(data, _mount):
     f = filters_of(data)
     types = contracts.demande_types(f)
@@ -125,7 +126,7 @@ def update_demande(data, _mount):
     return figure_values(fig, table.drop(columns=["key", "renouvellement_share"]), f"{SOURCE}, champ « Demande »")
 
 
-@callback(*figure_outputs(APT), Input("filters", "data"), Input("contrats-mesure", "id"))
+@cached_callback(*figure_outputs(APT), Input("filters", "data"), Input("contrats-mesure", "id"))
 def update_apt(data, _mount):
     f = filters_of(data)
     lengths = contracts.apt_lengths(f)
@@ -143,7 +144,7 @@ def update_apt(data, _mount):
                          f"{SOURCE}, champs « Date de début » et « Date de fin »")
 
 
-@callback(*figure_outputs(APT_CONTRACT), Input("filters", "data"), Input("contrats-mesure", "id"))
+@cached_callback(*figure_outputs(APT_CONTRACT), Input("filters", "data"), Input("contrats-mesure", "id"))
 def update_apt_contract(data, _mount):
     f = filters_of(data)
     split = contracts.apt_long_by_contract(f)
@@ -155,7 +156,7 @@ def update_apt_contract(data, _mount):
     return figure_values(fig, table.drop(columns=["key", "long_share"]), f"{SOURCE}, dossiers par date de dépôt")
 
 
-@callback(*figure_outputs(OUTCOME), Input("filters", "data"), Input("contrats-mesure", "id"))
+@cached_callback(*figure_outputs(OUTCOME), Input("filters", "data"), Input("contrats-mesure", "id"))
 def update_outcome(data, _mount):
     f = filters_of(data)
     rates = decisions.rates_by(f, "contract")
@@ -168,7 +169,7 @@ def update_outcome(data, _mount):
     return figure_values(fig, table[columns], f"{SOURCE}, dossiers par date de décision")
 
 
-@callback(*figure_outputs(DELAY), Input("filters", "data"), Input("contrats-mesure", "id"))
+@cached_callback(*figure_outputs(DELAY), Input("filters", "data"), Input("contrats-mesure", "id"))
 def update_delay(data, _mount):
     f = filters_of(data)
     frame = delays.processing_by(f, "contract", "working", "decision")
@@ -178,8 +179,8 @@ def update_delay(data, _mount):
     return figure_values(fig, table.drop(columns=["key"]), f"{SOURCE}, délais en jours ouvrés")
 
 
-@callback(Output("contrats-categorie", "options"), Output("contrats-categorie", "value"),
-          Input("filters", "data"), Input("contrats-mesure", "id"), State("contrats-categorie", "value"))
+@cached_callback(Output("contrats-categorie", "options"), Output("contrats-categorie", "value"),
+                 Input("filters", "data"), Input("contrats-mesure", "id"), State("contrats-categorie", "value"))
 def update_categories(data, _mount, current):
     f = filters_of(data)
     mix = contracts.demande_types(f)
@@ -188,7 +189,7 @@ def update_categories(data, _mount, current):
     return options, current if current in values else (values[0] if values else None)
 
 
-@callback(*figure_outputs(NATIONALITIES), Input("filters", "data"), Input("contrats-categorie", "value"))
+@cached_callback(*figure_outputs(NATIONALITIES), Input("filters", "data"), Input("contrats-categorie", "value"))
 def update_nationalities(data, category):
     f = filters_of(data)
     top = contracts.top_nationalities(f, TOP_NATIONALITIES)

@@ -4,12 +4,13 @@ nationality."""
 import math
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
 from components import dossier_figures
 from components import format as fmt
 from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, percent
 from components.figure import figure_block, figure_outputs, figure_values
+from components.memo import cached_callback
 from metrics import decisions
 from metrics.stats import funnel_limits
 
@@ -70,8 +71,8 @@ CARDS = [
 ]
 
 
-@callback(Output("decisions-kpis", "children"), Output("decisions-period", "children"),
-          Input("filters", "data"), Input("decisions-issue", "id"))
+@cached_callback(Output("decisions-kpis", "children"), Output("decisions-period", "children"),
+                 Input("filters", "data"), Input("decisions-issue", "id"))
 def update_indicators(data, _mount):
     return indicators("decisions", filters_of(data), decisions.decision_rates, CARDS)
 
@@ -87,7 +88,7 @@ def _rates_table(frame, heading: str, label: str = "label"):
     return table[[heading, *RATE_TABLE.values(), *names.values()]]
 
 
-@callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("decisions-issue", "value"))
+@cached_callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("decisions-issue", "value"))
 def update_monthly(data, outcome):
     f = filters_of(data)
     prefix = PREFIX[outcome]
@@ -100,7 +101,7 @@ def update_monthly(data, outcome):
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de décision")
 
 
-@callback(*figure_outputs(FUNNEL), Input("filters", "data"), Input("decisions-issue", "value"))
+@cached_callback(*figure_outputs(FUNNEL), Input("filters", "data"), Input("decisions-issue", "value"))
 def update_funnel(data, outcome):
     f = filters_of(data)
     funnel = decisions.departement_funnel(f, outcome)
@@ -130,11 +131,11 @@ def _bars(data, outcome: str, by: str, heading: str, top: int | None = None) -> 
     return figure_values(fig, _rates_table(frame, heading), f"{SOURCE}, dossiers par date de décision")
 
 
-@callback(*figure_outputs(BY_CONTRACT), Input("filters", "data"), Input("decisions-issue", "value"))
+@cached_callback(*figure_outputs(BY_CONTRACT), Input("filters", "data"), Input("decisions-issue", "value"))
 def update_contracts(data, outcome):
     return _bars(data, outcome, "contract", "Type de contrat")
 
 
-@callback(*figure_outputs(BY_NATIONALITY), Input("filters", "data"), Input("decisions-issue", "value"))
+@cached_callback(*figure_outputs(BY_NATIONALITY), Input("filters", "data"), Input("decisions-issue", "value"))
 def update_nationalities(data, outcome):
     return _bars(data, outcome, "nationality", "Nationalité", top=TOP_NATIONALITIES)

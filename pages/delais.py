@@ -1,12 +1,13 @@
 """Délais: processing time from deposit to decision (totals, stages, distribution, breakdowns) and backlog."""
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
 from components import charts, dossier_figures
 from components import format as fmt
 from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, percent
 from components.figure import figure_block, figure_outputs, figure_values
+from components.memo import cached_callback
 from metrics import delays
 
 dash.register_page(__name__, path="/delais", name="Délais", title="Délais — WIF statistiques", order=2)
@@ -75,8 +76,8 @@ def _scope(cohort: str) -> str:
     return "dossiers décidés pendant la période" if cohort == "decision" else "dossiers déposés pendant la période"
 
 
-@callback(Output("delais-kpis", "children"), Output("delais-period", "children"),
-          Input("filters", "data"), Input("delais-unite", "value"), Input("delais-cohorte", "value"))
+@cached_callback(Output("delais-kpis", "children"), Output("delais-period", "children"),
+                 Input("filters", "data"), Input("delais-unite", "value"), Input("delais-cohorte", "value"))
 def update_indicators(data, unit, cohort):
     cards = [
         Card("median", "Délai médian", "median", "days",
@@ -95,8 +96,8 @@ def _stat_table(frame, first: str, first_label: str):
     return frame.rename(columns={first: first_label, **STAT_COLUMNS})[[first_label, *STAT_COLUMNS.values()]]
 
 
-@callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("delais-unite", "value"),
-          Input("delais-cohorte", "value"))
+@cached_callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("delais-unite", "value"),
+                 Input("delais-cohorte", "value"))
 def update_monthly(data, unit, cohort):
     f = filters_of(data)
     months = delays.processing_by(f, "month", unit, cohort)
@@ -110,8 +111,8 @@ def update_monthly(data, unit, cohort):
     return figure_values(fig, table, f"{SOURCE}, délais en {_unit_text(unit)}")
 
 
-@callback(*figure_outputs(STAGES), Input("filters", "data"), Input("delais-unite", "value"),
-          Input("delais-cohorte", "value"))
+@cached_callback(*figure_outputs(STAGES), Input("filters", "data"), Input("delais-unite", "value"),
+                 Input("delais-cohorte", "value"))
 def update_stages(data, unit, cohort):
     f = filters_of(data)
     stages = delays.stage_split(f, unit, cohort)
@@ -126,8 +127,8 @@ def update_stages(data, unit, cohort):
     return figure_values(fig, table, f"{SOURCE}, dossiers ayant une date de passage en instruction cohérente")
 
 
-@callback(*figure_outputs(HISTOGRAM), Input("filters", "data"), Input("delais-unite", "value"),
-          Input("delais-cohorte", "value"))
+@cached_callback(*figure_outputs(HISTOGRAM), Input("filters", "data"), Input("delais-unite", "value"),
+                 Input("delais-cohorte", "value"))
 def update_histogram(data, unit, cohort):
     f = filters_of(data)
     hist = delays.duration_histogram(f, unit, cohort, cap=HIST_CAP)
@@ -145,20 +146,20 @@ def _breakdown(data, unit: str, cohort: str, by: str, heading: str) -> tuple:
     return figure_values(fig, _stat_table(frame, "label", heading), f"{SOURCE}, délais en {_unit_text(unit)}")
 
 
-@callback(*figure_outputs(BY_DEP), Input("filters", "data"), Input("delais-unite", "value"),
-          Input("delais-cohorte", "value"))
+@cached_callback(*figure_outputs(BY_DEP), Input("filters", "data"), Input("delais-unite", "value"),
+                 Input("delais-cohorte", "value"))
 def update_departements(data, unit, cohort):
     return _breakdown(data, unit, cohort, "departement", "Département")
 
 
-@callback(*figure_outputs(BY_CONTRACT), Input("filters", "data"), Input("delais-unite", "value"),
-          Input("delais-cohorte", "value"))
+@cached_callback(*figure_outputs(BY_CONTRACT), Input("filters", "data"), Input("delais-unite", "value"),
+                 Input("delais-cohorte", "value"))
 def update_contracts(data, unit, cohort):
     return _breakdown(data, unit, cohort, "contract", "Type de contrat")
 
 
-@callback(Output("delais-backlog-kpis", "children"), *figure_outputs(BACKLOG),
-          Input("filters", "data"), Input("delais-backlog-title", "id"))
+@cached_callback(Output("delais-backlog-kpis", "children"), *figure_outputs(BACKLOG),
+                 Input("filters", "data"), Input("delais-backlog-title", "id"))
 def update_backlog(data, _mount):
     f = filters_of(data)
     cards = [Card("attente", "Dossiers en attente", "open", "count",

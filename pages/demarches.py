@@ -2,13 +2,14 @@
 
 import dash
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
 from components import charts, dossier_figures
 from components import format as fmt
 from components import map as france
 from components.dossier_figures import SOURCE, Card, filters_of, indicators, percent
 from components.figure import figure_block, figure_outputs, figure_values
+from components.memo import cached_callback
 from metrics import delays, dossiers
 from metrics.filters import Filters
 
@@ -65,13 +66,13 @@ def _volumes(f: Filters) -> pd.DataFrame:
     return pd.concat([dossiers.volume_summary(f), delays.backlog_summary(f)[["open"]]], axis=1)
 
 
-@callback(Output("demarches-kpis", "children"), Output("demarches-period", "children"),
-          Input("filters", "data"), Input("demarches-grain", "id"))
+@cached_callback(Output("demarches-kpis", "children"), Output("demarches-period", "children"),
+                 Input("filters", "data"), Input("demarches-grain", "id"))
 def update_indicators(data, _mount):
     return indicators("demarches", filters_of(data), _volumes, CARDS)
 
 
-@callback(*figure_outputs(TIME), Input("filters", "data"), Input("demarches-grain", "value"))
+@cached_callback(*figure_outputs(TIME), Input("filters", "data"), Input("demarches-grain", "value"))
 def update_time(data, grain):
     f = filters_of(data)
     frame = dossiers.deposits_over_time(f, grain)
@@ -87,7 +88,7 @@ def update_time(data, grain):
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt et état actuel")
 
 
-@callback(*figure_outputs(STATES), Input("filters", "data"), Input("demarches-grain", "id"))
+@cached_callback(*figure_outputs(STATES), Input("filters", "data"), Input("demarches-grain", "id"))
 def update_states(data, _mount):
     f = filters_of(data)
     mix = dossiers.status_mix(f)
@@ -103,7 +104,7 @@ def _sorted(frame, key: str):
     return frame.sort_values([column, "departement"], ascending=[False, True], na_position="last")
 
 
-@callback(*figure_outputs(MAP), Input("filters", "data"), Input("demarches-tri", "value"))
+@cached_callback(*figure_outputs(MAP), Input("filters", "data"), Input("demarches-tri", "value"))
 def update_map(data, sort):
     f = filters_of(data)
     by_dep = dossiers.deposits_by_departement(f)
@@ -121,7 +122,7 @@ def update_map(data, sort):
     return figure_values(fig, table[columns], f"{SOURCE} ; {france.ATTRIBUTION}")
 
 
-@callback(*figure_outputs(ROLLOUT), Input("filters", "data"), Input("demarches-grain", "id"))
+@cached_callback(*figure_outputs(ROLLOUT), Input("filters", "data"), Input("demarches-grain", "id"))
 def update_rollout(data, _mount):
     f = filters_of(data)
     rollout = dossiers.rollout(f)

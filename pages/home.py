@@ -1,7 +1,7 @@
 """Accueil: headline indicators of the selected period against the previous one, and links to every page."""
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 from dash.exceptions import PreventUpdate
 
 from components import charts
@@ -9,6 +9,7 @@ from components import format as fmt
 from components.figure import figure_block, figure_outputs, figure_values
 from components.kpi import kpi_card
 from components.layout import NAV, page_link
+from components.memo import cached_callback
 from metrics import audience, decisions, delays, dossiers, meta
 from metrics.filters import Filters
 
@@ -141,7 +142,7 @@ def _period_text(f: Filters, data_start) -> tuple[str, bool]:
     return text + ".", True
 
 
-@callback(
+@cached_callback(
     Output("home-kpis", "children"), Output("home-period", "children"),
     Input("filters", "data"), Input("home-unit", "value"),
 )
@@ -153,7 +154,7 @@ def update_indicators(data, unit):
     return _cards(f, unit, comparable), text
 
 
-@callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("home-unit", "id"))
+@cached_callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("home-unit", "id"))
 def update_monthly(data, _mount):
     if not data:
         raise PreventUpdate

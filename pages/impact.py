@@ -15,6 +15,7 @@ from components import format as fmt
 from components.dossier_figures import SOURCE, filters_of, month_axis, month_labels, rate_over_time, segmented
 from components.figure import figure_block, figure_outputs, figure_values, slugify, to_csv
 from components.kpi import kpi_card
+from components.memo import cached_callback
 from metrics import decisions, delays, impact, journey, time_to_apply
 from metrics.filters import Filters
 
@@ -150,8 +151,8 @@ def layout(**_query):
     ])
 
 
-@callback(Output("impact-kpis", "children"), Output("impact-period", "children"),
-          Input("filters", "data"), Input("impact-periode", "value"))
+@cached_callback(Output("impact-kpis", "children"), Output("impact-period", "children"),
+                 Input("filters", "data"), Input("impact-periode", "value"))
 def update_kpis(data, period):
     f = _scope(data, period)
     cumul = impact.cumulative_deposits(f)
@@ -181,7 +182,7 @@ def update_kpis(data, period):
 
 
 def _register(figure: ImpactFigure) -> None:
-    @callback(*figure_outputs(figure.fig_id), Input("filters", "data"), Input("impact-periode", "value"))
+    @cached_callback(*figure_outputs(figure.fig_id), Input("filters", "data"), Input("impact-periode", "value"))
     def update(data, period):
         fig, table, source = figure.build(_scope(data, period))
         return figure_values(fig, table, source)

@@ -2,7 +2,7 @@
 
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
 from components import audience_figures as af
 from components import charts, dossier_figures
@@ -10,6 +10,7 @@ from components import format as fmt
 from components.audience_figures import SOURCE, Indicator
 from components.dossier_figures import filters_of, percent
 from components.figure import figure_block, figure_outputs, figure_values
+from components.memo import cached_callback
 from metrics import journey
 
 dash.register_page(__name__, path="/parcours", name="Parcours", title="Parcours — WIF statistiques", order=6)
@@ -80,13 +81,13 @@ def layout(**_query):
     ])
 
 
-@callback(Output("parcours-kpis", "children"), Output("parcours-period", "children"),
-          Output("parcours-notices", "children"), Input("filters", "data"), MOUNT)
+@cached_callback(Output("parcours-kpis", "children"), Output("parcours-period", "children"),
+                 Output("parcours-notices", "children"), Input("filters", "data"), MOUNT)
 def update_indicators(data, _mount):
     return af.indicator_panel("parcours", filters_of(data), journey.journey_summary, INDICATORS, totals=False)
 
 
-@callback(*figure_outputs(FUNNEL), Input("filters", "data"), MOUNT)
+@cached_callback(*figure_outputs(FUNNEL), Input("filters", "data"), MOUNT)
 def update_funnel(data, _mount):
     funnel = journey.funnel(filters_of(data))
     table = percent(funnel, {"conversion": "Depuis l'étape précédente (%)", "overall": "Depuis l'accueil (%)"})
@@ -98,7 +99,7 @@ def update_funnel(data, _mount):
                          f"{SOURCE} ; Démarches Simplifiées, dossiers déposés pendant la période (tous contrats)")
 
 
-@callback(*figure_outputs(FUNNEL_BY), Input("filters", "data"), Input("parcours-by", "value"))
+@cached_callback(*figure_outputs(FUNNEL_BY), Input("filters", "data"), Input("parcours-by", "value"))
 def update_funnel_by(data, by):
     groups = journey.funnel_by(filters_of(data), by)
     shown = groups[groups.checklist > 0].sort_values(["checklist", "label"], ascending=[False, True]).head(TOP_GROUPS)
@@ -116,7 +117,8 @@ def update_funnel_by(data, by):
     return figure_values(fig, table[columns], SOURCE if by == "device" else f"{SOURCE} ; Démarches Simplifiées")
 
 
-@callback(Output("parcours-priorite-liste", "children"), *figure_outputs(PRIORITY), Input("filters", "data"), MOUNT)
+@cached_callback(Output("parcours-priorite-liste", "children"), *figure_outputs(PRIORITY), Input("filters", "data"),
+                 MOUNT)
 def update_priority(data, _mount):
     priority = journey.priority(filters_of(data))
     table = percent(priority, {"lost_rate": "Taux de perte (%)", "baseline": "Taux de perte du groupe (%)",
@@ -133,7 +135,7 @@ def update_priority(data, _mount):
             *figure_values(af.score_bars(priority), table[columns], SOURCE))
 
 
-@callback(*figure_outputs(PAGES), Input("filters", "data"), MOUNT)
+@cached_callback(*figure_outputs(PAGES), Input("filters", "data"), MOUNT)
 def update_pages(data, _mount):
     pages = journey.page_table(filters_of(data))
     table = percent(pages, {"exit_rate": "Taux de sortie (%)", "ds_after_rate": "Parties ensuite vers DS (%)",
@@ -148,7 +150,7 @@ def update_pages(data, _mount):
     return figure_values(af.exits_bars(pages), table[columns], SOURCE)
 
 
-@callback(*figure_outputs(PATHS), Input("filters", "data"), MOUNT)
+@cached_callback(*figure_outputs(PATHS), Input("filters", "data"), MOUNT)
 def update_paths(data, _mount):
     f = filters_of(data)
     paths = journey.paths(f)
@@ -158,7 +160,7 @@ def update_paths(data, _mount):
                          table[["Rang", "Chemin", "Visites", "Part (%)", "Départ vers DS"]], SOURCE)
 
 
-@callback(*figure_outputs(INELIGIBLE), Input("filters", "data"), MOUNT)
+@cached_callback(*figure_outputs(INELIGIBLE), Input("filters", "data"), MOUNT)
 def update_ineligible(data, _mount):
     by_dep = journey.ineligibility_by_departement(filters_of(data))
     by_dep["Département"] = (by_dep.departement.fillna("—") + " – " + by_dep.name).where(

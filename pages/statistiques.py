@@ -15,6 +15,7 @@ from components import format as fmt
 from components.dossier_figures import hbars
 from components.figure import figure_block, figure_outputs, figure_values, to_csv
 from components.kpi import kpi_card
+from components.memo import cached_callback
 from metrics import public
 
 dash.register_page(__name__, path="/statistiques", name="Statistiques publiques",
@@ -76,7 +77,7 @@ def _months(frame: pd.DataFrame) -> pd.Series:
     return frame.month.dt.to_period("M")
 
 
-@callback(Output("stats-kpis", "children"), Output("stats-period", "children"), Input("stats-load", "data"))
+@cached_callback(Output("stats-kpis", "children"), Output("stats-period", "children"), Input("stats-load", "data"))
 def update_kpis(_load):
     f = public.window()
     row = public.summary().iloc[0]
@@ -94,7 +95,7 @@ def update_kpis(_load):
     return cards, period
 
 
-@callback(*figure_outputs(MONTHLY), Input("stats-load", "data"))
+@cached_callback(*figure_outputs(MONTHLY), Input("stats-load", "data"))
 def update_monthly(_load):
     frame = public.monthly()
     tidy = frame.melt(id_vars=["month"], value_vars=["deposes", "acceptes"], var_name="serie", value_name="dossiers")
@@ -106,7 +107,7 @@ def update_monthly(_load):
     return figure_values(fig, table, SOURCE)
 
 
-@callback(*figure_outputs(DELAYS), Input("stats-load", "data"))
+@cached_callback(*figure_outputs(DELAYS), Input("stats-load", "data"))
 def update_delays(_load):
     frame = public.monthly()
     fig = charts.line(frame, "month", "median_days", value="days", markers=True, y_title="Délai médian (jours ouvrés)")
@@ -115,7 +116,7 @@ def update_delays(_load):
     return figure_values(fig, table, SOURCE)
 
 
-@callback(*figure_outputs(STATUS), Input("stats-load", "data"))
+@cached_callback(*figure_outputs(STATUS), Input("stats-load", "data"))
 def update_status(_load):
     frame = public.status_mix()
     shown = frame.dropna(subset=["dossiers"])
@@ -124,7 +125,7 @@ def update_status(_load):
     return figure_values(fig, table, SOURCE)
 
 
-@callback(*figure_outputs(DEPARTEMENTS), Input("stats-load", "data"))
+@cached_callback(*figure_outputs(DEPARTEMENTS), Input("stats-load", "data"))
 def update_departements(_load):
     frame = public.by_departement()
     frame["libellé"] = (frame.departement.fillna("") + " – " + frame.name).str.strip(" –")
@@ -135,7 +136,7 @@ def update_departements(_load):
     return figure_values(fig, table, SOURCE)
 
 
-@callback(*figure_outputs(NATIONALITIES), Input("stats-load", "data"))
+@cached_callback(*figure_outputs(NATIONALITIES), Input("stats-load", "data"))
 def update_nationalities(_load):
     frame = public.top_nationalities()
     fig = hbars(frame, "nationality", "dossiers", axis_title="Dossiers déposés")
@@ -144,7 +145,7 @@ def update_nationalities(_load):
     return figure_values(fig, table, SOURCE)
 
 
-@callback(*figure_outputs(VISITS), Input("stats-load", "data"))
+@cached_callback(*figure_outputs(VISITS), Input("stats-load", "data"))
 def update_visits(_load):
     frame = public.visits_by_month()
     fig = charts.bar(frame, "month", "visits", y_title="Visites")

@@ -2,7 +2,7 @@
 
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
 from components import audience_figures as af
 from components import charts, dossier_figures
@@ -10,6 +10,7 @@ from components import format as fmt
 from components.audience_figures import SOURCE, Indicator
 from components.dossier_figures import filters_of, percent
 from components.figure import figure_block, figure_outputs, figure_values
+from components.memo import cached_callback
 from metrics import time_to_apply
 
 dash.register_page(__name__, path="/temps-de-demarche", name="Temps de démarche",
@@ -77,13 +78,13 @@ def layout(**_query):
     ])
 
 
-@callback(Output("temps-kpis", "children"), Output("temps-period", "children"), Output("temps-notices", "children"),
-          Input("filters", "data"), MOUNT)
+@cached_callback(Output("temps-kpis", "children"), Output("temps-period", "children"),
+                 Output("temps-notices", "children"), Input("filters", "data"), MOUNT)
 def update_indicators(data, _mount):
     return af.indicator_panel("temps", filters_of(data), time_to_apply.time_summary, INDICATORS, totals=False)
 
 
-@callback(*figure_outputs(DIST), Input("filters", "data"), MOUNT)
+@cached_callback(*figure_outputs(DIST), Input("filters", "data"), MOUNT)
 def update_distribution(data, _mount):
     dist = time_to_apply.time_distribution(filters_of(data))
     cap = int(dist.minute.max())
@@ -115,17 +116,17 @@ def _bars(data, by: str, heading: str, measure: str) -> tuple:
     return figure_values(fig, _by_table(frame, heading), SOURCE)
 
 
-@callback(*figure_outputs(BY_DEVICE), Input("filters", "data"), Input("temps-indicateur", "value"))
+@cached_callback(*figure_outputs(BY_DEVICE), Input("filters", "data"), Input("temps-indicateur", "value"))
 def update_devices(data, measure):
     return _bars(data, "device", "Appareil", measure)
 
 
-@callback(*figure_outputs(BY_AUDIENCE), Input("filters", "data"), Input("temps-indicateur", "value"))
+@cached_callback(*figure_outputs(BY_AUDIENCE), Input("filters", "data"), Input("temps-indicateur", "value"))
 def update_audiences(data, measure):
     return _bars(data, "audience", "Public", measure)
 
 
-@callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("temps-indicateur", "value"))
+@cached_callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("temps-indicateur", "value"))
 def update_monthly(data, measure):
     months = time_to_apply.time_by(filters_of(data), "month")
     shown = months.assign(value=_measure_values(months, measure))

@@ -51,9 +51,13 @@ def test_block_holds_every_output_and_a_captioned_table():
 
 def test_table_rows_are_accessible_and_french():
     head, body = figure.table_rows(TABLE)
-    assert [th.scope for th in head.children] == ["col", "col", "col"]
-    assert [th.children for th in head.children] == ["Mois", "Dossiers déposés", "Délai médian (j)"]
-    first = body[0]["props"]["children"]                       # body rows: html.Tr as Dash serialises it
+    cells = head["props"]["children"]                          # rows: html.Tr as Dash serialises it
+    assert [th["props"]["scope"] for th in cells] == ["col", "col", "col"]
+    assert [th["props"]["children"] for th in cells] == ["Mois", "Dossiers déposés", "Délai médian (j)"]
+    same_head = html.Tr([html.Th("Mois", scope="col"), html.Th("Dossiers déposés", scope="col", className="wif-num"),
+                         html.Th("Délai médian (j)", scope="col", className="wif-num")])
+    assert json.loads(to_json_plotly(head)) == json.loads(to_json_plotly(same_head))
+    first = body[0]["props"]["children"]
     assert body[0]["type"] == "Tr" and body[0]["namespace"] == "dash_html_components"
     assert first[0] == {"type": "Th", "namespace": "dash_html_components",
                         "props": {"children": "01/01/2025", "scope": "row"}}
