@@ -12,6 +12,7 @@ React, then the DSFR script (in its "react" mode, see ``assets/wif.js``), then `
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 
@@ -157,8 +158,10 @@ def _known_paths() -> set[str]:
 
 
 # Everything imported and registered so far lives as long as the process: keep it out of the garbage collector's
-# full passes, which otherwise walk it all every few page answers (a ~100 ms pause each time at scale 1).
+# full passes, which otherwise walk it all every few page answers (a ~100 ms pause each time at scale 1). Unfrozen at
+# exit, so the interpreter frees it normally (DuckDB's bindings otherwise report leaked objects).
 gc.freeze()
+atexit.register(gc.unfreeze)
 
 if __name__ == "__main__":
     app.run(debug=True, host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")))
