@@ -27,7 +27,15 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, dossier_scope, dossier_where
-from metrics.stats import DECIDED_SQL, MIN_CELL, OPEN_SQL, breakdown_order, dimension, duration_stats_sql
+from metrics.stats import (
+    DECIDED_SQL,
+    MIN_CELL,
+    OPEN_SQL,
+    breakdown_order,
+    dimension,
+    duration_stats_sql,
+    labelled_key,
+)
 
 UNITS = {"working": "jours ouvrés", "calendar": "jours calendaires"}
 COHORTS = {"decision": "traite_at", "depot": "depose_at"}
@@ -92,13 +100,15 @@ def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "dec
     """
     _check(unit, cohort)
     sql, params = decided_sql(f, cohort)
-    dim = dimension(by, COHORTS[cohort])
-    stats = duration_stats_sql("g", f"total_{unit}", ("key", "label", "sort"), min_n=MIN_CELL)
+    stats = duration_stats_sql("g", f"total_{unit}", ("key",), min_n=MIN_CELL)
+    group = labelled_key(by, "s.key")      # labels made per group, after the statistics
     return db.query(
         f"""
         WITH d AS ({sql}),
-             g AS (SELECT {dim.key} AS key, {dim.label} AS label, {dim.sort} AS sort, d.* FROM d {dim.join})
-        SELECT * EXCLUDE (sort) FROM ({stats}) ORDER BY {breakdown_order(by, "n")}
+             g AS (SELECT {dimension(by, COHORTS[cohort]).key} AS key, d.* FROM d)
+        SELECT * EXCLUDE (sort) FROM (
+            SELECT s.key, {group.label} AS label, {group.sort} AS sort, s.* EXCLUDE (key) FROM ({stats}) s {group.join}
+        ) ORDER BY {breakdown_order(by, "n")}
         """,
         params,
     )

