@@ -14,7 +14,7 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, dossier_where
-from metrics.stats import dimension, rate_sql
+from metrics.stats import dimension, labelled_key, rate_sql
 
 LONG_APT_DAYS = 91
 ALTERNANCE = ("apprentissage", "professionnalisation")
@@ -78,16 +78,17 @@ def contract_by_departement(f: Filters) -> pd.DataFrame:
     department's deposits in 0..1); departments by decreasing deposits, categories in reference order.
     """
     where, params = dossier_where(f, "depose_at")
-    dep = dimension("departement", "depose_at")
-    contract = dimension("contract", "depose_at")
+    dep = labelled_key("departement", "g.departement")       # labels made per cell, after counting
+    contract = labelled_key("contract", "g.contract")
     return db.query(
         f"""
         SELECT departement, departement_label, contract, label, dossiers,
                dossiers / sum(dossiers) OVER (PARTITION BY departement) AS share
         FROM (
-            SELECT {dep.key} AS departement, {dep.label} AS departement_label, {contract.key} AS contract,
-                   {contract.label} AS label, {contract.sort} AS sort, count(*) AS dossiers
-            FROM dossiers d {dep.join} {contract.join} WHERE {where} GROUP BY ALL
+            SELECT g.departement, {dep.label} AS departement_label, g.contract, {contract.label} AS label,
+                   {contract.sort} AS sort, g.dossiers
+            FROM (SELECT d.departement, d.contract_category AS contract, count(*) AS dossiers
+                  FROM dossiers d WHERE {where} GROUP BY ALL) g {dep.join} {contract.join}
         ) ORDER BY sum(dossiers) OVER (PARTITION BY departement) DESC, departement NULLS LAST, sort NULLS LAST,
                    contract
         """,

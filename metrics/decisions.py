@@ -79,18 +79,18 @@ def departement_funnel(f: Filters, outcome: str = "refuse") -> pd.DataFrame:
         raise ValueError(f"décision inconnue : {outcome}")
     where, params = dossier_where(f, "traite_at")
     nat_where, nat_params = dossier_where(replace(f, departements=()), "traite_at", prefix="n_")
-    dim = dimension("departement", "traite_at")
+    group = labelled_key("departement", "g.departement")      # labels made per department, after counting
     return db.query(
         f"""
         WITH nat AS (
             SELECT CAST(count(*) FILTER (WHERE d.state = $outcome) AS DOUBLE) / nullif(count(*), 0) AS p0
             FROM dossiers d WHERE {nat_where} AND d.state IN {DECIDED_SQL}
         ), dep AS (
-            SELECT {dim.key} AS departement, {dim.label} AS label, count(*) AS decided,
-                   count(*) FILTER (WHERE d.state = $outcome) AS events
-            FROM dossiers d {dim.join}
-            WHERE {where} AND d.state IN {DECIDED_SQL} AND d.departement IS NOT NULL
-            GROUP BY ALL
+            SELECT g.departement, {group.label} AS label, g.decided, g.events FROM (
+                SELECT d.departement, count(*) AS decided, count(*) FILTER (WHERE d.state = $outcome) AS events
+                FROM dossiers d WHERE {where} AND d.state IN {DECIDED_SQL} AND d.departement IS NOT NULL
+                GROUP BY ALL
+            ) g {group.join}
         ), rated AS (
             SELECT dep.*, {rate_columns_sql('events', 'decided', 'x')}, nat.p0 AS national_rate
             FROM dep CROSS JOIN nat
