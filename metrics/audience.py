@@ -170,12 +170,14 @@ def breakdown(f: Filters, by: str) -> pd.DataFrame:
     where, params = visit_where(f)
     keep = "v.referrer_type <> 'direct'" if by == "referrer" else "TRUE"
     region_label = "coalesce(any_value(r.region_name), any_value(v.region_name), key)" if by == "region" else "key"
+    regions = f"LEFT JOIN {_REGIONS} r ON v.country_code = 'FR' AND r.region_code = v.region_code" \
+        if by == "region" else ""    # the region names are only needed for regions
     return db.query(
         f"""
         WITH g AS (
             SELECT {key} AS key, {region_label} AS name, count(*) AS visits,
                    count(*) FILTER (WHERE {BOUNCE}) AS bounces, count(*) FILTER (WHERE v.reached_ds) AS ds
-            FROM visits v LEFT JOIN {_REGIONS} r ON v.country_code = 'FR' AND r.region_code = v.region_code
+            FROM visits v {regions}
             WHERE {where} AND {keep} GROUP BY 1
         ), ranked AS (
             SELECT *, row_number() OVER (ORDER BY visits DESC, key NULLS LAST) AS rk FROM g
