@@ -161,9 +161,13 @@ CREATE TABLE paths (
     path    VARCHAR[] NOT NULL        -- distinct
 );
 
+-- With the visit's day, department and audience, so the Parcours filters select paths without joining visits.
 CREATE TABLE visit_paths (
-    visit_key BIGINT  NOT NULL,
-    path_id   INTEGER NOT NULL        -- paths.path_id
+    visit_key   BIGINT  NOT NULL,
+    path_id     INTEGER NOT NULL,     -- paths.path_id
+    visit_date  DATE    NOT NULL,     -- visits.visit_date
+    departement VARCHAR,              -- visits.departement (derived from the journey)
+    audience    VARCHAR               -- visits.audience (derived from the journey)
 );
 
 -- The visits that viewed the "département non couvert" page (page_key 'non_eligible'), derived from their actions by

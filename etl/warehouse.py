@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "10"
+SCHEMA_VERSION = "11"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -79,6 +79,7 @@ def migrations() -> dict[str, tuple[str, ...]]:
         "7": ("DROP TABLE IF EXISTS visit_paths", _create_table_sql("visit_paths"), _create_table_sql("paths")),
         "8": (_create_table_sql("visits_daily"),),
         "9": ("DROP TABLE IF EXISTS ineligible_views", _create_table_sql("ineligible_views")),   # + visit columns
+        "10": ("DROP TABLE IF EXISTS visit_paths", _create_table_sql("visit_paths")),             # + visit columns
     }
 
 
@@ -377,7 +378,8 @@ class Warehouse:
         )
 
     def _derive_paths(self) -> None:
-        """``visit_paths`` of the visits derived by ``_derive_visits`` (same days), from their actions, with the paths
+        """``visit_paths`` of the visits derived by ``_derive_visits`` (same days, after them: it copies their day,
+        department and audience), from their actions, with the paths
         not seen before added to ``paths`` (ids following the largest one). The paths of replaced visits went with
         them (``replace_matomo_days``; their ``paths`` entries stay, unused); a new build derives them all again."""
         days = "" if self._derive_days is None else "AND list_contains($days, v.visit_date)"
@@ -412,8 +414,8 @@ class Warehouse:
                 WHERE NOT EXISTS (SELECT 1 FROM paths p WHERE p.path = n.path)
                 """
             )
-            self.con.execute("INSERT INTO visit_paths SELECT n.visit_key, p.path_id FROM _new_paths n JOIN paths p "
-                             "USING (path)")
+            self.con.execute("INSERT INTO visit_paths SELECT n.visit_key, p.path_id, v.visit_date, v.departement, "
+                             "v.audience FROM _new_paths n JOIN paths p USING (path) JOIN visits v USING (visit_key)")
         finally:
             self.con.execute("DROP TABLE IF EXISTS _new_paths")
 

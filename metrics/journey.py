@@ -310,15 +310,15 @@ def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
 
 
 def _path_counts_sql(where: str) -> str:
-    """Visits of ``visits v`` matching ``where`` per path (``visit_paths``, derived by the ETL: the page keys viewed,
-    consecutive repeats merged, up to the first DS departure ``depart_ds``, else ended by ``sortie``), the path cut
-    after ``$max_steps`` pages and ended by ``suite`` when longer. Visits are counted per ``path_id`` (integers)
-    before the few distinct paths are read from ``paths`` and cut."""
+    """Visits matching ``where`` (on alias ``v``) per path (``visit_paths``, derived by the ETL with the visit's day,
+    department and audience: the page keys viewed, consecutive repeats merged, up to the first DS departure
+    ``depart_ds``, else ended by ``sortie``), the path cut after ``$max_steps`` pages and ended by ``suite`` when
+    longer. Visits are counted per ``path_id`` (integers) before the few distinct paths are read from ``paths``
+    and cut."""
     return f"""
         SELECT CASE WHEN len(d.path) > $max_steps + 1 THEN list_append(d.path[1:$max_steps], 'suite')
                     ELSE d.path END AS path, c.visits
-        FROM (SELECT p.path_id, count(*) AS visits FROM visits v JOIN visit_paths p USING (visit_key)
-              WHERE {where} GROUP BY 1) c
+        FROM (SELECT v.path_id, count(*) AS visits FROM visit_paths v WHERE {where} GROUP BY 1) c
         JOIN paths d USING (path_id)
     """
 

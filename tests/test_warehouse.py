@@ -102,6 +102,9 @@ def test_incremental_run_derives_the_visits_of_the_replaced_days_only(tmp_path):
     assert views == [(day1, "accueil", 1, 1, 0), (day2, "employeur", 1, 1, 1)]   # the replaced day's views only
     assert con.execute("SELECT visit_key, path FROM visit_paths JOIN paths USING (path_id) ORDER BY 1").fetchall() == [
         (1, ["accueil", "sortie"]), (3, ["employeur", "depart_ds"])]          # visit 2's path went with it
+    assert con.execute("SELECT visit_key, CAST(p.visit_date AS VARCHAR), p.departement, p.audience FROM visit_paths p "
+                       "ORDER BY 1").fetchall() == con.execute(
+        "SELECT visit_key, CAST(visit_date AS VARCHAR), departement, audience FROM visits ORDER BY 1").fetchall()
     assert con.execute("SELECT path_id, path FROM paths ORDER BY 1").fetchall() == [   # a new path, a new id
         (1, ["accueil", "sortie"]), (2, ["faq", "sortie"]), (3, ["employeur", "depart_ds"])]
     assert con.execute("SELECT CAST(visit_date AS VARCHAR), entry_page, exit_page, reached_ds, journey_depth, visits "
@@ -212,9 +215,10 @@ def test_an_incremental_run_migrates_an_older_warehouse_and_derives_every_visit(
         wh.publish()
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (SCHEMA_VERSION,)
-    assert con.execute("SELECT visit_key, journey_depth, path FROM visits JOIN visit_paths USING (visit_key) "
-                       "JOIN paths USING (path_id) "
-                       "ORDER BY 1").fetchall() == [(1, 1, ["accueil", "sortie"]), (2, 3, ["employeur", "depart_ds"])]
+    assert con.execute("SELECT visit_key, journey_depth, path, p.audience IS NOT DISTINCT FROM v.audience "
+                       "AND p.visit_date = v.visit_date FROM visits v JOIN visit_paths p USING (visit_key) "
+                       "JOIN paths USING (path_id) ORDER BY 1").fetchall() == [
+        (1, 1, ["accueil", "sortie"], True), (2, 3, ["employeur", "depart_ds"], True)]
     assert con.execute("SELECT page_key, visits, ds_after FROM page_views_daily ORDER BY 1").fetchall() == [
         ("accueil", 1, 0), ("employeur", 1, 1)]
     assert con.execute("SELECT total_calendar, total_working FROM dossiers").fetchall() == [(10, 4)]
