@@ -215,7 +215,7 @@ def sanitize_title(title: str | None) -> str | None:
     return _EMAIL_OR_PHONE.sub("…", text) or None
 
 
-def _apply_unique(values: pd.Series | list, func) -> np.ndarray:
+def apply_distinct(values: pd.Series | list, func) -> np.ndarray:
     """``func`` applied once per distinct value of ``values`` (None stays None), as an object array."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
     mapped = np.array([func(u) for u in uniques] + [None], dtype=object)
@@ -224,14 +224,14 @@ def _apply_unique(values: pd.Series | list, func) -> np.ndarray:
 
 def sanitize_many(values) -> np.ndarray:
     """``sanitize_url`` over a column, computed once per distinct URL."""
-    return _apply_unique(values, sanitize_url)
+    return apply_distinct(values, sanitize_url)
 
 
 def sanitize_titles(values) -> np.ndarray:
     """``sanitize_title`` over a column, computed once per distinct title."""
-    return _apply_unique(values, sanitize_title)
+    return apply_distinct(values, sanitize_title)
 
 
 def referrer_hosts(values) -> np.ndarray:
     """``referrer_host`` over a column, computed once per distinct URL."""
-    return _apply_unique(values, referrer_host)
+    return apply_distinct(values, referrer_host)

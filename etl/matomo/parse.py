@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import partial
 from itertools import chain
 from operator import attrgetter
 from typing import Any
@@ -22,7 +23,15 @@ import msgspec
 import numpy as np
 import pandas as pd
 
-from etl.privacy import LIVE_ACTION_FIELDS, LIVE_VISIT_FIELDS, NO_URL, referrer_hosts, sanitize_many, sanitize_titles
+from etl.privacy import (
+    LIVE_ACTION_FIELDS,
+    LIVE_VISIT_FIELDS,
+    NO_URL,
+    apply_distinct,
+    referrer_hosts,
+    sanitize_many,
+    sanitize_titles,
+)
 from etl.urls import ACTION_TYPES, classify_many
 
 TZ = "Europe/Paris"
@@ -69,9 +78,8 @@ def _text(values, *, lower: bool = False, upper: bool = False, max_len: int = 10
     """Strings stripped and cut to ``max_len``; empty, non-string or missing → NULL.
 
     Cleaned once per distinct value (a column of millions of rows holds a few hundred browsers or regions)."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    cleaned = [_clean_text(u, lower, upper, max_len) for u in uniques]
-    return pd.Series(np.array([*cleaned, None], dtype=object)[codes], dtype="str")
+    return pd.Series(apply_distinct(values, partial(_clean_text, lower=lower, upper=upper, max_len=max_len)),
+                     dtype="str")
 
 
 def _clean_text(value, lower: bool, upper: bool, max_len: int) -> str | None:
@@ -148,9 +156,10 @@ def _dedupe(records: list) -> list:
     The last copy wins: paginating the Live log of a day that is still going on can repeat a visit, and the
     later copy is the more complete one.
     """
-    ids = pd.DataFrame({"id": pd.Series(_get(records, "idVisit"), dtype=object).astype(str),
-                        "day": pd.Series(_get(records, "serverDate"), dtype=object).astype(str)})
-    repeated = ids.duplicated(keep="last").to_numpy() & pd.notna(_get(records, "idVisit"))
+    id_visit = pd.Series(_get(records, "idVisit"), dtype=object)
+    day = pd.Series(_get(records, "serverDate"), dtype=object)
+    ids = pd.DataFrame({"id": id_visit.astype(str), "day": day.astype(str)})
+    repeated = ids.duplicated(keep="last").to_numpy() & id_visit.notna().to_numpy()
     return [r for r, again in zip(records, repeated, strict=True) if not again] if repeated.any() else records
 
 
