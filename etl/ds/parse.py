@@ -151,8 +151,12 @@ def decode_dossier_page(body: bytes) -> tuple[list, list[int]] | None:
     demarche = page.data.demarche if page.data else None
     if demarche is None or demarche.dossiers is None or demarche.dossiers.nodes is None:
         return None
-    deleted = demarche.deletedDossiers if isinstance(demarche.deletedDossiers, dict) else {}
-    return demarche.dossiers.nodes, [n["number"] for n in deleted.get("nodes") or ()]
+    return demarche.dossiers.nodes, deleted_numbers(demarche.deletedDossiers)
+
+
+def deleted_numbers(deleted) -> list[int]:
+    """Dossier numbers of a ``deletedDossiers`` answer (``{"nodes": [{"number": …}, …]}``; anything else: none)."""
+    return [n["number"] for n in (deleted if isinstance(deleted, dict) else {}).get("nodes") or ()]
 
 
 def as_nodes(nodes: list) -> list:

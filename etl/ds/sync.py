@@ -30,6 +30,7 @@ from etl.ds.parse import (
     DSFormatError,
     ParseStats,
     decode_dossier_page,
+    deleted_numbers,
     latest_per_dossier,
     parse_dossiers,
     stats_of,
@@ -119,7 +120,7 @@ def sync_ds(wh: Warehouse, client: DSClient, demarches: dict[int, Demarche], pro
     return _finish(stats, parse)
 
 
-def _read_pages(files: list[Path], deleted: list[int]) -> Iterator[list[dict]]:
+def _read_pages(files: list[Path], deleted: list[int]) -> Iterator[list]:
     """Nodes of each saved GraphQL answer; deleted dossier numbers (if the page has some) go to ``deleted``."""
     for path in files:
         body = path.read_bytes()
@@ -130,7 +131,7 @@ def _read_pages(files: list[Path], deleted: list[int]) -> Iterator[list[dict]]:
             where = f"{path.parent.name}/{path.name}"
             demarche_data = get_field(orjson.loads(body), ("data", "demarche"), where)
             nodes = get_field(demarche_data, ("dossiers", "nodes"), where)
-            gone = [n["number"] for n in (demarche_data.get("deletedDossiers") or {}).get("nodes") or ()]
+            gone = deleted_numbers(demarche_data.get("deletedDossiers"))
         yield nodes
         deleted += gone
 
