@@ -16,7 +16,7 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, dossier_where
-from metrics.stats import DECIDED_SQL, MIN_CELL, breakdown_order, dimension, labelled_key, rate_columns_sql
+from metrics.stats import DECIDED_SQL, MIN_CELL, dimension, labelled_groups, labelled_key, rate_columns_sql
 
 OUTCOMES = {"refuse": "refus", "sans_suite": "classement sans suite"}
 POSITIONS = {"above": "au-dessus", "below": "en dessous", "within": "dans l'intervalle"}
@@ -50,18 +50,13 @@ def rates_by(f: Filters, by: str) -> pd.DataFrame:
     from ``metrics.stats.breakdown_order`` (volume = decided).
     """
     where, params = dossier_where(f, "traite_at")
-    group = labelled_key(by, "g.key")      # labels made per group, after counting
-    return db.query(
-        f"""
-        SELECT * EXCLUDE (sort), {DECISION_RATES_SQL} FROM (
-            SELECT g.key, {group.label} AS label, {group.sort} AS sort, g.* EXCLUDE (key) FROM (
-                SELECT {dimension(by, "traite_at").key} AS key, {DECISION_COUNTS_SQL}
-                FROM dossiers d WHERE {where} AND d.state IN {DECIDED_SQL} GROUP BY ALL
-            ) g {group.join}
-        ) ORDER BY {breakdown_order(by, "decided")}
-        """,
-        params,
-    )
+    counts = f"""
+        SELECT *, {DECISION_RATES_SQL} FROM (
+            SELECT {dimension(by, "traite_at").key} AS key, {DECISION_COUNTS_SQL}
+            FROM dossiers d WHERE {where} AND d.state IN {DECIDED_SQL} GROUP BY ALL
+        )
+    """
+    return db.query(labelled_groups(by, counts, "decided"), params)
 
 
 def departement_funnel(f: Filters, outcome: str = "refuse") -> pd.DataFrame:

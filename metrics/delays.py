@@ -27,15 +27,7 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, dossier_scope, dossier_where
-from metrics.stats import (
-    DECIDED_SQL,
-    MIN_CELL,
-    OPEN_SQL,
-    breakdown_order,
-    dimension,
-    duration_stats_sql,
-    labelled_key,
-)
+from metrics.stats import DECIDED_SQL, MIN_CELL, OPEN_SQL, dimension, duration_stats_sql, labelled_groups
 
 UNITS = {"working": "jours ouvrés", "calendar": "jours calendaires"}
 COHORTS = {"decision": "traite_at", "depot": "depose_at"}
@@ -101,14 +93,11 @@ def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "dec
     _check(unit, cohort)
     sql, params = decided_sql(f, cohort)
     stats = duration_stats_sql("g", f"total_{unit}", ("key",), min_n=MIN_CELL)
-    group = labelled_key(by, "s.key")      # labels made per group, after the statistics
     return db.query(
         f"""
         WITH d AS ({sql}),
              g AS (SELECT {dimension(by, COHORTS[cohort]).key} AS key, d.* FROM d)
-        SELECT * EXCLUDE (sort) FROM (
-            SELECT s.key, {group.label} AS label, {group.sort} AS sort, s.* EXCLUDE (key) FROM ({stats}) s {group.join}
-        ) ORDER BY {breakdown_order(by, "n")}
+        {labelled_groups(by, stats, "n")}
         """,
         params,
     )

@@ -137,6 +137,18 @@ def labelled_key(name: str, key: str) -> Dimension:
     raise ValueError(f"ventilation inconnue : {name}")
 
 
+def labelled_groups(name: str, grouped: str, volume: str) -> str:
+    """``grouped`` (a query with one row per ``key`` of the breakdown ``name``) with the group's ``label`` after its
+    key, labelled once per group (``labelled_key``), in ``breakdown_order(name, volume)``."""
+    group = labelled_key(name, "g.key")
+    return f"""
+        SELECT * EXCLUDE (sort) FROM (
+            SELECT g.key, {group.label} AS label, {group.sort} AS sort, g.* EXCLUDE (key)
+            FROM ({grouped}) g {group.join}
+        ) ORDER BY {breakdown_order(name, volume)}
+    """
+
+
 def breakdown_order(name: str, volume: str) -> str:
     """ORDER BY text for a breakdown with columns ``sort, key, label``: months chronologically, contracts in
     reference order, the others by decreasing ``volume`` then label."""
