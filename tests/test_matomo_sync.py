@@ -10,6 +10,7 @@ from etl import cli
 from etl.matomo.client import MatomoAuthError, MatomoClient, MatomoConfigError, MatomoUnavailableError
 from etl.matomo.sync import MatomoConfig, load_matomo_files, sync_matomo
 from etl.warehouse import RunRecord, Warehouse
+from tests.browser import sql
 from tests.matomo_replay import TOKEN, MatomoReplay, wif_day, write_matomo_dir
 
 TABLES = ("visits", "actions", "matomo_daily", "matomo_pages_daily")
@@ -45,19 +46,11 @@ def run_sync(db, client, start, end, today, **kwargs):
 
 
 def content(db) -> dict:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {t: con.execute(sql).fetchall() for t, sql in CONTENT.items()}
-    finally:
-        con.close()
+    return {t: sql(db, query) for t, query in CONTENT.items()}
 
 
 def counts(db) -> dict:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
-    finally:
-        con.close()
+    return {t: sql(db, f"SELECT count(*) FROM {t}")[0][0] for t in TABLES}
 
 
 def days(first: str, n: int) -> list[str]:

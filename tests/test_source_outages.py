@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import functools
 
-import duckdb
 import pytest
 
 from components import status
 from etl import cli
 from metrics import db, meta
 from tests import ds_replay, matomo_replay
-from tests.browser import free_port
+from tests.browser import free_port, sql
 from tests.live_sources import LiveSources
 
 DATA = {"dossiers": "SELECT * FROM dossiers ORDER BY ALL",
@@ -26,20 +25,11 @@ HTML_401 = "<html><head><title>401 Unauthorized</title></head><body>401</body></
 
 
 def snapshot(path) -> dict:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return {table: con.execute(sql).fetchall() for table, sql in DATA.items()}
-    finally:
-        con.close()
+    return {table: sql(path, query) for table, query in DATA.items()}
 
 
 def last_failure(path) -> tuple:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute("SELECT source, error FROM etl_runs WHERE status = 'failed' "
-                           "ORDER BY finished_at DESC LIMIT 1").fetchall()[0]
-    finally:
-        con.close()
+    return sql(path, "SELECT source, error FROM etl_runs WHERE status = 'failed' ORDER BY finished_at DESC LIMIT 1")[0]
 
 
 @pytest.fixture(scope="module")
