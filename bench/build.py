@@ -27,13 +27,6 @@ def _generate(raw: Path, scale: float, seed: int, end: date) -> dict:
     return generate(raw, seed=seed, scale=scale, end=end, progress=False)
 
 
-def _lap(phases: dict, name: str, started: list[float]) -> None:
-    """Record the wall seconds since ``started[0]`` as ``phases[name]`` and restart the clock."""
-    now = time.perf_counter()
-    phases[name] = round(now - started[0], 1)
-    started[0] = now
-
-
 def _load(raw: Path, db: Path) -> tuple[dict, dict]:
     """The load half of ``cmd_demo``: démarches, Matomo files, DS pages, meta, finalize, publish.
 
@@ -46,19 +39,20 @@ def _load(raw: Path, db: Path) -> tuple[dict, dict]:
 
     manifest = json.loads((raw / "manifest.json").read_text(encoding="utf-8"))
     run = RunRecord(source="demo", scope=f"seed={manifest['seed']} scale={manifest['scale']}")
-    phases, started = {}, [time.perf_counter()]
+    marks = [time.perf_counter()]   # start, then the end of each phase
     with Warehouse(db, incremental=False) as wh:
         demarches = load_demarches(raw / "demarches.csv")
         wh.set_demarches(_demarches_frame(demarches))
         load_matomo_files(wh, raw / "matomo", int(manifest["site_id"]), progress=False)
-        _lap(phases, "matomo_s", started)
+        marks.append(time.perf_counter())
         load_ds_files(wh, raw / "ds", demarches, progress=False)
-        _lap(phases, "ds_s", started)
+        marks.append(time.perf_counter())
         wh.set_meta(is_demo="true", demo_seed=manifest["seed"], demo_scale=manifest["scale"],
                     demo_end=manifest["end"])
         _finish(wh, run, watermark=manifest["end"])
-        _lap(phases, "finalize_s", started)
-    return manifest, phases
+        marks.append(time.perf_counter())
+    spans = zip(("matomo_s", "ds_s", "finalize_s"), marks[:-1], marks[1:], strict=True)
+    return manifest, {name: round(end - start, 1) for name, start, end in spans}
 
 
 def row_counts(db: Path) -> dict[str, int]:
