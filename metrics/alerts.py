@@ -32,7 +32,7 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, dossier_scope, dossier_where
-from metrics.stats import DECIDED_SQL, OPEN_SQL
+from metrics.stats import OPEN_SQL
 
 log = logging.getLogger(__name__)
 DEFAULT_DOSSIER_URL = "https://www.demarches-simplifiees.fr/procedures/{demarche}/dossiers/{dossier}"
@@ -96,11 +96,12 @@ def _alerts_sql(f: Filters, settings: AlertSettings) -> tuple[str, dict]:
     sql = f"""
         WITH ref AS (SELECT CAST(value AS DATE) AS data_end FROM meta WHERE key = 'data_end'),
         d AS (
-            SELECT d.*, d.state IN {OPEN_SQL} AS is_open,
+            SELECT d.departement, d.demarche_number, d.dossier_number, d.state, d.depose_at, d.traite_at,
+                   d.modified_at, d.apt_start, d.apt_end, d.state IN {OPEN_SQL} AS is_open,
                    coalesce(d.modified_at, d.en_instruction_at, d.en_construction_at, d.depose_at) AS last_change
             FROM dossiers d
             WHERE NOT d.archived AND {scope}
-              AND (d.state IN {OPEN_SQL} OR (d.state IN {DECIDED_SQL} AND {decided}))
+              AND (d.state IN {OPEN_SQL} OR {decided})   -- open, or decided (= not open) in the period
         ), a AS (
             SELECT 'sans_modification' AS alert,
                    date_diff('day', CAST(d.last_change AS DATE), ref.data_end) AS days, d.*
@@ -114,7 +115,7 @@ def _alerts_sql(f: Filters, settings: AlertSettings) -> tuple[str, dict]:
             FROM d WHERE (d.is_open OR d.state = 'accepte') AND NOT ({valid_apt})
             UNION ALL
             SELECT 'modifie_apres_decision', date_diff('day', d.traite_at, d.modified_at), d.*
-            FROM d WHERE d.state IN {DECIDED_SQL}
+            FROM d WHERE NOT d.is_open
               AND d.modified_at > d.traite_at + to_hours(CAST($grace_hours AS INTEGER))
         )
         SELECT alert, departement, demarche_number, dossier_number, state, depose_at, traite_at, modified_at,
@@ -125,8 +126,10 @@ def _alerts_sql(f: Filters, settings: AlertSettings) -> tuple[str, dict]:
                                            "grace_hours": settings.grace_hours}
 
 
-def alert_list(f: Filters, settings: AlertSettings | None = None) -> pd.DataFrame:
-    """Every alert of the scope, one row per (dossier, alert).
+def alert_list(f: Filters, settings: AlertSettings | None = None, kind: str | None = None,
+               limit: int | None = None) -> pd.DataFrame:
+    """The alerts of the scope, one row per (dossier, alert): every alert, or those of the code ``kind``; the first
+    ``limit`` rows only when given (the page shows a few hundred of tens of thousands).
 
     Columns ``[alert, alert_label, departement, departement_label, demarche_number, dossier_number, state,
     state_label, depose_at, traite_at, modified_at, apt_start, apt_end, days, url]``: ``days`` as defined per
@@ -134,6 +137,8 @@ def alert_list(f: Filters, settings: AlertSettings | None = None) -> pd.DataFram
     Ordered by alert (``ALERTS`` order), department, then oldest deposit first.
     """
     settings = settings or AlertSettings.from_env()
+    if kind is not None and kind not in ALERTS:
+        raise ValueError(f"alerte inconnue : {kind}")
     sql, params = _alerts_sql(f, settings)
     labels = settings.labels()
     return db.query(
@@ -149,10 +154,13 @@ def alert_list(f: Filters, settings: AlertSettings | None = None) -> pd.DataFram
                replace(replace($url, '{{demarche}}', CAST(a.demarche_number AS VARCHAR)),
                        '{{dossier}}', CAST(a.dossier_number AS VARCHAR)) AS url
         FROM a JOIN k USING (alert) JOIN s USING (state) LEFT JOIN ref_departements r ON r.code = a.departement
+        WHERE $kind IS NULL OR a.alert = $kind
         ORDER BY k.pos, a.departement NULLS LAST, a.depose_at, a.dossier_number
+        LIMIT $limit
         """,
-        params | {"codes": list(labels), "labels": list(labels.values()), "states": list(STATE_LABELS),
-                  "state_labels": list(STATE_LABELS.values()), "url": settings.dossier_url},
+        params | {"kind": kind, "limit": limit, "codes": list(labels), "labels": list(labels.values()),
+                  "states": list(STATE_LABELS), "state_labels": list(STATE_LABELS.values()),
+                  "url": settings.dossier_url},
     )
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, dossier_where
-from metrics.stats import DECIDED_SQL, MIN_CELL, dimension, labelled_groups, labelled_key, rate_columns_sql
+from metrics.stats import DECIDED, MIN_CELL, dimension, labelled_groups, labelled_key, rate_columns_sql
 
 OUTCOMES = {"refuse": "refus", "sans_suite": "classement sans suite"}
 POSITIONS = {"above": "au-dessus", "below": "en dessous", "within": "dans l'intervalle"}
@@ -38,7 +38,7 @@ def decision_rates(f: Filters) -> pd.DataFrame:
     where, params = dossier_where(f, "traite_at")
     return db.query(
         f"SELECT *, {DECISION_RATES_SQL} FROM (SELECT {DECISION_COUNTS_SQL} FROM dossiers d "
-        f"WHERE {where} AND d.state IN {DECIDED_SQL})",
+        f"WHERE {where} AND {DECIDED})",
         params,
     )
 
@@ -53,7 +53,7 @@ def rates_by(f: Filters, by: str) -> pd.DataFrame:
     counts = f"""
         SELECT *, {DECISION_RATES_SQL} FROM (
             SELECT {dimension(by, "traite_at").key} AS key, {DECISION_COUNTS_SQL}
-            FROM dossiers d WHERE {where} AND d.state IN {DECIDED_SQL} GROUP BY ALL
+            FROM dossiers d WHERE {where} AND {DECIDED} GROUP BY ALL
         )
     """
     return db.query(labelled_groups(by, counts, "decided"), params)
@@ -79,11 +79,11 @@ def departement_funnel(f: Filters, outcome: str = "refuse") -> pd.DataFrame:
         f"""
         WITH nat AS (
             SELECT CAST(count(*) FILTER (WHERE d.state = $outcome) AS DOUBLE) / nullif(count(*), 0) AS p0
-            FROM dossiers d WHERE {nat_where} AND d.state IN {DECIDED_SQL}
+            FROM dossiers d WHERE {nat_where} AND {DECIDED}
         ), dep AS (
             SELECT g.departement, {group.label} AS label, g.decided, g.events FROM (
                 SELECT d.departement, count(*) AS decided, count(*) FILTER (WHERE d.state = $outcome) AS events
-                FROM dossiers d WHERE {where} AND d.state IN {DECIDED_SQL} AND d.departement IS NOT NULL
+                FROM dossiers d WHERE {where} AND {DECIDED} AND d.departement IS NOT NULL
                 GROUP BY ALL
             ) g {group.join}
         ), rated AS (

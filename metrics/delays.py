@@ -27,7 +27,7 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, dossier_scope, dossier_where
-from metrics.stats import DECIDED_SQL, MIN_CELL, OPEN_SQL, dimension, duration_stats_sql, labelled_groups
+from metrics.stats import DECIDED, MIN_CELL, OPEN_SQL, dimension, duration_stats_sql, labelled_groups
 
 UNITS = {"working": "jours ouvrés", "calendar": "jours calendaires"}
 COHORTS = {"decision": "traite_at", "depot": "depose_at"}
@@ -68,7 +68,7 @@ def decided_sql(f: Filters, cohort: str) -> tuple[str, dict]:
                d.total_calendar, d.total_working, d.construction_calendar, d.construction_working,
                d.instruction_calendar, d.instruction_working
         FROM dossiers d
-        WHERE {where} AND d.state IN {DECIDED_SQL} AND d.traite_at >= d.depose_at
+        WHERE {where} AND {DECIDED} AND d.traite_at >= d.depose_at
     """
     return sql, params
 

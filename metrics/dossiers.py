@@ -12,7 +12,7 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, buckets_cte, dossier_scope, dossier_where
-from metrics.stats import DECIDED_SQL
+from metrics.stats import DECIDED
 
 # DS states in journey order, with their French labels.
 STATES = {
@@ -45,7 +45,7 @@ def volume_summary(f: Filters) -> pd.DataFrame:
     return db.query(
         f"""
         SELECT (SELECT count(*) FROM dossiers d WHERE {dep_where}) AS deposes,
-               (SELECT count(*) FROM dossiers d WHERE {dec_where} AND d.state IN {DECIDED_SQL}) AS decides,
+               (SELECT count(*) FROM dossiers d WHERE {dec_where} AND {DECIDED}) AS decides,
                (SELECT count(DISTINCT d.departement) FROM dossiers d WHERE {dep_where}) AS departements
         """,
         params | dec_params,

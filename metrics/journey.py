@@ -24,7 +24,7 @@ import pandas as pd
 from metrics import db
 from metrics.audience import device_label_sql
 from metrics.filters import Filters, dossier_where, visit_where
-from metrics.stats import DECIDED_SQL
+from metrics.stats import DECIDED
 
 # Funnel: (step, label, source). Site steps count visits that reached the step or a later one.
 FUNNEL_STEPS = (
@@ -134,7 +134,7 @@ def funnel(f: Filters) -> pd.DataFrame:
                           (SELECT {_visits_with("depth >= 2")} FROM s) AS checklist,
                           (SELECT {_visits_with("depth >= 3")} FROM s) AS depart_ds,
                           count(*) AS deposes, count(*) FILTER (WHERE d.state <> 'en_construction') AS instruits,
-                          count(*) FILTER (WHERE d.state IN {DECIDED_SQL}) AS decides
+                          count(*) FILTER (WHERE {DECIDED}) AS decides
                    FROM dossiers d WHERE {ds_where}),
              u AS (UNPIVOT c ON accueil, checklist, depart_ds, deposes, instruits, decides INTO NAME step VALUE n),
              steps AS (SELECT unnest($steps) AS step, unnest($labels) AS label, unnest($sources) AS source,
@@ -180,7 +180,7 @@ def funnel_by(f: Filters, by: str) -> pd.DataFrame:
     zero = "0" if ds_key else "NULL"   # DS counts: none per device
     ds = (f"""SELECT {ds_key} AS key, count(*) AS deposes,
                      count(*) FILTER (WHERE d.state <> 'en_construction') AS instruits,
-                     count(*) FILTER (WHERE d.state IN {DECIDED_SQL}) AS decides
+                     count(*) FILTER (WHERE {DECIDED}) AS decides
               FROM dossiers d WHERE {ds_where} GROUP BY 1""" if ds_key else
           "SELECT NULL AS key, NULL AS deposes, NULL AS instruits, NULL AS decides WHERE FALSE")
     return db.query(

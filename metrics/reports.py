@@ -28,7 +28,7 @@ import pandas as pd
 from metrics import db, decisions, delays
 from metrics.contracts import APT_LENGTH_SQL, LONG_APT_DAYS
 from metrics.filters import Filters, dossier_where
-from metrics.stats import DECIDED_SQL
+from metrics.stats import DECIDED
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # Decision categories of the report, in report order (key → French label).
@@ -119,7 +119,7 @@ def outcome_nationalities(f: Filters, scopes: list[str] = (NATIONAL,), top: int 
     so ranks are 1..top without gaps. No row for a scope or category without decisions.
     """
     where, params = dossier_where(f, "traite_at")
-    source = (f"(SELECT d.*, {_CATEGORY} AS category FROM dossiers d WHERE {where} AND d.state IN {DECIDED_SQL}) d "
+    source = (f"(SELECT d.*, {_CATEGORY} AS category FROM dossiers d WHERE {where} AND {DECIDED}) d "
               "LEFT JOIN ref_countries rn ON rn.iso2 = d.nationality")
     return db.query(
         f"""
@@ -179,7 +179,7 @@ def month_indicators(f: Filters, scopes: list[str]) -> pd.DataFrame:
     backlog = ("count(*) AS open, count(*) FILTER (WHERE stage = 'en_instruction') AS open_instruction, "
                f"count(*) FILTER (WHERE age > {delays.BACKLOG_THRESHOLDS[-1]}) AS open_over_30")
     decided = _scoped(f"{decisions.DECISION_COUNTS_SQL}, {_SPLIT}",
-                      f"dossiers d WHERE {dec_where} AND d.state IN {DECIDED_SQL}")
+                      f"dossiers d WHERE {dec_where} AND {DECIDED}")
     frame = db.query(
         f"""
         WITH s AS (SELECT unnest($scopes) AS scope, generate_subscripts($scopes, 1) AS pos),

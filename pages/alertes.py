@@ -109,15 +109,15 @@ def _detail(row) -> str:
     return f"modifié {fmt.fmt_int(row.days)} jour(s) après la décision"
 
 
-def _selected(f, kind: str) -> pd.DataFrame:
-    frame = alerts.alert_list(f)
-    return frame if kind == ALL else frame[frame.alert == kind]
+def _selected(f, kind: str, limit: int | None = None) -> pd.DataFrame:
+    return alerts.alert_list(f, kind=None if kind == ALL else kind, limit=limit)
 
 
 @cached_callback(Output("alertes-list-body", "children"), Output("alertes-list-note", "children"),
                  Input("filters", "data"), Input("alertes-type", "value"))
 def update_list(data, kind):
-    frame = _selected(filters_of(data), kind)
+    f = filters_of(data)
+    frame = _selected(f, kind, LIST_LIMIT)
     rows = [html.Tr([
         html.Th(html.A(f"n° {row.dossier_number}", href=row.url, target="_blank", rel="noopener",
                        title=f"Ouvrir le dossier n° {row.dossier_number} dans Démarches Simplifiées — nouvelle "
@@ -125,11 +125,13 @@ def update_list(data, kind):
         html.Td(row.alert_label), html.Td(row.departement_label), html.Td(row.state_label),
         html.Td(fmt.fmt_date_short(row.depose_at)), html.Td(fmt.fmt_date_short(row.traite_at)),
         html.Td(fmt.fmt_date_short(row.modified_at)), html.Td(_detail(row)),
-    ]) for row in frame.head(LIST_LIMIT).itertuples(index=False)]
+    ]) for row in frame.itertuples(index=False)]
     if frame.empty:
         return [], "Aucun dossier en alerte pour cette sélection."
-    note = f"{fmt.fmt_int(len(frame))} alerte{'s' if len(frame) > 1 else ''}"
-    if len(frame) > LIST_LIMIT:
+    counts = alerts.alert_summary(f).iloc[0]
+    total = int(sum(counts[code] for code in alerts.ALERTS) if kind == ALL else counts[kind])
+    note = f"{fmt.fmt_int(total)} alerte{'s' if total > 1 else ''}"
+    if total > LIST_LIMIT:
         note += f" ; les {LIST_LIMIT} premières sont affichées, toutes figurent dans le fichier CSV"
     return rows, note + "."
 

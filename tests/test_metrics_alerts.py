@@ -5,6 +5,7 @@ Data date (meta.data_end): 30 June 2025, the day dossier 12 is deposited and dec
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from metrics import alerts, db
@@ -61,6 +62,17 @@ def test_each_alert_at_its_boundary(warehouse):
     assert got.alert_label.iloc[0] == "Sans modification depuis plus de 7 jours"
     first = got.iloc[0]
     assert (first.state_label, first.departement_label) == ("En instruction", "69 – Rhône")
+
+
+def test_one_kind_and_first_rows(warehouse):
+    settings = alerts.AlertSettings()
+    every = alerts.alert_list(JUNE, settings)
+    apt = alerts.alert_list(JUNE, settings, kind="apt_dates")
+    assert apt.equals(every[every.alert == "apt_dates"].reset_index(drop=True))
+    pd.testing.assert_frame_equal(alerts.alert_list(JUNE, settings, limit=3), every.head(3), check_dtype=False)
+    assert alerts.alert_list(JUNE, settings, kind="sans_modification", limit=2).dossier_number.tolist() == [11, 3]
+    with pytest.raises(ValueError, match="alerte inconnue"):
+        alerts.alert_list(JUNE, settings, kind="toutes")
 
 
 def test_links_to_the_instructors_interface(warehouse):

@@ -10,7 +10,7 @@ import pytest
 
 from metrics import db, decisions
 from metrics.filters import Filters
-from metrics.stats import funnel_limits, rate_sql, wilson_sql
+from metrics.stats import DECIDED, funnel_limits, rate_sql, wilson_sql
 from tests.factories import dossier, make_warehouse
 
 MARCH = Filters(date(2025, 3, 1), date(2025, 3, 31))
@@ -27,6 +27,13 @@ def test_wilson_bounds_match_known_values():
     assert wilson(8, 8) == pytest.approx((1.0, 0.67559, 1.0), abs=5e-5)
     assert wilson(0, 5)[1] == 0.0
     assert wilson(1, 4) == (None, None, None)                              # fewer than 5 decisions
+
+
+def test_decided_condition_keeps_the_three_decisions():
+    # "Not open" stands for "decided": the ETL loads no state outside these five (tests/test_ds_parse.py, _export.py).
+    states = ["en_construction", "en_instruction", "accepte", "refuse", "sans_suite"]
+    got = duckdb.sql(f"SELECT d.state FROM (SELECT unnest({states}) AS state) d WHERE {DECIDED} ORDER BY 1").fetchall()
+    assert [state for (state,) in got] == ["accepte", "refuse", "sans_suite"]
 
 
 def test_funnel_limits():
