@@ -88,11 +88,12 @@ def status_mix(f: Filters) -> pd.DataFrame:
     where, params = dossier_where(f, "depose_at")
     return db.query(
         f"""
-        WITH s AS (SELECT unnest($codes) AS state, unnest($labels) AS label, generate_subscripts($codes, 1) AS pos)
-        SELECT s.state, s.label, count(d.state) AS dossiers,
-               count(d.state) / nullif(sum(count(d.state)) OVER (), 0) AS share
-        FROM s LEFT JOIN (SELECT d.state FROM dossiers d WHERE {where}) d ON d.state = s.state
-        GROUP BY s.state, s.label, s.pos ORDER BY s.pos
+        WITH s AS (SELECT unnest($codes) AS state, unnest($labels) AS label, generate_subscripts($codes, 1) AS pos),
+             c AS (SELECT d.state, count(*) AS n FROM dossiers d WHERE {where} GROUP BY 1)
+        SELECT s.state, s.label, coalesce(c.n, 0) AS dossiers,
+               coalesce(c.n, 0) / nullif(sum(coalesce(c.n, 0)) OVER (), 0) AS share
+        FROM s LEFT JOIN c USING (state)
+        ORDER BY s.pos
         """,
         params | {"codes": list(STATES), "labels": list(STATES.values())},
     )
