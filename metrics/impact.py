@@ -77,9 +77,10 @@ def departements_covered(f: Filters) -> pd.DataFrame:
     return db.query(
         f"""
         WITH {_months_sql()},
-             first AS (SELECT d.departement, coalesce(r.name, d.departement) AS name, min(d.depose_at) AS first_at
-                       FROM dossiers d LEFT JOIN ref_departements r ON r.code = d.departement
-                       WHERE {scope} AND d.departement IS NOT NULL AND d.depose_at IS NOT NULL GROUP BY ALL),
+             first AS (SELECT g.departement, coalesce(r.name, g.departement) AS name, g.first_at
+                       FROM (SELECT d.departement, min(d.depose_at) AS first_at FROM dossiers d
+                             WHERE {scope} AND d.departement IS NOT NULL AND d.depose_at IS NOT NULL GROUP BY 1) g
+                       LEFT JOIN ref_departements r ON r.code = g.departement),
              bounds AS (SELECT month, greatest(CAST(month AS TIMESTAMP), CAST($du AS TIMESTAMP)) AS lo,
                                least(CAST(month + INTERVAL 1 MONTH AS TIMESTAMP), CAST($au_next AS TIMESTAMP)) AS hi
                         FROM months)

@@ -96,7 +96,7 @@ def journey_summary(f: Filters) -> pd.DataFrame:
     where, params = visit_where(f)
     return db.query(
         f"""
-        WITH s AS ({_site_steps_sql(where)}),
+        WITH s AS (SELECT depth, exit_page, reached_ds, sum(n) AS n FROM ({_site_steps_sql(where)}) GROUP BY ALL),
              c AS (SELECT {_visits_with("TRUE")} AS visits, {_visits_with("depth >= 1")} AS journey_visits,
                           {_visits_with("depth >= 3")} AS departures,
                           {_visits_with("NOT reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')")}
