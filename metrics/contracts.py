@@ -14,7 +14,7 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, dossier_where
-from metrics.stats import dimension, labelled_key, rate_sql
+from metrics.stats import dimension, labelled_groups, labelled_key, rate_sql
 
 LONG_APT_DAYS = 91
 ALTERNANCE = ("apprentissage", "professionnalisation")
@@ -57,14 +57,14 @@ def contract_mix(f: Filters) -> pd.DataFrame:
     """
     where, params = dossier_where(f, "depose_at")
     month = dimension("month", "depose_at")
-    contract = dimension("contract", "depose_at")
+    contract = labelled_key("contract", "g.contract")        # labels made per cell, after counting
     return db.query(
         f"""
         SELECT month, contract, label, dossiers, dossiers / sum(dossiers) OVER (PARTITION BY month) AS share
         FROM (
-            SELECT {month.key} AS month, {contract.key} AS contract, {contract.label} AS label,
-                   {contract.sort} AS sort, count(*) AS dossiers
-            FROM dossiers d {contract.join} WHERE {where} GROUP BY ALL
+            SELECT g.month, g.contract, {contract.label} AS label, {contract.sort} AS sort, g.dossiers
+            FROM (SELECT {month.key} AS month, d.contract_category AS contract, count(*) AS dossiers
+                  FROM dossiers d WHERE {where} GROUP BY ALL) g {contract.join}
         ) ORDER BY month, sort NULLS LAST, contract
         """,
         params,
@@ -103,20 +103,16 @@ def demande_types(f: Filters) -> pd.DataFrame:
     déposés; ``renouvellement_share`` among those answering, in 0..1, NULL under 5 answers.
     """
     where, params = dossier_where(f, "depose_at")
-    contract = dimension("contract", "depose_at")
-    return db.query(
-        f"""
-        SELECT * EXCLUDE (sort), {rate_sql('renouvellement', 'premiere + renouvellement')} AS renouvellement_share
-        FROM (
-            SELECT {contract.key} AS key, {contract.label} AS label, {contract.sort} AS sort,
+    counts = f"""
+        SELECT *, {rate_sql('renouvellement', 'premiere + renouvellement')} AS renouvellement_share FROM (
+            SELECT d.contract_category AS key,
                    count(*) FILTER (WHERE d.demande_type = 'premiere') AS premiere,
                    count(*) FILTER (WHERE d.demande_type = 'renouvellement') AS renouvellement,
                    count(*) FILTER (WHERE d.demande_type IS NULL) AS non_renseigne, count(*) AS total
-            FROM dossiers d {contract.join} WHERE {where} GROUP BY ALL
-        ) ORDER BY sort NULLS LAST, key
-        """,
-        params,
-    )
+            FROM dossiers d WHERE {where} GROUP BY ALL
+        )
+    """
+    return db.query(labelled_groups("contract", counts, "total"), params)
 
 
 def apt_lengths(f: Filters) -> pd.DataFrame:
@@ -150,19 +146,16 @@ def apt_long_by_contract(f: Filters) -> pd.DataFrame:
     in 0..1, NULL under 5 valid dates.
     """
     where, params = dossier_where(f, "depose_at")
-    contract = dimension("contract", "depose_at")
-    return db.query(
-        f"""
-        SELECT * EXCLUDE (sort), {rate_sql('long', 'long + short')} AS long_share FROM (
-            SELECT {contract.key} AS key, {contract.label} AS label, {contract.sort} AS sort,
+    counts = f"""
+        SELECT *, {rate_sql('long', 'long + short')} AS long_share FROM (
+            SELECT d.contract_category AS key,
                    count(*) FILTER (WHERE {APT_LENGTH_SQL} >= {LONG_APT_DAYS}) AS long,
                    count(*) FILTER (WHERE {APT_LENGTH_SQL} < {LONG_APT_DAYS}) AS short,
                    count(*) FILTER (WHERE {APT_LENGTH_SQL} IS NULL) AS invalid
-            FROM dossiers d {contract.join} WHERE {where} GROUP BY ALL
-        ) ORDER BY sort NULLS LAST, key
-        """,
-        params,
-    )
+            FROM dossiers d WHERE {where} GROUP BY ALL
+        )
+    """
+    return db.query(labelled_groups("contract", counts, "long + short"), params)
 
 
 def top_nationalities(f: Filters, top: int = 5) -> pd.DataFrame:
@@ -173,14 +166,15 @@ def top_nationalities(f: Filters, top: int = 5) -> pd.DataFrame:
     nationality name, so ranks are 1..top without gaps. Categories in reference order.
     """
     where, params = dossier_where(f, "depose_at")
-    contract = dimension("contract", "depose_at")
-    nationality = dimension("nationality", "depose_at")
+    contract = labelled_key("contract", "g.contract")        # labels made per cell, after counting
+    nationality = labelled_key("nationality", "g.nationality")
     return db.query(
         f"""
         WITH c AS (
-            SELECT {contract.key} AS contract, {contract.label} AS contract_label, {contract.sort} AS sort,
-                   {nationality.key} AS nationality, {nationality.label} AS label, count(*) AS dossiers
-            FROM dossiers d {contract.join} {nationality.join} WHERE {where} GROUP BY ALL
+            SELECT g.contract, {contract.label} AS contract_label, {contract.sort} AS sort,
+                   g.nationality, {nationality.label} AS label, g.dossiers
+            FROM (SELECT d.contract_category AS contract, d.nationality, count(*) AS dossiers
+                  FROM dossiers d WHERE {where} GROUP BY ALL) g {contract.join} {nationality.join}
         ), ranked AS (
             SELECT *, dossiers / sum(dossiers) OVER (PARTITION BY contract) AS share,
                    CASE WHEN nationality IS NOT NULL THEN
