@@ -97,8 +97,8 @@ def visits_over_time(f: Filters, grain: str = "month") -> pd.DataFrame:
     return db.query(
         f"""
         WITH {buckets}, raw AS (
-            SELECT CAST(date_trunc($grain, v.visit_date) AS DATE) AS periode, count(*) AS n
-            FROM visits v WHERE {where} GROUP BY 1
+            SELECT CAST(date_trunc($grain, v.visit_date) AS DATE) AS periode, CAST(sum(v.visits) AS BIGINT) AS n
+            FROM visits_daily v WHERE {where} GROUP BY 1
         ), purged AS (
             SELECT CAST(date_trunc($grain, day) AS DATE) AS periode, sum(visits) AS n, count(*) AS days
             FROM ({_PURGED}) GROUP BY 1
