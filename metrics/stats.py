@@ -60,33 +60,54 @@ def rate_columns_sql(k: str, n: str, name: str) -> str:
     return f"{rate_sql(k, n)} AS {name}_rate, {low} AS {name}_low, {high} AS {name}_high"
 
 
+DURATION_QUANTILES = (0.05, 0.5, 0.9, 0.95)   # winsorisation bounds, median, 90th percentile, upper bound
+
+
 def duration_stats_sql(source: str, value: str, groups: tuple[str, ...] = (), min_n: int = 0) -> str:
     """SELECT computing ``n, median, p90, mean_winsorized`` of ``value`` over ``source``, per ``groups``.
 
     ``source`` is a relation (CTE name) holding the ``groups`` columns and the DOUBLE/INTEGER ``value``
     (NULL values are ignored). Without groups the query returns exactly one row (n = 0, NULL statistics
-    on an empty source). Statistics are NULL when n < ``min_n``. The four quantiles of a group come from one
-    grouped aggregate (no window over the rows); the winsorised mean then sums the clamped values of the group's
-    histogram (value, count): durations are whole days, so a group has few distinct values.
+    on an empty source). Statistics are NULL when n < ``min_n``.
+
+    Durations are whole days, so a group has few distinct values: everything is computed from the group's
+    histogram (value, count) instead of its rows. A quantile q is ``quantile_cont``'s exactly: with
+    h = (n − 1)·q, the order statistics of ranks ⌊h⌋ and ⌈h⌉ (0-based: the smallest value whose cumulated count
+    exceeds the rank) interpolated as lo + (hi − lo)·(h − ⌊h⌋). The winsorised mean sums the clamped values of the
+    histogram. A group whose values are all NULL is kept, with n = 0.
     """
     keys = "".join(f"{g}, " for g in groups)
+    part = f"PARTITION BY {', '.join(groups)}" if groups else ""
     group_by = f"GROUP BY {', '.join(groups)}" if groups else ""
-    same_group = " AND ".join(f"s.{g} IS NOT DISTINCT FROM q.{g}" for g in groups) or "TRUE"
 
     def guarded(expr: str) -> str:
         return f"CASE WHEN n >= {min_n} THEN {expr} END" if min_n else expr
 
-    histogram = (f"SELECT {keys}CAST({value} AS DOUBLE) AS x, count(*) AS c FROM {source} "
-                 f"WHERE {value} IS NOT NULL GROUP BY ALL")
-    clamped_sum = f"(SELECT sum(s.c * least(greatest(s.x, q.qs[1]), q.qs[4])) FROM ({histogram}) s WHERE {same_group})"
+    def order_statistic(q: float, rounding: str) -> str:
+        return f"min(x) FILTER (WHERE upto > {rounding}((n - 1) * {q})) OVER ({part})"
+
+    bounds = ", ".join(f"{order_statistic(q, 'floor')} AS lo{i}, {order_statistic(q, 'ceil')} AS hi{i}"
+                       for i, q in enumerate(DURATION_QUANTILES))
+    quantiles = ", ".join(f"lo{i} + (hi{i} - lo{i}) * ((n - 1) * {q} - floor((n - 1) * {q})) AS q{i}"
+                          for i, q in enumerate(DURATION_QUANTILES))
     return f"""
-        SELECT {keys}n, {guarded("qs[2]")} AS median, {guarded("qs[3]")} AS p90,
-               {guarded(f"{clamped_sum} / n")} AS mean_winsorized
+        SELECT {keys}n, {guarded("q1")} AS median, {guarded("q2")} AS p90, {guarded("clamped / n")} AS mean_winsorized
         FROM (
-            SELECT {keys}count(x) AS n, quantile_cont(x, [0.05, 0.5, 0.9, 0.95]) AS qs
-            FROM (SELECT {keys}CAST({value} AS DOUBLE) AS x FROM {source}) AS valued
+            SELECT {keys}coalesce(any_value(n), 0) AS n, any_value(q1) AS q1, any_value(q2) AS q2,
+                   sum(c * least(greatest(x, q0), q3)) FILTER (WHERE x IS NOT NULL) AS clamped   -- greatest skips NULL
+            FROM (
+                SELECT *, {quantiles} FROM (
+                    SELECT *, {bounds} FROM (
+                        SELECT *, sum(c) FILTER (WHERE x IS NOT NULL) OVER ({part} ORDER BY x ROWS UNBOUNDED PRECEDING)
+                                      AS upto,
+                               CAST(coalesce(sum(c) FILTER (WHERE x IS NOT NULL) OVER ({part}), 0) AS BIGINT) AS n
+                        FROM (SELECT {keys}CAST({value} AS DOUBLE) AS x, count(*) AS c FROM {source}
+                              GROUP BY ALL) AS histogram   -- a NULL x counts a group's rows without value
+                    ) AS cumulated
+                ) AS ranked
+            ) AS valued
             {group_by}
-        ) AS q
+        ) AS stats
     """
 
 

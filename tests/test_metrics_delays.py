@@ -67,6 +67,9 @@ def test_statistics_of_a_small_list():
     assert got == pytest.approx((5, 3.0, 61.6, 18.2))
     empty = duckdb.sql(f"WITH s AS ({values} WHERE false) {duration_stats_sql('s', 'v')}").fetchall()[0]
     assert empty == (0, None, None, None)
+    grouped = f"SELECT 'a' AS g, v FROM ({values}) UNION ALL SELECT 'b', NULL"   # b: one row, no value
+    got = duckdb.sql(f"WITH s AS ({grouped}) {duration_stats_sql('s', 'v', ('g',), min_n=5)} ORDER BY g").fetchall()
+    assert got[0] == pytest.approx(("a", 5, 3.0, 61.6, 18.2)) and got[1] == ("b", 0, None, None, None)
 
 
 def test_working_days_cross_weekends_and_holidays(warehouse):
