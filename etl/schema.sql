@@ -197,6 +197,19 @@ CREATE TABLE visits_daily (
     visits        BIGINT  NOT NULL
 );
 
+-- Decisions per day of decision (``dateTraitement``, Paris time), department, audience and contract category,
+-- derived from ``dossiers`` by the ETL (``finalize``, rebuilt on every run: one grouping of the dossiers), so that
+-- the decision rates count a few rows per day instead of every decided dossier. Additive over every column.
+CREATE TABLE decisions_daily (
+    day               DATE    NOT NULL,
+    departement       VARCHAR,
+    audience          VARCHAR,
+    contract_category VARCHAR,
+    acceptes          BIGINT  NOT NULL,
+    refuses           BIGINT  NOT NULL,
+    sans_suite        BIGINT  NOT NULL
+);
+
 -- Page views per day, department and audience of the visit, derived from actions by the ETL (``finalize``), so
 -- that the page table of the Parcours page reads days, not actions. Additive over days, departments and
 -- audiences: every visit belongs to exactly one (visit_date, departement, audience).

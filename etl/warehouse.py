@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "11"
+SCHEMA_VERSION = "12"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -80,6 +80,7 @@ def migrations() -> dict[str, tuple[str, ...]]:
         "8": (_create_table_sql("visits_daily"),),
         "9": ("DROP TABLE IF EXISTS ineligible_views", _create_table_sql("ineligible_views")),   # + visit columns
         "10": ("DROP TABLE IF EXISTS visit_paths", _create_table_sql("visit_paths")),             # + visit columns
+        "11": (_create_table_sql("decisions_daily"),),
     }
 
 
@@ -317,7 +318,7 @@ class Warehouse:
     # ------------------------------------------------------------------ derived data
     def finalize(self) -> None:
         """Derive what is computed from loaded rows: visit journey columns, raw-log status, calendar, dossier
-        durations, meta."""
+        durations, daily decision counts, meta."""
         if self._derive_days is None or self._derive_days:
             self._derive_visits()
             self._derive_paths()
@@ -331,6 +332,7 @@ class Warehouse:
             margin_end = max(end, date.today()) + timedelta(days=400)
             self.load("calendar", build_calendar(start - timedelta(days=31), margin_end))
         self._derive_durations()
+        self._derive_decisions_daily()
         self.set_meta(
             schema_version=SCHEMA_VERSION,
             built_at=datetime.now().isoformat(timespec="seconds"),
@@ -512,6 +514,20 @@ class Warehouse:
             if keys is not None:
                 self.con.unregister("_derive_keys")
         self._derive_dossiers = []
+
+    def _derive_decisions_daily(self) -> None:
+        """``decisions_daily`` from every decided dossier (one grouping of ``dossiers``: rebuilt on every run)."""
+        self.con.execute("DELETE FROM decisions_daily")
+        self.con.execute(
+            """
+            INSERT INTO decisions_daily
+            SELECT CAST(traite_at AS DATE), departement, audience, contract_category,
+                   count(*) FILTER (WHERE state = 'accepte'), count(*) FILTER (WHERE state = 'refuse'),
+                   count(*) FILTER (WHERE state = 'sans_suite')
+            FROM dossiers WHERE state IN ('accepte', 'refuse', 'sans_suite') AND traite_at IS NOT NULL
+            GROUP BY ALL ORDER BY 1
+            """
+        )
 
     def _derive_visits_daily(self) -> None:
         """``visits_daily`` of the days derived by ``_derive_visits`` (all of them on a new build), from ``visits``."""

@@ -203,13 +203,23 @@ def dossier_where(f: Filters, date_col: str, alias: str = "d", prefix: str = "")
     return " AND ".join(clauses), params
 
 
-def visit_where(f: Filters, alias: str = "v", prefix: str = "") -> tuple[str, dict]:
-    """SQL condition selecting visits of ``f`` (period on ``visit_date``; the contract filter does not apply)."""
-    clauses, params = _scope_clauses(f, alias, prefix, contracts=False)
-    clauses.insert(0, f"{alias}.visit_date BETWEEN ${prefix}du AND ${prefix}au")
+def _day_where(f: Filters, day_col: str, alias: str, prefix: str, *, contracts: bool) -> tuple[str, dict]:
+    clauses, params = _scope_clauses(f, alias, prefix, contracts=contracts)
+    clauses.insert(0, f"{alias}.{day_col} BETWEEN ${prefix}du AND ${prefix}au")
     params[f"{prefix}du"] = f.start
     params[f"{prefix}au"] = f.end
     return " AND ".join(clauses), params
+
+
+def visit_where(f: Filters, alias: str = "v", prefix: str = "") -> tuple[str, dict]:
+    """SQL condition selecting visits of ``f`` (period on ``visit_date``; the contract filter does not apply)."""
+    return _day_where(f, "visit_date", alias, prefix, contracts=False)
+
+
+def decisions_where(f: Filters, alias: str = "c", prefix: str = "") -> tuple[str, dict]:
+    """SQL condition selecting the ``decisions_daily`` rows of ``f`` (period on ``day``, the day of decision: the
+    same dossiers as ``dossier_where(f, "traite_at")``; department, audience and contract filters)."""
+    return _day_where(f, "day", alias, prefix, contracts=True)
 
 
 GRAINS = {"day": "1 DAY", "week": "7 DAY", "month": "1 MONTH"}   # date_trunc unit → bucket length

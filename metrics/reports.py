@@ -178,7 +178,7 @@ def month_indicators(f: Filters, scopes: list[str]) -> pd.DataFrame:
     zeros = ", ".join(f"coalesce({c}, 0) AS {c}" for c in counts)
     backlog = ("count(*) AS open, count(*) FILTER (WHERE stage = 'en_instruction') AS open_instruction, "
                f"count(*) FILTER (WHERE age > {delays.BACKLOG_THRESHOLDS[-1]}) AS open_over_30")
-    decided = _scoped(f"{decisions.DECISION_COUNTS_SQL}, {_SPLIT}",
+    decided = _scoped(f"{decisions.DOSSIER_DECISION_COUNTS_SQL}, {_SPLIT}",
                       f"dossiers d WHERE {dec_where} AND {DECIDED}")
     frame = db.query(
         f"""

@@ -155,6 +155,36 @@ def test_incremental_run_derives_the_durations_of_the_upserted_dossiers_only(tmp
         == [(1, 10, 4), (2, 99, 1)]
 
 
+def test_decisions_daily_counts_the_decisions_per_day_and_follows_upserts(tmp_path):
+    db = make_warehouse(tmp_path, dossiers=[
+        dossier(1, state="accepte", depose_at="2024-05-03 09:00", traite_at="2024-05-06 09:00"),
+        dossier(2, state="refuse", depose_at="2024-05-03 09:00", traite_at="2024-05-06 23:59"),
+        dossier(3, state="sans_suite", depose_at="2024-05-03 09:00", traite_at="2024-05-07 00:00"),
+        dossier(4, state="accepte", depose_at="2024-05-03 09:00", traite_at="2024-05-06 10:00",
+                contract_category="cdd"),
+        dossier(5, state="en_instruction", depose_at="2024-05-03 09:00")])        # open: not counted
+
+    def rows():
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return con.execute("SELECT CAST(day AS VARCHAR), contract_category, acceptes, refuses, sans_suite "
+                               "FROM decisions_daily ORDER BY ALL").fetchall()
+        finally:
+            con.close()
+
+    assert rows() == [("2024-05-06", "apprentissage", 1, 1, 0), ("2024-05-06", "cdd", 1, 0, 0),
+                      ("2024-05-07", "apprentissage", 0, 0, 1)]
+    with Warehouse(db) as wh:                     # dossier 5 refused on the 7th, dossier 1 reopened
+        wh.upsert_dossiers(wh.con.execute(
+            "SELECT * REPLACE (CASE dossier_number WHEN 5 THEN 'refuse' ELSE 'en_instruction' END AS state, "
+            "CASE dossier_number WHEN 5 THEN TIMESTAMP '2024-05-07 11:00' END AS traite_at) "
+            "FROM dossiers WHERE dossier_number IN (1, 5)").df())
+        wh.finalize()
+        wh.publish()
+    assert rows() == [("2024-05-06", "apprentissage", 0, 1, 0), ("2024-05-06", "cdd", 1, 0, 0),
+                      ("2024-05-07", "apprentissage", 0, 1, 1)]
+
+
 def test_ineligible_views_one_row_per_visit_and_department_kept_right_by_incremental_runs(tmp_path):
     day1, day2 = "2024-03-04", "2024-03-05"
     db = make_warehouse(
