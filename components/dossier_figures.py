@@ -207,18 +207,19 @@ def hbars(df: pd.DataFrame, category: str, value: str | dict[str, str], color: s
     if df.empty:
         return empty_figure()
     categories = list(dict.fromkeys(df[category]))
+    labels = df[category].to_numpy()
     if isinstance(value, dict):
-        series = [(name, df[category], df[column]) for column, name in value.items()]
+        series = [(name, labels, df[column].to_numpy()) for column, name in value.items()]
     elif color is None:
-        series = [(axis_title, df[category], df[value])]
+        series = [(axis_title, labels, df[value].to_numpy())]
     else:
-        series = [(k, df.loc[df[color] == k, category], df.loc[df[color] == k, value])
-                  for k in dict.fromkeys(df[color])]
+        keys, values = df[color].to_numpy(), df[value].to_numpy()
+        series = [(k, labels[mask], values[mask]) for k in dict.fromkeys(df[color]) for mask in [keys == k]]
     stacked = color is not None or isinstance(value, dict)
     suffix = "\u00a0%" if pct else ""
     palette = iter(theme.PALETTE)
     traces = [
-        dict(type="bar", y=labels, x=values.to_numpy() * (100 if pct else 1),
+        dict(type="bar", y=labels, x=values * (100 if pct else 1),
              orientation="h", name=name, marker=dict(color=theme.OTHER_COLOR if name in grey else next(palette)),
              hovertemplate=f"%{{y}} : %{{x:,.{1 if pct else 0}f}}{suffix}<extra>{name}</extra>")
         for name, labels, values in series
