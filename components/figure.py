@@ -128,9 +128,17 @@ def table_rows(table: pd.DataFrame) -> tuple[dict, list[dict]]:
 
 def _csv_column(series: pd.Series) -> list | None:
     """The CSV fields of a column as ``DataFrame.to_csv(decimal=",")`` writes them (booleans ``oui``/``non``,
-    dates ISO, missing values empty), or None for a column kind left to pandas (extension dtypes…)."""
+    dates ISO, missing values empty), or None for a column kind left to pandas (categories, time zones…)."""
     dtype = series.dtype
-    if not isinstance(dtype, np.dtype) and not pd.api.types.is_string_dtype(dtype):
+    if isinstance(dtype, pd.PeriodDtype):
+        return ["" if v is pd.NaT else str(v) for v in series.tolist()]
+    if pd.api.types.is_string_dtype(dtype):
+        return ["" if fmt.is_missing(v) else v for v in series.tolist()]
+    if not isinstance(dtype, np.dtype):                  # nullable extension columns: NA written empty
+        if pd.api.types.is_bool_dtype(dtype):
+            return ["" if v is pd.NA else "oui" if v else "non" for v in series.tolist()]
+        if pd.api.types.is_integer_dtype(dtype):
+            return ["" if v is pd.NA else v for v in series.tolist()]
         return None
     if dtype.kind == "b":
         return ["oui" if v else "non" for v in series.tolist()]
@@ -144,8 +152,6 @@ def _csv_column(series: pd.Series) -> list | None:
         midnight = bool((known == known.astype("datetime64[D]")).all())
         texts = np.datetime_as_string(values, unit="D" if midnight else "m").tolist()
         return ["" if t == "NaT" else t.replace("T", " ") for t in texts]
-    if dtype.kind == "O" or pd.api.types.is_string_dtype(dtype):
-        return ["" if fmt.is_missing(v) else v for v in series.tolist()]
     return None
 
 
@@ -154,7 +160,7 @@ def to_csv(table: pd.DataFrame) -> str:
     yes/no columns (as in the table alternative), leading BOM.
 
     Written with the csv module (as pandas does) from column-wise formatted fields; frames with other column
-    kinds go through ``DataFrame.to_csv``, with the same output."""
+    kinds (categories, time zones, nullable floats) go through ``DataFrame.to_csv``, with the same output."""
     columns = [_csv_column(series) for _, series in table.items()]
     if not columns or any(c is None for c in columns):
         return "\ufeff" + _pandas_csv(table)

@@ -121,7 +121,9 @@ CSV_FRAMES = {
         "moment": pd.to_datetime(["2025-01-01 10:30", "2025-01-02 00:00", None]),
         "texte": ['a;b', 'dit "non"', None], "ligne": ["x\ny", "", "z"],
         "objets": pd.Series([date(2025, 3, 4), None, 5], dtype=object),
-        "chaîne": pd.Series(["é", None, "c"], dtype="str")}),
+        "chaîne": pd.Series(["é", None, "c"], dtype="str"), "string": pd.Series(["é", None, "c"], dtype="string"),
+        "mois": pd.to_datetime(["2025-01-01", None, "2025-03-01"]).to_period("M"),
+        "entier": pd.Series([1, None, -3], dtype="Int64"), "oui/non": pd.Series([True, None, False], dtype="boolean")}),
     "one column with gaps": pd.DataFrame({"v": [1.5, float("nan")]}),
     "no rows": pd.DataFrame({"a": pd.Series([], dtype=float), "b": pd.Series([], dtype=object)}),
 }
@@ -139,6 +141,6 @@ def test_csv_is_written_as_pandas_writes_it(name, monkeypatch):
     assert figure.to_csv(frame) == "\ufeff" + expected
 
 
-def test_csv_of_extension_columns_goes_through_pandas():
-    frame = pd.DataFrame({"n": [1, None], "ok": [True, None]}).convert_dtypes()
-    assert figure.to_csv(frame) == "\ufeff" + figure._pandas_csv(frame) == "\ufeffn;ok\r\n1;oui\r\n;\r\n"
+def test_csv_of_other_column_kinds_goes_through_pandas():
+    frame = pd.DataFrame({"x": pd.Series([1.5, None], dtype="Float64"), "c": pd.Categorical(["a", None])})
+    assert figure.to_csv(frame) == "\ufeff" + figure._pandas_csv(frame) == "\ufeffx;c\r\n1,5;a\r\n;\r\n"
