@@ -112,11 +112,9 @@ def period_labels(periods: pd.Series, grain: str) -> pd.Series:
 
 
 def percent(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Ratios 0..1 of ``columns`` as percentages (×100) under their new names, for tables and CSV files."""
-    out = frame.copy()
-    for old, new in columns.items():
-        out[new] = out[old] * 100
-    return out
+    """``frame`` and, appended, its ratios 0..1 of ``columns`` as percentages (×100) under their new names (not
+    already columns of ``frame``), for tables and CSV files."""
+    return pd.concat([frame, pd.DataFrame({new: frame[old] * 100 for old, new in columns.items()})], axis=1)
 
 
 def month_axis(fig: dict, months: int, **props) -> dict:

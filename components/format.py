@@ -192,7 +192,7 @@ def column_cells(series: pd.Series, limit: int | None = None) -> list[str]:
 
     The column's kind is read from all its values, the cells are made for the first ``limit`` only, a column
     at a time (a table of hundreds of rows holds thousands of cells)."""
-    shown = series if limit is None else series.iloc[:limit]
+    shown = series if limit is None or len(series) <= limit else series.iloc[:limit]
     dtype = series.dtype
     if isinstance(dtype, pd.PeriodDtype):
         if not dtype.freq.rule_code.startswith("M"):
