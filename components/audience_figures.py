@@ -11,11 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import html
 
 from components import format as fmt
-from components import theme
+from components import plain, theme
 from components.charts import GRAPH_HEIGHT, empty_figure
 from components.dossier_figures import has_previous, period_sentence
 from components.kpi import kpi_card
@@ -101,7 +100,7 @@ def source_notices(f: Filters, purged_days: int, purged_visits: int, *, totals: 
 
 
 # ---------------------------------------------------------------- funnel
-def funnel_figure(funnel: pd.DataFrame) -> go.Figure:
+def funnel_figure(funnel: pd.DataFrame) -> dict:
     """The WIF funnel: one bar per step (visits in Bleu France, dossiers in menthe), with the conversion from the
     previous step in the label. Expects ``metrics.journey.funnel``."""
     if not funnel["count"].sum():
@@ -109,18 +108,15 @@ def funnel_figure(funnel: pd.DataFrame) -> go.Figure:
     text = [fmt.fmt_int(n) + ("" if fmt.is_missing(c) else f" ({fmt.fmt_pct(c)} de l'étape précédente)")
             for n, c in zip(funnel["count"], funnel.conversion, strict=True)]
     colors = [theme.BLUE_FRANCE if s == "site" else DS_COLOR for s in funnel.source]
-    fig = go.Figure(go.Funnel(
-        y=funnel.label, x=funnel["count"], text=text, textinfo="text", textposition="outside",
-        marker=dict(color=colors), connector=dict(fillcolor=theme.BACKGROUND_ALT, line=dict(width=0)),
-        hovertemplate="%{y} : %{x:,.0f}<extra></extra>", cliponaxis=False,
-    ))
-    fig.update_yaxes(title_text=None, automargin=True)
-    fig.update_layout(height=GRAPH_HEIGHT + 60, margin=dict(l=8, r=180, t=40, b=8), showlegend=False)
     legend = (f"<span style='color:{theme.BLUE_FRANCE}'>■</span> visites du site (Matomo)   "
               f"<span style='color:{DS_COLOR}'>■</span> dossiers (Démarches Simplifiées)")
-    fig.add_annotation(text=legend, showarrow=False,
-                       xref="paper", yref="paper", x=0, y=1.08, xanchor="left", font=dict(size=12))
-    return fig
+    return plain.figure([dict(
+        type="funnel", y=funnel.label, x=funnel["count"], text=text, textinfo="text", textposition="outside",
+        marker=dict(color=colors), connector=dict(fillcolor=theme.BACKGROUND_ALT, line=dict(width=0)),
+        hovertemplate="%{y} : %{x:,.0f}<extra></extra>", cliponaxis=False,
+    )], dict(yaxis=dict(automargin=True), height=GRAPH_HEIGHT + 60, margin=dict(l=8, r=180, t=40, b=8),
+             showlegend=False, annotations=[dict(text=legend, showarrow=False, xref="paper", yref="paper", x=0,
+                                                 y=1.08, xanchor="left", font=dict(size=12))]))
 
 
 # ---------------------------------------------------------------- Sankey
@@ -132,7 +128,7 @@ def _node_color(key: str) -> str:
 TERMINALS = ("depart_ds", "sortie", "suite", "autres")
 
 
-def sankey_figure(links: pd.DataFrame) -> go.Figure:
+def sankey_figure(links: pd.DataFrame) -> dict:
     """Sankey of ``metrics.journey.transitions``: a page node per (step, page), so each column is a step of the
     paths; the ends (departure to DS, exit, longer paths, other paths) are one node each."""
     if links.empty:
@@ -145,16 +141,15 @@ def sankey_figure(links: pd.DataFrame) -> go.Figure:
     targets = [node(*n) for n in zip(links.step + 1, links.target, links.target_label, strict=True)]
     nodes = list(dict.fromkeys(sources + targets))
     index = {n: i for i, n in enumerate(nodes)}
-    fig = go.Figure(go.Sankey(
+    return plain.figure([dict(
+        type="sankey",
         node=dict(label=[label for _, _, label in nodes], color=[_node_color(key) for _, key, _ in nodes],
                   pad=14, thickness=16, line=dict(color="white", width=0.5),
                   hovertemplate="%{label} : %{value:,.0f} visites<extra></extra>"),
         link=dict(source=[index[s] for s in sources], target=[index[t] for t in targets], value=links.visits,
                   color=[_link_color(key) for key in links.target],
                   hovertemplate="%{source.label} → %{target.label} : %{value:,.0f} visites<extra></extra>"),
-    ))
-    fig.update_layout(height=520, font=dict(size=12), margin=dict(l=8, r=8, t=16, b=8))
-    return fig
+    )], dict(height=520, font=dict(size=12), margin=dict(l=8, r=8, t=16, b=8)))
 
 
 def _link_color(target: str) -> str:
@@ -163,25 +158,22 @@ def _link_color(target: str) -> str:
 
 
 # ---------------------------------------------------------------- heatmap and histogram
-def heatmap_figure(grid: pd.DataFrame) -> go.Figure:
+def heatmap_figure(grid: pd.DataFrame) -> dict:
     """Visits per weekday (rows, Monday on top) and hour (columns); expects ``metrics.audience.weekday_hour``."""
     if not grid.visits.sum():
         return empty_figure()
     days = list(dict.fromkeys(grid.day))
     z = grid.visits.to_numpy().reshape(len(days), 24)
-    fig = go.Figure(go.Heatmap(
-        z=z, x=[f"{h}\u00a0h" for h in range(24)], y=[d.capitalize() for d in days],
+    return plain.figure([dict(
+        type="heatmap", z=z, x=[f"{h}\u00a0h" for h in range(24)], y=[d.capitalize() for d in days],
         colorscale=[[i / (len(theme.SEQUENTIAL) - 1), c] for i, c in enumerate(theme.SEQUENTIAL)],
         colorbar=dict(title=dict(text="Visites")), xgap=1, ygap=1,
         hovertemplate="%{y}, %{x} : %{z:,.0f} visites<extra></extra>",
-    ))
-    fig.update_yaxes(autorange="reversed", title_text=None)
-    fig.update_xaxes(title_text="Heure d'arrivée (heure de Paris)")
-    fig.update_layout(height=GRAPH_HEIGHT)
-    return fig
+    )], dict(yaxis=dict(autorange="reversed"), xaxis=dict(title=dict(text="Heure d'arrivée (heure de Paris)")),
+             height=GRAPH_HEIGHT))
 
 
-def minutes_histogram(dist: pd.DataFrame) -> go.Figure:
+def minutes_histogram(dist: pd.DataFrame) -> dict:
     """Departures per minute of time to apply, under ten minutes in Bleu France, the rest in grey; expects
     ``metrics.time_to_apply.time_distribution``."""
     if not dist.departures.sum():
@@ -189,20 +181,18 @@ def minutes_histogram(dist: pd.DataFrame) -> go.Figure:
     cap = int(dist.minute.max())
     labels = [f"{cap}\u00a0min et plus" if o else f"{m}\u00a0min" for m, o in zip(dist.minute, dist.overflow,
                                                                                      strict=True)]
-    fig = go.Figure(go.Bar(
-        x=labels, y=dist.departures, customdata=dist.cumulative_share * 100,
-        marker_color=[theme.BLUE_FRANCE if m < TEN_MINUTES else theme.OTHER_COLOR for m in dist.minute],
+    ticks = [label for m, label in zip(dist.minute, labels, strict=True) if m % 5 == 0]
+    fig = plain.figure([dict(
+        type="bar", x=labels, y=dist.departures, customdata=dist.cumulative_share * 100,
+        marker=dict(color=[theme.BLUE_FRANCE if m < TEN_MINUTES else theme.OTHER_COLOR for m in dist.minute]),
         hovertemplate="%{x} : %{y:,.0f} départs ; %{customdata:,.1f}\u00a0% en moins de la fin de cette minute"
                       "<extra></extra>",
-    ))
-    fig.add_vline(x=TEN_MINUTES - 0.5, line=dict(color=theme.RED_MARIANNE, dash="dash", width=1.5),
-                  annotation_text="10 minutes", annotation_position="top right")
-    ticks = [label for m, label in zip(dist.minute, labels, strict=True) if m % 5 == 0]
-    fig.update_xaxes(type="category", tickvals=ticks, ticktext=ticks, tickangle=0,
-                     title_text="Temps entre la première page et le départ vers Démarches Simplifiées (minutes)")
-    fig.update_yaxes(title_text="Départs vers Démarches Simplifiées", rangemode="tozero")
-    fig.update_layout(height=GRAPH_HEIGHT, bargap=0.08)
-    return fig
+    )], dict(xaxis=dict(type="category", tickvals=ticks, ticktext=ticks, tickangle=0, title=dict(
+                 text="Temps entre la première page et le départ vers Démarches Simplifiées (minutes)")),
+             yaxis=dict(title=dict(text="Départs vers Démarches Simplifiées"), rangemode="tozero"),
+             height=GRAPH_HEIGHT, bargap=0.08))
+    return plain.span(fig, "vline", TEN_MINUTES - 0.5, line=dict(color=theme.RED_MARIANNE, dash="dash", width=1.5),
+                      text="10 minutes", position="top right")
 
 
 # ---------------------------------------------------------------- priority list
@@ -246,37 +236,33 @@ def priority_list(priority: pd.DataFrame, top: int = 5) -> html.Ol | html.P:
     ])
 
 
-def score_bars(priority: pd.DataFrame) -> go.Figure:
+def score_bars(priority: pd.DataFrame) -> dict:
     """Priority score of each ranked page (bars, best first) and its score over the previous period (diamonds)."""
     ranked = priority[priority["rank"].notna()]
     if ranked.empty:
         return empty_figure("Aucune page n'a assez de visites pour être classée.")
-    fig = go.Figure([
-        go.Bar(y=ranked.label, x=ranked.score, orientation="h", name="Score de la période",
-               marker_color=theme.BLUE_FRANCE, hovertemplate="%{y} : score %{x:,.0f}<extra></extra>"),
-        go.Scatter(y=ranked.label, x=ranked.prev_score, mode="markers", name="Période précédente",
-                   marker=dict(symbol="diamond", size=10, color=theme.RED_MARIANNE),
-                   hovertemplate="%{y} : score %{x:,.0f} sur la période précédente<extra></extra>"),
-    ])
-    fig.update_yaxes(autorange="reversed", type="category", title_text=None)
-    fig.update_xaxes(rangemode="tozero", title_text="Score (visites perdues × indice de perte)")
-    fig.update_layout(height=max(GRAPH_HEIGHT, 36 * len(ranked) + 90), hovermode="y unified")
-    return fig
+    return plain.figure([
+        dict(type="bar", y=ranked.label, x=ranked.score, orientation="h", name="Score de la période",
+             marker=dict(color=theme.BLUE_FRANCE), hovertemplate="%{y} : score %{x:,.0f}<extra></extra>"),
+        dict(type="scatter", y=ranked.label, x=ranked.prev_score, mode="markers", name="Période précédente",
+             marker=dict(symbol="diamond", size=10, color=theme.RED_MARIANNE),
+             hovertemplate="%{y} : score %{x:,.0f} sur la période précédente<extra></extra>"),
+    ], dict(yaxis=dict(autorange="reversed", type="category"),
+            xaxis=dict(rangemode="tozero", title=dict(text="Score (visites perdues × indice de perte)")),
+            height=max(GRAPH_HEIGHT, 36 * len(ranked) + 90), hovermode="y unified"))
 
 
-def exits_bars(pages: pd.DataFrame) -> go.Figure:
+def exits_bars(pages: pd.DataFrame) -> dict:
     """How visits ended on each page: lost, ineligible, after a DS departure (stacked horizontal bars); expects
     ``metrics.journey.page_table``."""
     shown = pages[pages.exits > 0]
     if shown.empty:
         return empty_figure()
-    fig = go.Figure([
-        go.Bar(y=shown.label, x=shown[column], orientation="h", name=name, marker_color=color,
-               hovertemplate="%{y} : %{x:,.0f}<extra>" + name + "</extra>")
+    return plain.figure([
+        dict(type="bar", y=shown.label, x=shown[column], orientation="h", name=name, marker=dict(color=color),
+             hovertemplate="%{y} : %{x:,.0f}<extra>" + name + "</extra>")
         for column, name, color in EXIT_KINDS
-    ])
-    fig.update_yaxes(autorange="reversed", type="category", title_text=None)
-    fig.update_xaxes(rangemode="tozero", title_text="Visites terminées sur la page")
-    fig.update_layout(barmode="stack", height=max(GRAPH_HEIGHT, 32 * len(shown) + 90), hovermode="y unified",
-                      legend_traceorder="normal")
-    return fig
+    ], dict(yaxis=dict(autorange="reversed", type="category"),
+            xaxis=dict(rangemode="tozero", title=dict(text="Visites terminées sur la page")),
+            barmode="stack", height=max(GRAPH_HEIGHT, 32 * len(shown) + 90), hovermode="y unified",
+            legend=dict(traceorder="normal")))

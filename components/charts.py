@@ -7,15 +7,14 @@ and formats values the French way through ``value``:
 * ``"days"``: durations in days (``5,2 j``);
 * ``"pct"``: ratios in 0..1, shown as percentages (``12,3 %``; the frame keeps ratios).
 
-Pages may add specialised builders in their own component modules.
+Figures are plain dicts (``components.plain``). Pages may add specialised builders in their own component modules.
 """
 
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from components import theme
+from components import plain, theme
 
 UNIT = "\u00a0"
 _FORMATS = {  # value kind → (tick format, hover format, suffix, factor applied to the data)
@@ -82,7 +81,7 @@ def line(
     df: pd.DataFrame, x: str, y: str | dict[str, str], color: str | None = None, *, value: str = "int",
     x_title: str | None = None, y_title: str | None = None, legend_title: str | None = None,
     markers: bool = False, height: int = GRAPH_HEIGHT,
-) -> go.Figure:
+) -> dict:
     """One line per ``color`` group of ``y`` against ``x`` (usually a date); ``y`` may instead map several
     columns to series names (``{"median": "Médiane", "p90": "9 dossiers sur 10"}``), one line each."""
     *_, factor = _kind(value)
@@ -95,15 +94,15 @@ def line(
          "hovertemplate": _hover(name, x_label, y_label, group)}
         for i, (name, xs, ys) in enumerate(_traces(df, x, y, color, factor))
     ]
-    return go.Figure(traces, _layout(value_axis="y", value=value, x_title=x_title, y_title=y_title, height=height,
-                                     hover="x unified"))
+    return plain.figure(traces, _layout(value_axis="y", value=value, x_title=x_title, y_title=y_title, height=height,
+                                        hover="x unified"))
 
 
 def bar(
     df: pd.DataFrame, x: str, y: str | dict[str, str], color: str | None = None, *, value: str = "int",
     horizontal: bool = False, stacked: bool = False, x_title: str | None = None, y_title: str | None = None,
     legend_title: str | None = None, height: int = GRAPH_HEIGHT,
-) -> go.Figure:
+) -> dict:
     """Bars of ``y`` per ``x`` (grouped by ``color`` side by side, or stacked); ``y`` may map several columns to
     series names, one bar series each.
 
@@ -132,45 +131,43 @@ def bar(
     else:
         layout = _layout(value_axis="y", value=value, x_title=x_title, y_title=y_title, height=height,
                          hover="x unified", **order)
-    return go.Figure(traces, {**layout, "barmode": "relative" if stacked else "group"})
+    return plain.figure(traces, {**layout, "barmode": "relative" if stacked else "group"})
 
 
-def stacked_bar(df: pd.DataFrame, x: str, y: str | dict[str, str], color: str | None = None, **kwargs) -> go.Figure:
+def stacked_bar(df: pd.DataFrame, x: str, y: str | dict[str, str], color: str | None = None, **kwargs) -> dict:
     """Bars of ``y`` per ``x`` stacked by ``color`` (or by the columns of a wide ``y``)."""
     return bar(df, x, y, color, stacked=True, **kwargs)
 
 
-def donut(df: pd.DataFrame, names: str, values: str, *, height: int = GRAPH_HEIGHT) -> go.Figure:
+def donut(df: pd.DataFrame, names: str, values: str, *, height: int = GRAPH_HEIGHT) -> dict:
     """Shares of ``values`` per ``names`` as a donut, labelled with French percentages."""
     total = df[values].sum()
     share = (df[values] / total * 100) if total else df[values] * 0
-    fig = go.Figure(go.Pie(
-        labels=df[names], values=df[values], hole=0.55, sort=False, direction="clockwise",
+    return plain.figure([dict(
+        type="pie", labels=df[names], values=df[values], hole=0.55, sort=False, direction="clockwise",
         customdata=share, marker=dict(colors=list(theme.PALETTE), line=dict(color="white", width=2)),
         texttemplate="%{customdata:,.1f}" + UNIT + "%", textposition="outside",
         hovertemplate="%{label} : %{value:,.0f} (%{customdata:,.1f}" + UNIT + "%)<extra></extra>",
-    ))
-    fig.update_layout(height=height, showlegend=True, margin=dict(l=8, r=8, t=32, b=8))
-    return fig
+    )], dict(height=height, showlegend=True, margin=dict(l=8, r=8, t=32, b=8)))
 
 
 def histogram(
     df: pd.DataFrame, x: str, *, bin_size: float | None = None, value: str = "int",
     x_title: str | None = None, y_title: str = "Nombre", height: int = GRAPH_HEIGHT,
-) -> go.Figure:
+) -> dict:
     """Distribution of ``x`` (counts per bin of width ``bin_size``, starting at 0 when given)."""
     _, hover_format, suffix, _ = _kind(value)
     layout = _layout(value_axis="y", value="int", x_title=x_title, y_title=y_title, height=height, hover="closest",
                      xaxis={"ticksuffix": suffix, "hoverformat": hover_format})
-    return go.Figure(go.Histogram(
-        x=df[x], xbins=dict(start=0, size=bin_size) if bin_size else None, marker_color=theme.BLUE_FRANCE,
-        hovertemplate="%{x} : %{y:,.0f}<extra></extra>",
-    ), {**layout, "bargap": 0.05})
+    return plain.figure([dict(
+        type="histogram", x=df[x], xbins=dict(start=0, size=bin_size) if bin_size else None,
+        marker=dict(color=theme.BLUE_FRANCE), hovertemplate="%{x} : %{y:,.0f}<extra></extra>",
+    )], {**layout, "bargap": 0.05})
 
 
-def empty_figure(message: str = "Aucune donnée pour cette sélection.", height: int = GRAPH_HEIGHT) -> go.Figure:
+def empty_figure(message: str = "Aucune donnée pour cette sélection.", height: int = GRAPH_HEIGHT) -> dict:
     """A blank figure carrying ``message`` in its centre."""
-    return go.Figure(layout=dict(
+    return plain.figure(layout=dict(
         height=height, xaxis=dict(visible=False), yaxis=dict(visible=False),
         annotations=[dict(text=message, showarrow=False, font=dict(size=16, color=theme.TEXT_MENTION),
                           xref="paper", yref="paper", x=0.5, y=0.5)]))

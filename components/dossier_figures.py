@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
 from dash.exceptions import PreventUpdate
 
 from components import format as fmt
-from components import theme
+from components import plain, theme
 from components.charts import GRAPH_HEIGHT, empty_figure
 from components.kpi import kpi_card
 from metrics import meta
@@ -113,43 +112,40 @@ def period_labels(periods: pd.Series, grain: str) -> pd.Series:
 
 
 def percent(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Ratios 0..1 of ``columns`` as percentages (×100) under their new names, for tables and CSV files."""
-    out = frame.copy()
-    for old, new in columns.items():
-        out[new] = out[old] * 100
-    return out
+    """``frame`` and, appended, its ratios 0..1 of ``columns`` as percentages (×100) under their new names (not
+    already columns of ``frame``), for tables and CSV files."""
+    return pd.concat([frame, pd.DataFrame({new: frame[old] * 100 for old, new in columns.items()})], axis=1)
 
 
-def month_axis(fig: go.Figure, months: int) -> go.Figure:
-    """A time axis of months: one tick a month up to 13 months, then one a quarter, "janv. 2025" style."""
-    fig.update_xaxes(tickformat="%b %Y", dtick="M1" if months <= 13 else "M3")
-    return fig
+def month_axis(fig: dict, months: int, **props) -> dict:
+    """A time axis of months: one tick a month up to 13 months, then one a quarter, "janv. 2025" style; ``props``
+    update the axis further (``title={"text": None}``)."""
+    return plain.axis(fig, "x", tickformat="%b %Y", dtick="M1" if months <= 13 else "M3", **props)
 
 
 def rate_over_time(df: pd.DataFrame, x: str, rate: str, low: str, high: str, *, name: str,
-                   reference: float | None = None) -> go.Figure:
+                   reference: float | None = None) -> dict:
     """The rate ``rate`` (0..1) along ``x`` with its confidence band [``low``, ``high``] and an optional
     horizontal ``reference`` (the period's overall rate). Points without a rate leave gaps."""
     if df.empty:
         return empty_figure()
-    fig = go.Figure([
-        go.Scatter(x=df[x], y=df[high] * 100, mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False,
-                   connectgaps=False),
-        go.Scatter(x=df[x], y=df[low] * 100, mode="lines", line=dict(width=0), fill="tonexty", fillcolor=BAND,
-                   name="Intervalle de confiance à 95 %", hoverinfo="skip", connectgaps=False),
-        go.Scatter(x=df[x], y=df[rate] * 100, mode="lines+markers", name=name, line=dict(color=theme.BLUE_FRANCE,
-                   width=2.5), hovertemplate="%{y:,.1f}\u00a0%<extra>" + name + "</extra>", connectgaps=False),
-    ])
+    fig = plain.figure([
+        dict(type="scatter", x=df[x], y=df[high] * 100, mode="lines", line=dict(width=0), hoverinfo="skip",
+             showlegend=False, connectgaps=False),
+        dict(type="scatter", x=df[x], y=df[low] * 100, mode="lines", line=dict(width=0), fill="tonexty",
+             fillcolor=BAND, name="Intervalle de confiance à 95 %", hoverinfo="skip", connectgaps=False),
+        dict(type="scatter", x=df[x], y=df[rate] * 100, mode="lines+markers", name=name,
+             line=dict(color=theme.BLUE_FRANCE, width=2.5), hovertemplate="%{y:,.1f}\u00a0%<extra>" + name + "</extra>",
+             connectgaps=False),
+    ], dict(yaxis=dict(ticksuffix="\u00a0%", rangemode="tozero"), height=GRAPH_HEIGHT, hovermode="x unified"))
     if reference is not None and not fmt.is_missing(reference):
-        fig.add_hline(y=reference * 100, line=dict(color=theme.TEXT_MENTION, dash="dot", width=1.5),
-                      annotation_text=f"période : {fmt.fmt_pct(reference)}", annotation_position="top left")
-    fig.update_yaxes(ticksuffix="\u00a0%", rangemode="tozero", title_text=None)
-    fig.update_layout(height=GRAPH_HEIGHT, hovermode="x unified")
+        plain.span(fig, "hline", reference * 100, line=dict(color=theme.TEXT_MENTION, dash="dot", width=1.5),
+                   text=f"période : {fmt.fmt_pct(reference)}", position="top left")
     return fig
 
 
 def rate_bars(df: pd.DataFrame, label: str, rate: str, low: str, high: str, *, name: str,
-              reference: float | None = None) -> go.Figure:
+              reference: float | None = None) -> dict:
     """Horizontal bars of a rate per ``label`` with Wilson 95 % error bars and the overall ``reference``.
 
     Rows without a rate (under 5 decisions) are listed with an empty bar, in the frame's order.
@@ -157,23 +153,22 @@ def rate_bars(df: pd.DataFrame, label: str, rate: str, low: str, high: str, *, n
     if df.empty:
         return empty_figure()
     values = df[rate] * 100
-    fig = go.Figure(go.Bar(
-        y=df[label], x=values, orientation="h", marker_color=theme.BLUE_FRANCE, name=name,
+    fig = plain.figure([dict(
+        type="bar", y=df[label], x=values, orientation="h", marker=dict(color=theme.BLUE_FRANCE), name=name,
         error_x=dict(type="data", symmetric=False, array=(df[high] - df[rate]) * 100,
                      arrayminus=(df[rate] - df[low]) * 100, color=theme.TEXT_MENTION, thickness=1.2, width=4),
         hovertemplate="%{y} : %{x:,.1f}\u00a0%<extra></extra>",
-    ))
+    )], dict(yaxis=dict(autorange="reversed"),
+             xaxis=dict(ticksuffix="\u00a0%", rangemode="tozero", title=dict(text=name)),
+             height=_category_height(len(df)), showlegend=False))
     hidden = df[df[rate].isna()]
     if len(hidden):
-        fig.add_trace(go.Scatter(y=hidden[label], x=[0] * len(hidden), mode="text", text="moins de 5 décisions",
-                                 textposition="middle right", textfont=dict(color=theme.TEXT_MENTION, size=12),
-                                 hoverinfo="skip"))
+        plain.add_trace(fig, dict(type="scatter", y=hidden[label], x=[0] * len(hidden), mode="text",
+                                  text="moins de 5 décisions", textposition="middle right",
+                                  textfont=dict(color=theme.TEXT_MENTION, size=12), hoverinfo="skip"))
     if reference is not None and not fmt.is_missing(reference):
-        fig.add_vline(x=reference * 100, line=dict(color=theme.RED_MARIANNE, dash="dash", width=1.5),
-                      annotation_text=f"ensemble : {fmt.fmt_pct(reference)}", annotation_position="top")
-    fig.update_yaxes(autorange="reversed", title_text=None)
-    fig.update_xaxes(ticksuffix="\u00a0%", rangemode="tozero", title_text=name)
-    fig.update_layout(height=_category_height(len(df)), showlegend=False)
+        plain.span(fig, "vline", reference * 100, line=dict(color=theme.RED_MARIANNE, dash="dash", width=1.5),
+                   text=f"ensemble : {fmt.fmt_pct(reference)}", position="top")
     return fig
 
 
@@ -181,26 +176,26 @@ def _category_height(rows: int) -> int:
     return max(GRAPH_HEIGHT, 28 * rows + 90)
 
 
-def duration_bars(df: pd.DataFrame, label: str, *, axis_title: str) -> go.Figure:
+def duration_bars(df: pd.DataFrame, label: str, *, axis_title: str) -> dict:
     """Median (bars) and 90th percentile (diamonds) per ``label``, top to bottom in the frame's order.
 
     Expects the ``median`` and ``p90`` columns of ``metrics.delays.processing_by`` (days; NULL leaves a gap).
     """
     if df.empty:
         return empty_figure()
-    return go.Figure([
-        dict(type="bar", y=df[label].to_numpy(), x=df["median"].to_numpy(), orientation="h", name="Médiane",
-             marker_color=theme.BLUE_FRANCE, hovertemplate="%{y} : médiane %{x:,.1f}\u00a0j<extra></extra>"),
-        dict(type="scatter", y=df[label].to_numpy(), x=df["p90"].to_numpy(), mode="markers",
+    return plain.figure([
+        dict(type="bar", y=df[label], x=df["median"], orientation="h", name="Médiane",
+             marker=dict(color=theme.BLUE_FRANCE), hovertemplate="%{y} : médiane %{x:,.1f}\u00a0j<extra></extra>"),
+        dict(type="scatter", y=df[label], x=df["p90"], mode="markers",
              name="9 dossiers sur 10", marker=dict(symbol="diamond", size=10, color=theme.RED_MARIANNE),
              hovertemplate="%{y} : 9 dossiers sur 10 en %{x:,.1f}\u00a0j<extra></extra>"),
-    ], dict(yaxis=dict(autorange="reversed", type="category", title_text=None),
-            xaxis=dict(ticksuffix="\u00a0j", rangemode="tozero", title_text=axis_title),
+    ], dict(yaxis=dict(autorange="reversed", type="category"),
+            xaxis=dict(ticksuffix="\u00a0j", rangemode="tozero", title=dict(text=axis_title)),
             height=_category_height(len(df)), hovermode="y unified"))
 
 
 def hbars(df: pd.DataFrame, category: str, value: str | dict[str, str], color: str | None = None, *,
-          axis_title: str, pct: bool = False, grey: tuple[str, ...] = ()) -> go.Figure:
+          axis_title: str, pct: bool = False, grey: tuple[str, ...] = ()) -> dict:
     """Horizontal bars of ``value`` per ``category``, top to bottom in the frame's order, stacked by ``color`` — or
     by the columns of a wide ``value`` (``{column: series name}``).
 
@@ -210,79 +205,74 @@ def hbars(df: pd.DataFrame, category: str, value: str | dict[str, str], color: s
     if df.empty:
         return empty_figure()
     categories = list(dict.fromkeys(df[category]))
+    labels = df[category].to_numpy()
     if isinstance(value, dict):
-        series = [(name, df[category], df[column]) for column, name in value.items()]
+        series = [(name, labels, df[column].to_numpy()) for column, name in value.items()]
     elif color is None:
-        series = [(axis_title, df[category], df[value])]
+        series = [(axis_title, labels, df[value].to_numpy())]
     else:
-        series = [(k, df.loc[df[color] == k, category], df.loc[df[color] == k, value])
-                  for k in dict.fromkeys(df[color])]
+        keys, values = df[color].to_numpy(), df[value].to_numpy()
+        series = [(k, labels[mask], values[mask]) for k in dict.fromkeys(df[color]) for mask in [keys == k]]
     stacked = color is not None or isinstance(value, dict)
     suffix = "\u00a0%" if pct else ""
     palette = iter(theme.PALETTE)
     traces = [
-        dict(type="bar", y=labels.to_numpy(), x=values.to_numpy() * (100 if pct else 1),
-             orientation="h", name=name, marker_color=theme.OTHER_COLOR if name in grey else next(palette),
+        dict(type="bar", y=labels, x=values * (100 if pct else 1),
+             orientation="h", name=name, marker=dict(color=theme.OTHER_COLOR if name in grey else next(palette)),
              hovertemplate=f"%{{y}} : %{{x:,.{1 if pct else 0}f}}{suffix}<extra>{name}</extra>")
         for name, labels, values in series
     ]
-    return go.Figure(traces, dict(
-        yaxis=dict(type="category", categoryorder="array", categoryarray=categories, autorange="reversed",
-                   title_text=None),
-        xaxis=dict(ticksuffix=suffix, rangemode="tozero", title_text=axis_title),
+    return plain.figure(traces, dict(
+        yaxis=dict(type="category", categoryorder="array", categoryarray=categories, autorange="reversed"),
+        xaxis=dict(ticksuffix=suffix, rangemode="tozero", title=dict(text=axis_title)),
         barmode="stack", height=_category_height(len(categories)), showlegend=stacked,
-        hovermode="y unified" if stacked else "closest", legend_traceorder="normal"))
+        hovermode="y unified" if stacked else "closest", legend=dict(traceorder="normal")))
 
 
-def funnel_plot(funnel: pd.DataFrame, limits: pd.DataFrame, *, name: str) -> go.Figure:
+def funnel_plot(funnel: pd.DataFrame, limits: pd.DataFrame, *, name: str) -> dict:
     """Funnel plot: each department's rate against its number of decisions, inside the 95 % and 99.8 %
     control limits around the national rate (departments outside the 95 % funnel in red)."""
     rated = funnel[funnel.rate.notna()]
     if rated.empty:
         return empty_figure("Aucun département avec au moins 5 décisions.")
     national = rated.national_rate.iloc[0]
-    fig = go.Figure()
-    for column, dash, label in (("95", "dash", "limites à 95 %"), ("998", "dot", "limites à 99,8 %")):
-        for side in ("low", "high"):
-            fig.add_trace(go.Scatter(
-                x=limits.n, y=limits[f"{side}{column}"] * 100, mode="lines", name=label,
-                line=dict(color=theme.TEXT_MENTION, dash=dash, width=1.2), hoverinfo="skip",
-                showlegend=side == "low",
-            ))
-    fig.add_hline(y=national * 100, line=dict(color=theme.TEXT_MENTION, width=1),
-                  annotation_text=f"national : {fmt.fmt_pct(national)}", annotation_position="bottom right")
+    ticks = [t for t in LOG_TICKS if limits.n.min() <= t <= limits.n.max()]
+    fig = plain.figure([
+        dict(type="scatter", x=limits.n, y=limits[f"{side}{column}"] * 100, mode="lines", name=label,
+             line=dict(color=theme.TEXT_MENTION, dash=dash, width=1.2), hoverinfo="skip", showlegend=side == "low")
+        for column, dash, label in (("95", "dash", "limites à 95 %"), ("998", "dot", "limites à 99,8 %"))
+        for side in ("low", "high")
+    ], dict(xaxis=dict(type="log", tickvals=ticks, ticktext=[fmt.fmt_int(t) for t in ticks],
+                       title=dict(text="Dossiers décidés (échelle logarithmique)")),
+            yaxis=dict(ticksuffix="\u00a0%", rangemode="tozero", title=dict(text=name)), height=460,
+            hovermode="closest"))
+    plain.span(fig, "hline", national * 100, line=dict(color=theme.TEXT_MENTION, width=1),
+               text=f"national : {fmt.fmt_pct(national)}", position="bottom right")
     outside = rated.position.isin(["above", "below"])
     for mask, colour, label in ((~outside, theme.BLUE_FRANCE, "dans l'intervalle"),
                                 (outside, theme.RED_MARIANNE, "hors de l'intervalle")):
         part = rated[mask]
-        fig.add_trace(go.Scatter(
-            x=part.decided, y=part.rate * 100, mode="markers+text", name=label, text=part.departement,
-            textposition="top center", textfont=dict(size=10, color=colour),
+        plain.add_trace(fig, dict(
+            type="scatter", x=part.decided, y=part.rate * 100, mode="markers+text", name=label,
+            text=part.departement, textposition="top center", textfont=dict(size=10, color=colour),
             marker=dict(color=colour, size=9, line=dict(color="white", width=1)),
             customdata=part.label, hovertemplate="%{customdata} : %{y:,.1f}\u00a0% sur %{x:,.0f} décisions"
                                                  "<extra></extra>",
         ))
-    ticks = [t for t in LOG_TICKS if limits.n.min() <= t <= limits.n.max()]
-    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[fmt.fmt_int(t) for t in ticks],
-                     title_text="Dossiers décidés (échelle logarithmique)")
-    fig.update_yaxes(ticksuffix="\u00a0%", rangemode="tozero", title_text=name)
-    fig.update_layout(height=460, hovermode="closest")
     return fig
 
 
-def rollout_timeline(rollout: pd.DataFrame, start: date, end: date) -> go.Figure:
+def rollout_timeline(rollout: pd.DataFrame, start: date, end: date) -> dict:
     """First dossier of each department on a time line, the selected period shaded."""
     if rollout.empty:
         return empty_figure()
     labels = rollout.departement + " – " + rollout.name
-    fig = go.Figure(go.Scatter(
-        x=rollout.first_deposit, y=labels, mode="markers", marker=dict(color=theme.BLUE_FRANCE, size=10),
-        customdata=rollout.dossiers, hovertemplate="%{y} : premier dossier le %{x|%d/%m/%Y}, "
-                                                   "%{customdata:,.0f} dossiers depuis<extra></extra>",
-    ))
-    fig.add_vrect(x0=start, x1=end, fillcolor=BAND, line_width=0, layer="below",
-                  annotation_text="période", annotation_position="top left")
-    fig.update_yaxes(autorange="reversed", title_text=None, type="category")
-    fig.update_xaxes(title_text="Date du premier dossier déposé", tickformat="%b %Y")
-    fig.update_layout(height=max(GRAPH_HEIGHT, 24 * len(rollout) + 90), showlegend=False, hovermode="closest")
-    return fig
+    fig = plain.figure([dict(
+        type="scatter", x=rollout.first_deposit, y=labels, mode="markers",
+        marker=dict(color=theme.BLUE_FRANCE, size=10), customdata=rollout.dossiers,
+        hovertemplate="%{y} : premier dossier le %{x|%d/%m/%Y}, %{customdata:,.0f} dossiers depuis<extra></extra>",
+    )], dict(yaxis=dict(autorange="reversed", type="category"),
+             xaxis=dict(title=dict(text="Date du premier dossier déposé"), tickformat="%b %Y"),
+             height=max(GRAPH_HEIGHT, 24 * len(rollout) + 90), showlegend=False, hovermode="closest"))
+    return plain.span(fig, "vrect", start, end, fillcolor=BAND, line=dict(width=0), layer="below", text="période",
+                      position="top left")

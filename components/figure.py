@@ -16,9 +16,12 @@ UTF-8 with a byte order mark, ``;`` as separator, decimal comma, ISO dates; it i
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 from dash import MATCH, Input, Output, State, clientside_callback, dcc, html
 
@@ -112,12 +115,10 @@ def _cell(tag: str, text: str, **props) -> dict:
 def table_rows(table: pd.DataFrame) -> tuple[dict, list[dict]]:
     """Header row and body rows of the accessible table: the first column heads its row (``scope="row"``).
 
-    Rows are serialised ``html.Tr`` (see ``_cell``)."""
-    formatters = [fmt.column_formatter(table[c]) for c in table.columns]
-    kinds = [{"className": "wif-num"} if _is_numeric(table[c]) else {} for c in table.columns]
+    Rows are serialised ``html.Tr`` (see ``_cell``); cells are formatted a column at a time."""
+    columns = [fmt.column_cells(series, MAX_TABLE_ROWS) for _, series in table.items()]
+    kinds = [{"className": "wif-num"} if _is_numeric(series) else {} for _, series in table.items()]
     head = _cell("Tr", [_cell("Th", str(c), scope="col", **kind) for c, kind in zip(table.columns, kinds, strict=True)])
-    shown = table.head(MAX_TABLE_ROWS)
-    columns = [list(map(formatter, shown.iloc[:, i])) for i, formatter in enumerate(formatters)]
     kinds = kinds[1:]
     body = [_cell("Tr", [_cell("Th", row[0], scope="row"),
                          *(_cell("Td", text, **kind) for text, kind in zip(row[1:], kinds, strict=True))])
@@ -125,9 +126,52 @@ def table_rows(table: pd.DataFrame) -> tuple[dict, list[dict]]:
     return head, body
 
 
+def _csv_column(series: pd.Series) -> list | None:
+    """The CSV fields of a column as ``DataFrame.to_csv(decimal=",")`` writes them (booleans ``oui``/``non``,
+    dates ISO, missing values empty), or None for a column kind left to pandas (categories, time zones…)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.PeriodDtype):
+        return ["" if v is pd.NaT else str(v) for v in series.tolist()]
+    if pd.api.types.is_string_dtype(dtype):
+        return ["" if fmt.is_missing(v) else v for v in series.tolist()]
+    if not isinstance(dtype, np.dtype):                  # nullable extension columns: NA written empty
+        if pd.api.types.is_bool_dtype(dtype):
+            return ["" if v is pd.NA else "oui" if v else "non" for v in series.tolist()]
+        if pd.api.types.is_integer_dtype(dtype):
+            return ["" if v is pd.NA else v for v in series.tolist()]
+        return None
+    if dtype.kind == "b":
+        return ["oui" if v else "non" for v in series.tolist()]
+    if dtype.kind in "iu":
+        return series.tolist()
+    if dtype.kind == "f":
+        return ["" if v != v else str(v).replace(".", ",", 1) for v in series.to_numpy()]
+    if dtype.kind == "M":
+        values = series.to_numpy()
+        known = values[~np.isnat(values)]
+        midnight = bool((known == known.astype("datetime64[D]")).all())
+        texts = np.datetime_as_string(values, unit="D" if midnight else "m").tolist()
+        return ["" if t == "NaT" else t.replace("T", " ") for t in texts]
+    return None
+
+
 def to_csv(table: pd.DataFrame) -> str:
     """CSV text for French spreadsheets: ``;`` separator, decimal comma, ISO dates, ``oui``/``non`` for
-    yes/no columns (as in the table alternative), leading BOM."""
+    yes/no columns (as in the table alternative), leading BOM.
+
+    Written with the csv module (as pandas does) from column-wise formatted fields; frames with other column
+    kinds (categories, time zones, nullable floats) go through ``DataFrame.to_csv``, with the same output."""
+    columns = [_csv_column(series) for _, series in table.items()]
+    if not columns or any(c is None for c in columns):
+        return "\ufeff" + _pandas_csv(table)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([str(c) for c in table.columns])
+    writer.writerows(zip(*columns, strict=True))
+    return "\ufeff" + out.getvalue()
+
+
+def _pandas_csv(table: pd.DataFrame) -> str:
     out = table.copy()
     for column in out.columns:
         if pd.api.types.is_bool_dtype(out[column]):
@@ -136,7 +180,7 @@ def to_csv(table: pd.DataFrame) -> str:
             values = out[column].dropna()
             midnight = values.empty or bool((values == values.dt.normalize()).all())
             out[column] = out[column].dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M")
-    return "\ufeff" + out.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n")
+    return out.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n")
 
 
 def source_line(source: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 
 GROUP = "\u202f"     # narrow no-break space between thousands
@@ -151,25 +152,64 @@ def fmt_period(start, end) -> str:
     return f"du {fmt_date(start)} au {fmt_date(end)}"
 
 
-def _guarded(render):
-    return lambda value: MISSING if is_missing(value) else render(value)
+def _absent(value) -> bool:
+    """``is_missing`` for the plain values of a column (None, NaN, NA, NaT), without pandas' per-value checks."""
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
-def column_formatter(series: pd.Series):
-    """The cell formatter for a table column: counts grouped, decimals with one digit, dates ``JJ/MM/AAAA``,
-    monthly periods (``pd.Period``, e.g. ``series.dt.to_period("M")``) ``janvier 2025``."""
-    if isinstance(series.dtype, pd.PeriodDtype):
-        return fmt_month if series.dtype.freq.rule_code.startswith("M") else _guarded(str)
-    if pd.api.types.is_bool_dtype(series):
-        return _guarded(lambda v: "oui" if v else "non")
-    if pd.api.types.is_integer_dtype(series):
-        return fmt_int
-    if pd.api.types.is_float_dtype(series):
-        values = series.dropna()
-        whole = values.empty or bool(((values % 1) == 0).all())
-        return fmt_int if whole else (lambda v: fmt_number(v, 1))
-    if pd.api.types.is_datetime64_any_dtype(series):
+def _numbers(values: list, digits: int) -> list[str]:
+    """``fmt_number`` of each value (floats or ints; None and NaN missing)."""
+    cells = []
+    for value in values:
+        if _absent(value):
+            cells.append(MISSING)
+            continue
+        text = f"{abs(value):,.{digits}f}".replace(",", GROUP).replace(".", ",")
+        cells.append(MINUS + text if value < 0 and text.strip("0,\u202f") != "" else text)
+    return cells
+
+
+def _datetimes(values: np.ndarray, midnight: bool) -> list[str]:
+    """Naive datetime64 values as ``JJ/MM/AAAA`` (``midnight``) or ``JJ/MM/AAAA HH:MM``."""
+    texts = np.datetime_as_string(values, unit="D" if midnight else "m").tolist()
+    return [MISSING if t == "NaT" else f"{t[8:10]}/{t[5:7]}/{t[:4]}{t[10:].replace('T', ' ')}" for t in texts]
+
+
+def _whole(values: np.ndarray) -> bool:
+    known = values[~np.isnan(values)]
+    return bool((known % 1 == 0).all())
+
+
+def _midnight(values: np.ndarray) -> bool:
+    known = values[~np.isnat(values)]
+    return bool((known == known.astype("datetime64[D]")).all())
+
+
+def column_cells(series: pd.Series, limit: int | None = None) -> list[str]:
+    """The table cells of a column (its first ``limit`` values): counts grouped, decimals with one digit (whole
+    numbers without), dates ``JJ/MM/AAAA`` (with ``HH:MM`` when a value is not at midnight), monthly periods
+    (``pd.Period``, e.g. ``series.dt.to_period("M")``) ``janvier 2025``, yes/no ``oui``/``non``; missing ``—``.
+
+    The column's kind is read from all its values, the cells are made for the first ``limit`` only, a column
+    at a time (a table of hundreds of rows holds thousands of cells)."""
+    shown = series if limit is None or len(series) <= limit else series.iloc[:limit]
+    dtype = series.dtype
+    if isinstance(dtype, pd.PeriodDtype):
+        if not dtype.freq.rule_code.startswith("M"):
+            return [MISSING if _absent(v) else str(v) for v in shown.tolist()]
+        return [MISSING if _absent(v) else f"{MONTHS[v.month - 1]} {v.year}" for v in shown.tolist()]
+    if pd.api.types.is_bool_dtype(dtype):
+        return [MISSING if _absent(v) else ("oui" if v else "non") for v in shown.tolist()]
+    if pd.api.types.is_numeric_dtype(dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        digits = 0 if pd.api.types.is_integer_dtype(dtype) or _whole(values) else 1
+        return _numbers(values[:len(shown)].tolist(), digits)
+    if pd.api.types.is_datetime64_dtype(dtype):
+        values = series.to_numpy()
+        return _datetimes(values[:len(shown)], _midnight(values))
+    if pd.api.types.is_datetime64_any_dtype(dtype):     # with a time zone
         values = series.dropna()
         midnight = values.empty or bool((values == values.dt.normalize()).all())
-        return fmt_date_short if midnight else _guarded(lambda v: f"{v:%d/%m/%Y %H:%M}")
-    return _guarded(lambda v: fmt_date_short(v) if isinstance(v, date) else str(v))
+        return [MISSING if _absent(v) else fmt_date_short(v) if midnight else f"{v:%d/%m/%Y %H:%M}"
+                for v in shown.tolist()]
+    return [MISSING if _absent(v) else fmt_date_short(v) if isinstance(v, date) else str(v) for v in shown.tolist()]

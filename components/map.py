@@ -20,11 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from components import format as fmt
-from components import theme
+from components import plain, theme
 
 GEO_VERSION = "2.0.0"
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "geo" / f"france.departments-{GEO_VERSION}.svg"
@@ -165,7 +164,7 @@ def departement_shapes() -> tuple[dict[str, Shape], list[Shape]]:
 def choropleth(
     df: pd.DataFrame, code: str, value: str, *, text: str | None = None, value_title: str = "Dossiers",
     tickformat: str = ",.0f", suffix: str = "", height: int = MAP_HEIGHT,
-) -> go.Figure:
+) -> dict:
     """Departments coloured by ``value`` (sequential DSFR blues from 0 to the maximum); others in grey.
 
     ``code``: INSEE department codes; ``text``: column of hover texts (default "75 – Paris : 1 234");
@@ -186,7 +185,7 @@ def choropleth(
             hover = data.at[shape.code, text] if text else f"{name} : {fmt.fmt_number(data.at[shape.code, value])}"
         else:
             hover = f"{name} : aucune donnée"
-        # Coordinates as float arrays (ring gaps as NaN): sent as compact binary arrays, not as long lists.
+        # Coordinates as float arrays (ring gaps as NaN, written as null).
         traces.append(dict(
             type="scatter", x=np.array(shape.x, dtype=float), y=np.array(shape.y, dtype=float), mode="lines",
             fill="toself", hoveron="fills", showlegend=False, name=shape.code,
@@ -210,4 +209,4 @@ def choropleth(
                                  line=dict(color=NO_DATA_LINE, width=1), layer="below")]
         layout["annotations"] = [dict(x=min(xs) - 4, y=min(ys) - 6, text="Paris et petite couronne", showarrow=False,
                                       xanchor="left", yanchor="top", font=dict(size=11, color=theme.TEXT_MENTION))]
-    return go.Figure(traces, layout, _validate=False)
+    return plain.figure(traces, layout)

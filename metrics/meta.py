@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 import pandas as pd
 
@@ -59,7 +60,13 @@ def _date(text: str | None) -> date | None:
 
 
 def freshness() -> Freshness:
-    """Data range, build time and demo flag (``meta.is_demo = 'true'``) of the warehouse."""
+    """Data range, build time and demo flag (``meta.is_demo = 'true'``) of the warehouse (read once per published
+    file: every figure's source line asks for it)."""
+    return _freshness(db.identity())
+
+
+@lru_cache(maxsize=4)
+def _freshness(_ident: tuple) -> Freshness:
     values = meta_values()
     built = values.get("built_at")
     return Freshness(

@@ -4,7 +4,7 @@
 import dash
 from dash import Input, Output, dcc, html
 
-from components import charts, dossier_figures
+from components import charts, dossier_figures, plain
 from components import format as fmt
 from components.audience_figures import SOURCE, Indicator, decimal, heatmap_figure, indicator_panel
 from components.dossier_figures import filters_of, percent
@@ -95,10 +95,10 @@ def update_time(data, grain):
         del series["report_visits"]
     fig = (charts.stacked_bar(frame, "periode", series, legend_title="origine", y_title="Visites") if frame.visits.any()
            else charts.empty_figure())
-    fig.update_traces(marker_opacity=[1.0 if complete else 0.45 for complete in frame.complete])
+    plain.traces(fig, marker={"opacity": [1.0 if complete else 0.45 for complete in frame.complete]})
     if grain == "month":
         dossier_figures.month_axis(fig, len(frame))
-    fig.update_xaxes(title_text=None, **({} if grain == "month" else {"tickformat": "%d/%m/%Y"}))
+    plain.axis(fig, "x", title={"text": None}, **({} if grain == "month" else {"tickformat": "%d/%m/%Y"}))
     table = frame.assign(periode=dossier_figures.period_labels(frame.periode, grain)).rename(columns={
         "periode": dossier_figures.GRAIN_LABELS[grain], "complete": "Période complète", "visits": "Visites",
         "raw_visits": "Dont journal des visites", "report_visits": "Dont rapports quotidiens",

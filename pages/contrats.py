@@ -4,7 +4,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from components import charts, dossier_figures, theme
+from components import charts, dossier_figures, plain, theme
 from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, percent
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
@@ -93,7 +93,7 @@ def update_mix(data, measure):
     column, value = ("dossiers", "int") if measure == "count" else ("share", "pct")
     fig = (charts.stacked_bar(mix, "month", column, "label", value=value, y_title=MEASURES[measure])
            if len(mix) else charts.empty_figure())
-    dossier_figures.month_axis(fig, mix.month.nunique()).update_xaxes(title_text=None)
+    dossier_figures.month_axis(fig, mix.month.nunique(), title={"text": None})
     table = _wide(mix.assign(month=month_labels(mix.month)), "month", "Mois", "dossiers" if measure == "count"
                   else "share")
     if measure == "share":
@@ -132,12 +132,11 @@ def update_apt(data, _mount):
     lengths = contracts.apt_lengths(f)
     fig = (charts.bar(lengths, "bracket", "dossiers", y_title="Dossiers déposés", x_title="Durée demandée")
            if lengths.dossiers.sum() else charts.empty_figure())
-    fig.update_traces(marker_color=[theme.OTHER_COLOR if pd.isna(long) else theme.BLUE_FRANCE
-                                    for long in lengths.long])
+    plain.traces(fig, marker={"color": [theme.OTHER_COLOR if pd.isna(long) else theme.BLUE_FRANCE
+                                        for long in lengths.long]})
     threshold = sum(low < contracts.LONG_APT_DAYS for low, _ in contracts.APT_BRACKETS) - 0.5
-    fig.add_vline(x=threshold, line=dict(color=theme.RED_MARIANNE, dash="dash", width=1.5),
-                  annotation_text=f"{contracts.LONG_APT_DAYS} jours", annotation_position="top left",
-                  annotation_bgcolor="white")
+    plain.span(fig, "vline", threshold, line=dict(color=theme.RED_MARIANNE, dash="dash", width=1.5),
+               text=f"{contracts.LONG_APT_DAYS} jours", position="top left", note={"bgcolor": "white"})
     table = percent(lengths, {"share": "Part (%)"}).rename(columns={"bracket": "Durée demandée",
                                                                     "dossiers": "Dossiers"})
     return figure_values(fig, table[["Durée demandée", "Dossiers", "Part (%)"]],

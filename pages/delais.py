@@ -3,7 +3,7 @@
 import dash
 from dash import Input, Output, dcc, html
 
-from components import charts, dossier_figures
+from components import charts, dossier_figures, plain
 from components import format as fmt
 from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, percent
 from components.figure import figure_block, figure_outputs, figure_values
@@ -119,7 +119,7 @@ def update_stages(data, unit, cohort):
     fig = (charts.stacked_bar(stages, "month", {"construction_mean": "Construction", "instruction_mean": "Instruction"},
                               legend_title="étape", value="days",
                               y_title=f"Durée moyenne ({_unit_text(unit)})") if len(stages) else charts.empty_figure())
-    dossier_figures.month_axis(fig, len(stages)).update_xaxes(title_text=None)
+    dossier_figures.month_axis(fig, len(stages), title={"text": None})
     table = stages.assign(month=month_labels(stages.month)).rename(columns={
         "month": "Mois", "n": "Dossiers", "construction_mean": "Construction, moyenne (j)",
         "instruction_mean": "Instruction, moyenne (j)", "construction_median": "Construction, médiane (j)",
@@ -135,7 +135,7 @@ def update_histogram(data, unit, cohort):
     hist["délai"] = hist.days.astype(str).where(~hist.overflow, f"{HIST_CAP} et plus")
     fig = (charts.bar(hist, "délai", "dossiers", x_title=f"Délai ({_unit_text(unit)})", y_title="Dossiers décidés")
            if hist.dossiers.sum() else charts.empty_figure())
-    fig.update_xaxes(type="category")
+    plain.axis(fig, "x", type="category")
     table = percent(hist, {"share": "Part (%)"}).rename(columns={"délai": "Délai (j)", "dossiers": "Dossiers"})
     return figure_values(fig, table[["Délai (j)", "Dossiers", "Part (%)"]], f"{SOURCE}, délais en {_unit_text(unit)}")
 

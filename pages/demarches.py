@@ -4,7 +4,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, dcc, html
 
-from components import charts, dossier_figures
+from components import charts, dossier_figures, plain
 from components import format as fmt
 from components import map as france
 from components.dossier_figures import SOURCE, Card, filters_of, indicators, percent
@@ -78,10 +78,10 @@ def update_time(data, grain):
     frame = dossiers.deposits_over_time(f, grain)
     fig = charts.stacked_bar(frame, "periode", dict(dossiers.STATES), legend_title="état", y_title="Dossiers déposés")
     opacity = [1.0 if complete else 0.45 for complete in frame.complete]
-    fig.update_traces(marker_opacity=opacity)
+    plain.traces(fig, marker={"opacity": opacity})
     if grain == "month":
         dossier_figures.month_axis(fig, len(frame))
-    fig.update_xaxes(title_text=None, **({} if grain == "month" else {"tickformat": "%d/%m/%Y"}))
+    plain.axis(fig, "x", title={"text": None}, **({} if grain == "month" else {"tickformat": "%d/%m/%Y"}))
     table = frame.assign(periode=dossier_figures.period_labels(frame.periode, grain)).rename(
         columns={"periode": dossier_figures.GRAIN_LABELS[grain], "complete": "Période complète", "total": "Total",
                  **dossiers.STATES})

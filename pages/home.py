@@ -6,6 +6,7 @@ from dash.exceptions import PreventUpdate
 
 from components import charts
 from components import format as fmt
+from components.dossier_figures import month_axis
 from components.figure import figure_block, figure_outputs, figure_values
 from components.kpi import kpi_card
 from components.layout import NAV, page_link
@@ -160,7 +161,7 @@ def update_monthly(data, _mount):
         raise PreventUpdate
     months = dossiers.deposits_over_time(Filters.from_store(data), "month")
     fig = charts.bar(months, "periode", "total", y_title="Dossiers déposés", x_title="Mois de dépôt")
-    fig.update_xaxes(tickformat="%b %Y", dtick="M1" if len(months) <= 13 else "M3")
+    month_axis(fig, len(months))
     table = months.assign(periode=months.periode.dt.to_period("M")).rename(
         columns={"periode": "Mois", "total": "Dossiers déposés", "complete": "Mois complet"},
     )[["Mois", "Dossiers déposés", "Mois complet"]]

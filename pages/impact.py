@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, callback, dcc, html
 
-from components import charts, theme
+from components import charts, plain, theme
 from components import format as fmt
 from components.dossier_figures import SOURCE, filters_of, month_axis, month_labels, rate_over_time, segmented
 from components.figure import figure_block, figure_outputs, figure_values, slugify, to_csv
@@ -30,12 +30,12 @@ SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "aoû
 
 @dataclass(frozen=True)
 class ImpactFigure:
-    """A figure of the page: its builder returns the figure, its data table and its source line."""
+    """A figure of the page: its builder returns the figure (a plain dict), its data table and its source line."""
 
     fig_id: str
     title: str
     reading_key: str
-    build: Callable[[Filters], tuple[go.Figure, pd.DataFrame, str]]
+    build: Callable[[Filters], tuple[dict, pd.DataFrame, str]]
 
 
 def _cumulative(f: Filters):
@@ -43,16 +43,16 @@ def _cumulative(f: Filters):
     fig = charts.line(frame, "month", "cumulative", y_title="Dossiers déposés (cumul)")
     table = pd.DataFrame({"Mois": month_labels(frame.month), "Dossiers déposés dans le mois": frame.deposes,
                           "Cumul depuis le lancement": frame.cumulative})
-    return month_axis(fig, len(frame)).update_xaxes(title_text=None), table, SOURCE
+    return month_axis(fig, len(frame), title={"text": None}), table, SOURCE
 
 
 def _departements(f: Filters):
     frame = impact.departements_covered(f)
     fig = charts.line(frame, "month", "covered", y_title="Départements couverts")
-    fig.update_traces(line_shape="hv")
+    plain.traces(fig, line={"shape": "hv"})
     table = pd.DataFrame({"Mois": month_labels(frame.month), "Départements couverts": frame.covered,
                           "Nouveaux départements": frame.new, "Arrivées": frame.new_names.fillna("")})
-    return month_axis(fig, len(frame)).update_xaxes(title_text=None), table, f"{SOURCE}, premier dossier déposé"
+    return month_axis(fig, len(frame), title={"text": None}), table, f"{SOURCE}, premier dossier déposé"
 
 
 def _reach_ds(f: Filters):
@@ -60,7 +60,7 @@ def _reach_ds(f: Filters):
     fig = charts.line(frame, "month", "share", value="pct", markers=True, y_title="Part des visiteurs")
     table = pd.DataFrame({"Mois": month_labels(frame.month), "Visiteurs entrés dans le parcours": frame.started,
                           "Partis vers Démarches Simplifiées": frame.reached_ds, "Part (%)": frame.share * 100})
-    return month_axis(fig, len(frame)).update_xaxes(title_text=None), table, MATOMO
+    return month_axis(fig, len(frame), title={"text": None}), table, MATOMO
 
 
 def _processing(f: Filters):
@@ -70,19 +70,19 @@ def _processing(f: Filters):
            if len(frame) else charts.empty_figure())
     table = pd.DataFrame({"Mois": month_labels(frame.key), "Dossiers décidés": frame.n,
                           "Délai médian (j ouvrés)": frame["median"], "9 dossiers sur 10 (j ouvrés)": frame.p90})
-    return month_axis(fig, len(frame)).update_xaxes(title_text=None), table, f"{SOURCE}, mois de décision"
+    return month_axis(fig, len(frame), title={"text": None}), table, f"{SOURCE}, mois de décision"
 
 
 def _time_to_apply(f: Filters):
     frame = time_to_apply.time_by(f, "month")
     minutes = frame.assign(median_min=frame.median_s / 60)
     fig = charts.line(minutes, "key", "median_min", value="float", markers=True, y_title="Temps médian (minutes)")
-    fig.add_hline(y=PROMISE_MIN, line=dict(color=theme.RED_MARIANNE, dash="dash", width=1.5),
-                  annotation_text="promesse : moins de 10 minutes", annotation_position="top left")
+    plain.span(fig, "hline", PROMISE_MIN, line=dict(color=theme.RED_MARIANNE, dash="dash", width=1.5),
+               text="promesse : moins de 10 minutes", position="top left")
     table = pd.DataFrame({"Mois": month_labels(frame.key), "Départs vers Démarches Simplifiées": frame.departures,
                           "Temps médian (min)": minutes.median_min,
                           "Part en moins de 10 min (%)": frame.share_under_10 * 100})
-    return month_axis(fig, len(frame)).update_xaxes(title_text=None), table, MATOMO
+    return month_axis(fig, len(frame), title={"text": None}), table, MATOMO
 
 
 def _refusals(f: Filters):

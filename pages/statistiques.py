@@ -10,7 +10,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
-from components import charts
+from components import charts, plain
 from components import format as fmt
 from components.dossier_figures import hbars
 from components.figure import figure_block, figure_outputs, figure_values, to_csv
@@ -101,7 +101,7 @@ def update_monthly(_load):
     tidy = frame.melt(id_vars=["month"], value_vars=["deposes", "acceptes"], var_name="serie", value_name="dossiers")
     tidy["série"] = tidy.serie.map({"deposes": "Déposés", "acceptes": "Acceptés"})
     fig = charts.bar(tidy.dropna(subset=["dossiers"]), "month", "dossiers", "série", y_title="Dossiers")
-    fig.update_xaxes(tickformat="%b %Y", dtick="M1", title_text=None)
+    plain.axis(fig, "x", tickformat="%b %Y", dtick="M1", title={"text": None})
     table = pd.DataFrame({"Mois": _months(frame), "Dossiers déposés": frame.deposes,
                           "Dossiers acceptés": frame.acceptes, "Mois complet": frame.complete})
     return figure_values(fig, table, SOURCE)
@@ -111,7 +111,7 @@ def update_monthly(_load):
 def update_delays(_load):
     frame = public.monthly()
     fig = charts.line(frame, "month", "median_days", value="days", markers=True, y_title="Délai médian (jours ouvrés)")
-    fig.update_xaxes(tickformat="%b %Y", dtick="M1", title_text=None)
+    plain.axis(fig, "x", tickformat="%b %Y", dtick="M1", title={"text": None})
     table = pd.DataFrame({"Mois": _months(frame), "Délai médian (jours ouvrés)": frame.median_days})
     return figure_values(fig, table, SOURCE)
 
@@ -149,7 +149,7 @@ def update_nationalities(_load):
 def update_visits(_load):
     frame = public.visits_by_month()
     fig = charts.bar(frame, "month", "visits", y_title="Visites")
-    fig.update_xaxes(tickformat="%b %Y", dtick="M1", title_text=None)
+    plain.axis(fig, "x", tickformat="%b %Y", dtick="M1", title={"text": None})
     table = pd.DataFrame({"Mois": _months(frame), "Visites": frame.visits, "Mois complet": frame.complete})
     return figure_values(fig, table, "Matomo, traitement WIF stats")
 

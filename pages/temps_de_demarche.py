@@ -5,7 +5,7 @@ import dash
 from dash import Input, Output, dcc, html
 
 from components import audience_figures as af
-from components import charts, dossier_figures
+from components import charts, dossier_figures, plain
 from components import format as fmt
 from components.audience_figures import SOURCE, Indicator
 from components.dossier_figures import filters_of, percent
@@ -134,8 +134,8 @@ def update_monthly(data, measure):
         fig = charts.line(shown, "key", "value", value="pct" if measure == "share_under_10" else "float",
                           markers=True, y_title=MEASURES[measure] + ("" if measure == "share_under_10" else " (min)"))
         if measure == "share_under_10":
-            fig.update_yaxes(range=[0, 100])
-        dossier_figures.month_axis(fig, len(months)).update_xaxes(title_text=None)
+            plain.axis(fig, "y", range=[0, 100])
+        dossier_figures.month_axis(fig, len(months), title={"text": None})
     else:
         fig = charts.empty_figure()
     table = _by_table(months.assign(label=dossier_figures.month_labels(months.key)), "Mois")

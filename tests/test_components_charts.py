@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 from dash import html
@@ -33,16 +34,16 @@ def test_theme_is_the_default_template_with_marianne_and_french_separators():
 
 def test_chart_builders_keep_row_order_and_french_units():
     frame = pd.DataFrame({"Contrat": ["CDD", "Apprentissage", "Autre"], "Part": [0.5, 0.3, 0.2]})
-    fig = charts.bar(frame, "Contrat", "Part", value="pct", horizontal=True)
+    fig = go.Figure(charts.bar(frame, "Contrat", "Part", value="pct", horizontal=True))
     assert list(fig.data[0].y) == ["CDD", "Apprentissage", "Autre"]
     assert list(fig.data[0].x) == pytest.approx([50, 30, 20])          # ratios drawn as percentages
     assert fig.layout.xaxis.ticksuffix == f"{U}%"
     assert fig.layout.template.layout.font.family.startswith("Marianne")
-    days = charts.line(pd.DataFrame({"Mois": ["janv.", "févr."], "Délai": [5.2, 4.8]}), "Mois", "Délai",
-                       value="days")
+    days = go.Figure(charts.line(pd.DataFrame({"Mois": ["janv.", "févr."], "Délai": [5.2, 4.8]}), "Mois", "Délai",
+                                 value="days"))
     assert days.layout.yaxis.ticksuffix == f"{U}j" and days.layout.yaxis.hoverformat == ",.1f"
-    donut = charts.donut(pd.DataFrame({"État": ["accepté", "refusé"], "n": [3, 1]}), "État", "n")
+    donut = go.Figure(charts.donut(pd.DataFrame({"État": ["accepté", "refusé"], "n": [3, 1]}), "État", "n"))
     assert list(donut.data[0].customdata) == pytest.approx([75, 25])
     with pytest.raises(ValueError):
         charts.line(frame, "Contrat", "Part", value="euros")
-    assert charts.empty_figure().layout.annotations[0].text == "Aucune donnée pour cette sélection."
+    assert go.Figure(charts.empty_figure()).layout.annotations[0].text == "Aucune donnée pour cette sélection."

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pandas as pd
+import pytest
 from dash import html
 from plotly.io.json import to_json_plotly
 
@@ -110,3 +112,35 @@ def test_long_tables_are_cut_but_the_csv_is_complete(tmp_path, monkeypatch):
 def test_slugify():
     assert figure.slugify("Délai médian : « jours ouvrés »") == "delai-median-jours-ouvres"
     assert figure.slugify("???") == "donnees"
+
+
+CSV_FRAMES = {
+    "mixed": pd.DataFrame({
+        "n": [1, -20, 300], "x": [5.25, float("nan"), -1e-05], "big": [1e16, 0.1 + 0.2, 3.0],
+        "oui": [True, False, True], "jour": pd.to_datetime(["2025-01-01", None, "2025-03-02"]),
+        "moment": pd.to_datetime(["2025-01-01 10:30", "2025-01-02 00:00", None]),
+        "texte": ['a;b', 'dit "non"', None], "ligne": ["x\ny", "", "z"],
+        "objets": pd.Series([date(2025, 3, 4), None, 5], dtype=object),
+        "chaîne": pd.Series(["é", None, "c"], dtype="str"), "string": pd.Series(["é", None, "c"], dtype="string"),
+        "mois": pd.to_datetime(["2025-01-01", None, "2025-03-01"]).to_period("M"),
+        "entier": pd.Series([1, None, -3], dtype="Int64"), "oui/non": pd.Series([True, None, False], dtype="boolean")}),
+    "one column with gaps": pd.DataFrame({"v": [1.5, float("nan")]}),
+    "no rows": pd.DataFrame({"a": pd.Series([], dtype=float), "b": pd.Series([], dtype=object)}),
+}
+
+
+@pytest.mark.parametrize("name", CSV_FRAMES)
+def test_csv_is_written_as_pandas_writes_it(name, monkeypatch):
+    frame = CSV_FRAMES[name]
+    expected = figure._pandas_csv(frame)
+
+    def refused(_table):
+        raise AssertionError("pandas path taken")
+
+    monkeypatch.setattr(figure, "_pandas_csv", refused)
+    assert figure.to_csv(frame) == "\ufeff" + expected
+
+
+def test_csv_of_other_column_kinds_goes_through_pandas():
+    frame = pd.DataFrame({"x": pd.Series([1.5, None], dtype="Float64"), "c": pd.Categorical(["a", None])})
+    assert figure.to_csv(frame) == "\ufeff" + figure._pandas_csv(frame) == "\ufeffx;c\r\n1,5;a\r\n;\r\n"

@@ -63,7 +63,7 @@ def test_column_formatters():
         "label": ["a", None],
         "month": pd.to_datetime(["2025-01-01", "2025-02-01"]).to_period("M"),
     })
-    cells = {c: [fmt.column_formatter(frame[c])(v) for v in frame[c]] for c in frame.columns}
+    cells = {c: fmt.column_cells(frame[c]) for c in frame.columns}
     assert cells["mois"] == ["01/01/2025", "01/02/2025"]
     assert cells["n"] == [f"1{G}200", "3"]
     assert cells["median"] == ["5,2", "4,0"]
@@ -71,3 +71,28 @@ def test_column_formatters():
     assert cells["part"] == ["oui", "non"]
     assert cells["label"] == ["a", "—"]
     assert cells["month"] == ["janvier 2025", "février 2025"]
+
+
+def test_column_cells_match_the_value_formats_and_read_the_kind_from_every_row():
+    frame = pd.DataFrame({
+        "n": pd.Series([1200, None, -3], dtype="Int64"),
+        "x": [-0.04, float("nan"), -1234.56],
+        "whole": [2.0, float("nan"), -3.0],
+        "at": pd.to_datetime(["2025-01-01 00:00", None, "2025-03-02 10:30"]),
+        "day": pd.to_datetime(["2025-01-01", None, "2025-03-02"]),
+        "text": pd.Series(["a;b", None, "c"], dtype="str"),
+        "things": [date(2025, 3, 4), None, 5],
+        "week": pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-20"]).to_period("W"),
+        "flag": pd.Series([True, None, False], dtype="boolean"),
+    })
+    cells = {c: fmt.column_cells(frame[c]) for c in frame.columns}
+    assert cells["n"] == [f"1{G}200", "—", "\u22123"]
+    assert cells["x"] == ["0,0", "—", f"\u22121{G}234,6"]            # rounds to zero: no sign
+    assert cells["whole"] == ["2", "—", "\u22123"]
+    assert cells["at"] == ["01/01/2025 00:00", "—", "02/03/2025 10:30"]
+    assert cells["day"] == ["01/01/2025", "—", "02/03/2025"]
+    assert cells["text"] == ["a;b", "—", "c"] and cells["things"] == ["04/03/2025", "—", "5"]
+    assert cells["week"][0] == str(frame.week[0]) and cells["flag"] == ["oui", "—", "non"]
+    assert fmt.column_cells(frame.x, 1) == ["0,0"]
+    assert fmt.column_cells(pd.Series([1.0, 2.5, 3.0]), 1) == ["1,0"]   # one decimal: a later row has one
+

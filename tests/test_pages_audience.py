@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from playwright.sync_api import expect
 
@@ -195,7 +196,7 @@ def test_temps_de_demarche_for_students(page, server, warehouse):
 def test_funnel_figure_colours_the_two_sources_and_labels_conversions():
     funnel = pd.DataFrame({"label": ["A", "B", "C"], "source": ["site", "site", "ds"], "count": [100, 40, 50],
                            "conversion": [None, 0.4, 1.25]})
-    fig = af.funnel_figure(funnel)
+    fig = go.Figure(af.funnel_figure(funnel))
     assert list(fig.data[0].marker.color) == [af.theme.BLUE_FRANCE, af.theme.BLUE_FRANCE, af.DS_COLOR]
     assert list(fig.data[0].text) == ["100", "40 (40,0\u00a0% de l'étape précédente)",
                                       "50 (125,0\u00a0% de l'étape précédente)"]
@@ -206,7 +207,7 @@ def test_sankey_merges_the_ends_and_keeps_one_page_node_per_step():
                           "source_label": ["Accueil", "Accueil", "Étudiant", "Accueil"],
                           "target": ["etudiant", "sortie", "sortie", "depart_ds"],
                           "target_label": ["Étudiant", "Sortie", "Sortie", "Départ"], "visits": [5, 3, 2, 1]})
-    sankey = af.sankey_figure(links).data[0]
+    sankey = go.Figure(af.sankey_figure(links)).data[0]
     assert list(sankey.node.label) == ["Accueil", "Étudiant", "Accueil", "Sortie", "Départ"]   # accueil at 1 and 2
     assert list(sankey.link.source) == [0, 0, 1, 2] and list(sankey.link.target) == [1, 3, 3, 4]
 
@@ -215,7 +216,7 @@ def test_heatmap_has_monday_on_top_and_the_hours_as_columns():
     grid = pd.DataFrame({"weekday": [d for d in range(1, 8) for _ in range(24)],
                          "day": [n for n in ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
                                  for _ in range(24)], "hour": list(range(24)) * 7, "visits": range(168)})
-    heat = af.heatmap_figure(grid).data[0]
+    heat = go.Figure(af.heatmap_figure(grid)).data[0]
     assert list(heat.y) == ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"]
     assert heat.z[0][23] == 23 and heat.z[6][0] == 144
 

@@ -10,6 +10,7 @@ import random
 from datetime import datetime, timedelta
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from playwright.sync_api import expect
 
@@ -206,7 +207,7 @@ def test_choropleth_colours_known_departments_and_greys_the_others(tmp_path, mon
     svg = tmp_path / "outline.svg"
     svg.write_text(TINY_SVG, encoding="utf-8")
     monkeypatch.setenv("WIF_GEO_DEPARTEMENTS", str(svg))
-    fig = france.choropleth(pd.DataFrame({"code": ["75", "971"], "n": [12, 3]}), "code", "n")
+    fig = go.Figure(france.choropleth(pd.DataFrame({"code": ["75", "971"], "n": [12, 3]}), "code", "n"))
     by_name = {t.name: t for t in fig.data if t.fill == "toself"}
     assert by_name["2A"].fillcolor == france.NO_DATA and by_name["2A"].text == "2A – Corse-du-Sud : aucune donnée"
     assert by_name["75"].fillcolor == "rgb(0, 0, 145)" and by_name["75"].text == "75 – Paris : 12"
@@ -219,11 +220,11 @@ def test_choropleth_colours_known_departments_and_greys_the_others(tmp_path, mon
 def test_horizontal_bars_keep_the_frame_order_top_to_bottom():
     frame = pd.DataFrame({"label": ["b", "a", "b", "a"], "kind": ["x", "x", "Non renseigné", "Non renseigné"],
                           "n": [1, 2, 3, 4]})
-    fig = dossier_figures.hbars(frame, "label", "n", "kind", axis_title="Dossiers", grey=("Non renseigné",))
+    fig = go.Figure(dossier_figures.hbars(frame, "label", "n", "kind", axis_title="Dossiers", grey=("Non renseigné",)))
     assert list(fig.layout.yaxis.categoryarray) == ["b", "a"] and fig.layout.yaxis.autorange == "reversed"
     assert [t.marker.color for t in fig.data] == [theme.BLUE_FRANCE, theme.OTHER_COLOR]
     rates = pd.DataFrame({"label": ["A", "B"], "r": [0.2, None], "lo": [0.1, None], "hi": [0.4, None]})
-    bars = dossier_figures.rate_bars(rates, "label", "r", "lo", "hi", name="Taux", reference=0.25)
+    bars = go.Figure(dossier_figures.rate_bars(rates, "label", "r", "lo", "hi", name="Taux", reference=0.25))
     assert list(bars.data[0].x) == pytest.approx([20, float("nan")], nan_ok=True)
     assert list(bars.data[1].y) == ["B"] and bars.data[1].text == "moins de 5 décisions"
 
