@@ -169,16 +169,18 @@ def breakdown(f: Filters, by: str) -> pd.DataFrame:
     key, labels, top = BREAKDOWNS[by]
     where, params = visit_where(f)
     keep = "v.referrer_type <> 'direct'" if by == "referrer" else "TRUE"
-    region_label = "coalesce(any_value(r.region_name), any_value(v.region_name), key)" if by == "region" else "key"
-    regions = f"LEFT JOIN {_REGIONS} r ON v.country_code = 'FR' AND r.region_code = v.region_code" \
-        if by == "region" else ""    # the region names are only needed for regions
+    # Region names, only needed for regions, are joined to the counted groups (the key of a French visit is its
+    # region code): Matomo's own region name comes second.
+    matomo_name, regions, name = ("any_value(v.region_name)", f"LEFT JOIN {_REGIONS} r ON r.region_code = c.key",
+                                  "coalesce(r.region_name, c.matomo_name, c.key)") if by == "region" \
+        else ("NULL", "", "c.key")
     return db.query(
         f"""
         WITH g AS (
-            SELECT {key} AS key, {region_label} AS name, count(*) AS visits,
-                   count(*) FILTER (WHERE {BOUNCE}) AS bounces, count(*) FILTER (WHERE v.reached_ds) AS ds
-            FROM visits v {regions}
-            WHERE {where} AND {keep} GROUP BY 1
+            SELECT c.key, {name} AS name, c.visits, c.bounces, c.ds
+            FROM (SELECT {key} AS key, {matomo_name} AS matomo_name, count(*) AS visits,
+                         count(*) FILTER (WHERE {BOUNCE}) AS bounces, count(*) FILTER (WHERE v.reached_ds) AS ds
+                  FROM visits v WHERE {where} AND {keep} GROUP BY 1) c {regions}
         ), ranked AS (
             SELECT *, row_number() OVER (ORDER BY visits DESC, key NULLS LAST) AS rk FROM g
         ), grouped AS (
