@@ -197,6 +197,22 @@ CREATE TABLE visits_daily (
     visits        BIGINT  NOT NULL
 );
 
+-- Visits per day, department and audience of the visit, and value of each Audience breakdown (device, browser,
+-- system, referrer type, referrer, region, audience, visitor type: ``etl.warehouse.BREAKDOWN_KEYS``), derived from
+-- ``visits`` by the ETL (``finalize``, per replaced day), so that a breakdown sums a few rows per day instead of
+-- counting every visit. Additive over every count column.
+CREATE TABLE visit_breakdowns_daily (
+    breakdown   VARCHAR NOT NULL,
+    visit_date  DATE    NOT NULL,
+    departement VARCHAR,
+    audience    VARCHAR,
+    key         VARCHAR,                -- the visit's value for the breakdown (NULL: not given)
+    region_name VARCHAR,                -- region breakdown: Matomo's region name, one of the day's (else NULL)
+    visits      BIGINT  NOT NULL,
+    bounces     BIGINT  NOT NULL,       -- visits of a single action
+    ds          BIGINT  NOT NULL        -- visits that clicked through to Démarches Simplifiées
+);
+
 -- Decisions per day of decision (``dateTraitement``, Paris time), department, audience and contract category,
 -- derived from ``dossiers`` by the ETL (``finalize``, rebuilt on every run: one grouping of the dossiers), so that
 -- the decision rates count a few rows per day instead of every decided dossier. Additive over every column.

@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "12"
+SCHEMA_VERSION = "13"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -45,6 +45,20 @@ TABLES = {
     "matomo_daily",
     "matomo_pages_daily",
     *REFERENCE_FILES,
+}
+# A bounce: a visit of a single action (Matomo's definition).
+BOUNCE_SQL = "v.nb_actions <= 1"
+# Audience breakdowns of visits ``v`` (``visit_breakdowns_daily``): SQL key of a visit, and the visits it covers.
+BREAKDOWN_KEYS = {
+    "device": ("v.device_type", "TRUE"),
+    "browser": ("v.browser", "TRUE"),
+    "os": ("v.os", "TRUE"),
+    "referrer_type": ("v.referrer_type", "TRUE"),
+    "referrer": ("v.referrer_name", "v.referrer_type <> 'direct'"),      # direct visits have no referrer
+    "region": ("CASE WHEN v.country_code = 'FR' THEN coalesce(v.region_code, '?') "
+               "WHEN v.country_code IS NOT NULL THEN 'hors_france' END", "TRUE"),
+    "audience": ("v.audience", "TRUE"),
+    "visitor_type": ("v.visitor_type", "TRUE"),
 }
 # Processing durations of each dossier, derived by ``finalize`` (``_derive_dossiers``).
 DURATION_COLUMNS = ("total_calendar", "total_working", "construction_calendar", "construction_working",
@@ -81,6 +95,7 @@ def migrations() -> dict[str, tuple[str, ...]]:
         "9": ("DROP TABLE IF EXISTS ineligible_views", _create_table_sql("ineligible_views")),   # + visit columns
         "10": ("DROP TABLE IF EXISTS visit_paths", _create_table_sql("visit_paths")),             # + visit columns
         "11": (_create_table_sql("decisions_daily"),),
+        "12": (_create_table_sql("visit_breakdowns_daily"),),
     }
 
 
@@ -325,6 +340,7 @@ class Warehouse:
             self._derive_ineligible_views()
             self._derive_page_views_daily()
             self._derive_visits_daily()
+            self._derive_visit_breakdowns_daily()
         self._derive_matomo_daily()
         start, end = self._data_range()
         self.con.execute("DELETE FROM calendar")
@@ -539,6 +555,16 @@ class Warehouse:
             FROM visits {days} GROUP BY ALL
             """,
         )
+
+    def _derive_visit_breakdowns_daily(self) -> None:
+        """``visit_breakdowns_daily`` of the days derived by ``_derive_visits`` (all of them on a new build)."""
+        selects = " UNION ALL ".join(
+            f"""SELECT '{name}', v.visit_date, v.departement, v.audience, {key},
+                       {"any_value(v.region_name)" if name == "region" else "NULL"}, count(*),
+                       count(*) FILTER (WHERE {BOUNCE_SQL}), count(*) FILTER (WHERE v.reached_ds)
+                FROM (SELECT * FROM visits {{days}}) v WHERE {keep} GROUP BY 1, 2, 3, 4, 5"""
+            for name, (key, keep) in BREAKDOWN_KEYS.items())
+        self._rederive_days("visit_breakdowns_daily", f"SELECT * FROM ({selects}) ORDER BY 1, 2")
 
     def _derive_matomo_daily(self) -> None:
         """Raw visits loaded per day, gap with the daily report, and the raw-log status of the day."""

@@ -19,12 +19,12 @@ from datetime import timedelta
 
 import pandas as pd
 
+from etl.warehouse import BOUNCE_SQL
 from metrics import db
 from metrics.filters import Filters, buckets_cte, visit_where
 
 NOT_GIVEN = "Non renseigné"
 OTHERS = "Autres"
-BOUNCE = "v.nb_actions <= 1"
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
@@ -59,7 +59,7 @@ def audience_summary(f: Filters) -> pd.DataFrame:
         f"""
         WITH raw AS (
             SELECT count(*) AS visits, coalesce(sum(v.nb_pageviews), 0) AS pageviews,
-                   count(*) FILTER (WHERE {BOUNCE}) AS bounces, coalesce(sum(v.duration_s), 0) AS duration
+                   count(*) FILTER (WHERE {BOUNCE_SQL}) AS bounces, coalesce(sum(v.duration_s), 0) AS duration
             FROM visits v WHERE {where}
         ), purged AS (
             SELECT count(*) AS days, coalesce(sum(visits), 0) AS visits, coalesce(sum(pageviews), 0) AS pageviews,
@@ -116,28 +116,26 @@ def visits_over_time(f: Filters, grain: str = "month") -> pd.DataFrame:
     )
 
 
-# Breakdowns: SQL key of a visit (v), French labels of known keys, how many groups are listed before "Autres".
-_REGION_KEY = ("CASE WHEN v.country_code = 'FR' THEN coalesce(v.region_code, '?') "
-               "WHEN v.country_code IS NOT NULL THEN 'hors_france' END")
+# Breakdowns (their keys are those of ``etl.warehouse.BREAKDOWN_KEYS``, counted per day by the ETL): French labels
+# of known keys, how many groups are listed before "Autres".
 _REGIONS = "(SELECT DISTINCT region_code, region_name FROM ref_departements)"
 BREAKDOWNS = {
-    "device": ("v.device_type", {"desktop": "Ordinateur", "smartphone": "Smartphone", "tablet": "Tablette",
-                                 "phablet": "Phablette"}, 8),
-    "browser": ("v.browser", {}, 8),
-    "os": ("v.os", {}, 8),
-    "referrer_type": ("v.referrer_type", {"direct": "Accès direct", "search": "Moteurs de recherche",
-                                          "website": "Sites web", "social": "Réseaux sociaux",
-                                          "campaign": "Campagnes"}, 8),
-    "referrer": ("CASE WHEN v.referrer_type <> 'direct' THEN v.referrer_name END", {}, 10),
-    "region": (_REGION_KEY, {"hors_france": "Hors de France", "?": "France, région inconnue"}, 20),
-    "audience": ("v.audience", {"etudiant": "Étudiants", "employeur": "Employeurs"}, 8),
-    "visitor_type": ("v.visitor_type", {"new": "Nouveaux visiteurs", "returning": "Visiteurs connus"}, 8),
+    "device": ({"desktop": "Ordinateur", "smartphone": "Smartphone", "tablet": "Tablette", "phablet": "Phablette"},
+               8),
+    "browser": ({}, 8),
+    "os": ({}, 8),
+    "referrer_type": ({"direct": "Accès direct", "search": "Moteurs de recherche", "website": "Sites web",
+                       "social": "Réseaux sociaux", "campaign": "Campagnes"}, 8),
+    "referrer": ({}, 10),
+    "region": ({"hors_france": "Hors de France", "?": "France, région inconnue"}, 20),
+    "audience": ({"etudiant": "Étudiants", "employeur": "Employeurs"}, 8),
+    "visitor_type": ({"new": "Nouveaux visiteurs", "returning": "Visiteurs connus"}, 8),
 }
 
 
 def _label_sql(column: str, by: str, missing: str) -> str:
     """SQL French label of the ``BREAKDOWNS[by]`` code held in ``column`` (constant text, no user input)."""
-    whens = " ".join(f"WHEN '{code}' THEN '{label}'" for code, label in BREAKDOWNS[by][1].items())
+    whens = " ".join(f"WHEN '{code}' THEN '{label}'" for code, label in BREAKDOWNS[by][0].items())
     return f"CASE {column} {whens} ELSE coalesce({column}, '{missing}') END"
 
 
@@ -166,21 +164,19 @@ def breakdown(f: Filters, by: str) -> pd.DataFrame:
     """
     if by not in BREAKDOWNS:
         raise ValueError(f"ventilation inconnue : {by}")
-    key, labels, top = BREAKDOWNS[by]
-    where, params = visit_where(f)
-    keep = "v.referrer_type <> 'direct'" if by == "referrer" else "TRUE"
+    labels, top = BREAKDOWNS[by]
+    where, params = visit_where(f, alias="b")
     # Region names, only needed for regions, are joined to the counted groups (the key of a French visit is its
     # region code): Matomo's own region name comes second.
-    matomo_name, regions, name = ("any_value(v.region_name)", f"LEFT JOIN {_REGIONS} r ON r.region_code = c.key",
-                                  "coalesce(r.region_name, c.matomo_name, c.key)") if by == "region" \
-        else ("NULL", "", "c.key")
+    regions, name = (f"LEFT JOIN {_REGIONS} r ON r.region_code = c.key",
+                     "coalesce(r.region_name, c.matomo_name, c.key)") if by == "region" else ("", "c.key")
     return db.query(
         f"""
         WITH g AS (
             SELECT c.key, {name} AS name, c.visits, c.bounces, c.ds
-            FROM (SELECT {key} AS key, {matomo_name} AS matomo_name, count(*) AS visits,
-                         count(*) FILTER (WHERE {BOUNCE}) AS bounces, count(*) FILTER (WHERE v.reached_ds) AS ds
-                  FROM visits v WHERE {where} AND {keep} GROUP BY 1) c {regions}
+            FROM (SELECT b.key, any_value(b.region_name) AS matomo_name, sum(b.visits) AS visits,
+                         sum(b.bounces) AS bounces, sum(b.ds) AS ds
+                  FROM visit_breakdowns_daily b WHERE b.breakdown = $by AND {where} GROUP BY 1) c {regions}
         ), ranked AS (
             SELECT *, row_number() OVER (ORDER BY visits DESC, key NULLS LAST) AS rk FROM g
         ), grouped AS (
@@ -195,7 +191,7 @@ def breakdown(f: Filters, by: str) -> pd.DataFrame:
                bounces / visits AS bounce_rate, ds / visits AS ds_rate
         FROM grouped ORDER BY pos
         """,
-        params | {"codes": list(labels), "labels": list(labels.values()), "top": top, "missing": NOT_GIVEN,
+        params | {"by": by, "codes": list(labels), "labels": list(labels.values()), "top": top, "missing": NOT_GIVEN,
                   "others": OTHERS},
     )
 

@@ -4,7 +4,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from etl.warehouse import DURATION_COLUMNS, SCHEMA_VERSION, RunRecord, Warehouse
+from etl.warehouse import BREAKDOWN_KEYS, DURATION_COLUMNS, SCHEMA_VERSION, RunRecord, Warehouse
+from metrics import audience
 from tests.factories import action, dossier, make_warehouse, visit
 
 
@@ -124,6 +125,26 @@ def test_visits_daily_counts_the_visits_per_day_and_journey_columns(tmp_path):
     assert con.execute("SELECT departement, device_type, entry_page, exit_page, reached_ds, journey_depth, visits "
                        "FROM visits_daily ORDER BY 2").fetchall() == [
         ("75", "desktop", "accueil", "accueil", False, 1, 2), ("75", "smartphone", "accueil", "accueil", False, 1, 1)]
+
+
+def test_visit_breakdowns_daily_counts_each_breakdown_of_the_visits(tmp_path):
+    day = "2024-03-04"
+    db = make_warehouse(
+        tmp_path,
+        visits=[visit(1, day=day, started_at=f"{day} 11:00:00", device_type="desktop", nb_actions=1,
+                      referrer_type="direct", referrer_name=None, country_code="FR", region_code="11",
+                      region_name="Île-de-France"),
+                visit(2, day=day, started_at=f"{day} 12:00:00", device_type="desktop", nb_actions=3,
+                      referrer_type="search", referrer_name="Google", country_code="MA", region_code=None)],
+        actions=[action(k, 1, at=f"{day} 1{k}:00:00", page_key="accueil", departement="75") for k in (1, 2)])
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT breakdown, key, region_name, visits, bounces, ds FROM visit_breakdowns_daily "
+                       "WHERE breakdown IN ('device', 'referrer', 'region') ORDER BY ALL").fetchall()
+    assert rows == [("device", "desktop", None, 2, 1, 0), ("referrer", "Google", None, 1, 0, 0),   # direct: none
+                    ("region", "11", "Île-de-France", 1, 1, 0), ("region", "hors_france", None, 1, 0, 0)]
+    assert set(BREAKDOWN_KEYS) == set(audience.BREAKDOWNS)
+    assert con.execute("SELECT DISTINCT breakdown FROM visit_breakdowns_daily ORDER BY 1").fetchall() == \
+        [(name,) for name in sorted(BREAKDOWN_KEYS)]
 
 
 def test_dossier_durations_in_calendar_and_working_days(tmp_path):
