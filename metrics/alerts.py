@@ -164,21 +164,21 @@ def alert_list(f: Filters, settings: AlertSettings | None = None, kind: str | No
     )
 
 
-def _counts(f: Filters, settings: AlertSettings | None, by_departement: bool) -> pd.DataFrame:
+def _counts(f: Filters, settings: AlertSettings | None) -> pd.DataFrame:
+    """Alert counts per department and in total, from one query (``GROUPING SETS``): the page asks for both, and
+    the second call is answered by ``metrics.db``'s cache. Column ``total`` marks the total row."""
     settings = settings or AlertSettings.from_env()
     sql, params = _alerts_sql(f, settings)
     per_alert = ", ".join(f"count(*) FILTER (WHERE a.alert = '{code}') AS {code}" for code in ALERTS)
-    dossiers = "count(DISTINCT (a.demarche_number, a.dossier_number)) AS dossiers"
-    if not by_departement:
-        return db.query(f"WITH a AS ({sql}) SELECT {per_alert}, {dossiers} FROM a", params)
     return db.query(
         f"""
         WITH a AS ({sql})
-        SELECT a.departement, coalesce(a.departement || ' – ' || r.name, a.departement, 'Non renseigné') AS label,
-               {per_alert}, {dossiers}
+        SELECT a.departement, coalesce(a.departement || ' – ' || any_value(r.name), a.departement, 'Non renseigné')
+                   AS label, {per_alert}, count(DISTINCT (a.demarche_number, a.dossier_number)) AS dossiers,
+               grouping(a.departement) = 1 AS total
         FROM a LEFT JOIN ref_departements r ON r.code = a.departement
-        GROUP BY a.departement, r.name
-        ORDER BY dossiers DESC, a.departement NULLS LAST
+        GROUP BY GROUPING SETS ((a.departement), ())
+        ORDER BY total, dossiers DESC, a.departement NULLS LAST
         """,
         params,
     )
@@ -191,7 +191,8 @@ def alert_counts(f: Filters, settings: AlertSettings | None = None) -> pd.DataFr
     department with an alert, most ``dossiers`` first (then code); dossiers without a department under a NULL
     code ("Non renseigné"). Unit: dossiers.
     """
-    return _counts(f, settings, by_departement=True)
+    counts = _counts(f, settings)
+    return counts[~counts.total].drop(columns="total").reset_index(drop=True)
 
 
 def alert_summary(f: Filters, settings: AlertSettings | None = None) -> pd.DataFrame:
@@ -199,4 +200,5 @@ def alert_summary(f: Filters, settings: AlertSettings | None = None) -> pd.DataF
 
     Same units and definitions as ``alert_counts``, over every department.
     """
-    return _counts(f, settings, by_departement=False)
+    counts = _counts(f, settings)
+    return counts[counts.total][[*ALERTS, "dossiers"]].reset_index(drop=True)
