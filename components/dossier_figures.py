@@ -99,7 +99,7 @@ def indicators(prefix: str, f: Filters, metric: Callable[[Filters], pd.DataFrame
 
 def month_labels(values: pd.Series) -> pd.Series:
     """Months (first days) as French labels: ``mars 2025``."""
-    return values.map(lambda v: fmt.MISSING if fmt.is_missing(v) else f"{fmt.MONTHS[v.month - 1]} {v.year}")
+    return values.map(fmt.fmt_month)
 
 
 def period_labels(periods: pd.Series, grain: str) -> pd.Series:

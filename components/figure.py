@@ -148,9 +148,7 @@ def _csv_column(series: pd.Series) -> list | None:
         return ["" if v != v else str(v).replace(".", ",", 1) for v in series.to_numpy()]
     if dtype.kind == "M":
         values = series.to_numpy()
-        known = values[~np.isnat(values)]
-        midnight = bool((known == known.astype("datetime64[D]")).all())
-        texts = np.datetime_as_string(values, unit="D" if midnight else "m").tolist()
+        texts = np.datetime_as_string(values, unit="D" if fmt.all_midnight(values) else "m").tolist()
         return ["" if t == "NaT" else t.replace("T", " ") for t in texts]
     return None
 

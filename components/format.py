@@ -38,12 +38,12 @@ def is_missing(value) -> bool:
 
 def fmt_number(value, digits: int = 0) -> str:
     """``value`` with ``digits`` decimals in French: ``12 345,6``; ``—`` when missing."""
-    if is_missing(value):
-        return MISSING
-    text = f"{abs(float(value)):,.{digits}f}"          # '12,345.6'
-    text = text.replace(",", GROUP).replace(".", ",")
-    negative = float(value) < 0 and text.strip("0,\u202f") != ""
-    return (MINUS if negative else "") + text
+    return MISSING if is_missing(value) else _number_text(float(value), digits)
+
+
+def _number_text(value: float, digits: int) -> str:
+    text = f"{abs(value):,.{digits}f}".replace(",", GROUP).replace(".", ",")   # '12,345.6' → '12 345,6'
+    return (MINUS if value < 0 and text.strip("0,\u202f") != "" else "") + text
 
 
 def fmt_int(value) -> str:
@@ -152,21 +152,14 @@ def fmt_period(start, end) -> str:
     return f"du {fmt_date(start)} au {fmt_date(end)}"
 
 
-def _absent(value) -> bool:
+def absent(value) -> bool:
     """``is_missing`` for the plain values of a column (None, NaN, NA, NaT), without pandas' per-value checks."""
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
 def _numbers(values: list, digits: int) -> list[str]:
     """``fmt_number`` of each value (floats or ints; None and NaN missing)."""
-    cells = []
-    for value in values:
-        if _absent(value):
-            cells.append(MISSING)
-            continue
-        text = f"{abs(value):,.{digits}f}".replace(",", GROUP).replace(".", ",")
-        cells.append(MINUS + text if value < 0 and text.strip("0,\u202f") != "" else text)
-    return cells
+    return [MISSING if absent(value) else _number_text(value, digits) for value in values]
 
 
 def _datetimes(values: np.ndarray, midnight: bool) -> list[str]:
@@ -180,7 +173,8 @@ def _whole(values: np.ndarray) -> bool:
     return bool((known % 1 == 0).all())
 
 
-def _midnight(values: np.ndarray) -> bool:
+def all_midnight(values: np.ndarray) -> bool:
+    """Whether every known value of naive datetime64 ``values`` is at midnight (a column of dates)."""
     known = values[~np.isnat(values)]
     return bool((known == known.astype("datetime64[D]")).all())
 
@@ -196,20 +190,20 @@ def column_cells(series: pd.Series, limit: int | None = None) -> list[str]:
     dtype = series.dtype
     if isinstance(dtype, pd.PeriodDtype):
         if not dtype.freq.rule_code.startswith("M"):
-            return [MISSING if _absent(v) else str(v) for v in shown.tolist()]
-        return [MISSING if _absent(v) else f"{MONTHS[v.month - 1]} {v.year}" for v in shown.tolist()]
+            return [MISSING if absent(v) else str(v) for v in shown.tolist()]
+        return [fmt_month(v) for v in shown.tolist()]
     if pd.api.types.is_bool_dtype(dtype):
-        return [MISSING if _absent(v) else ("oui" if v else "non") for v in shown.tolist()]
+        return [MISSING if absent(v) else ("oui" if v else "non") for v in shown.tolist()]
     if pd.api.types.is_numeric_dtype(dtype):
         values = series.to_numpy(dtype=float, na_value=np.nan)
         digits = 0 if pd.api.types.is_integer_dtype(dtype) or _whole(values) else 1
         return _numbers(values[:len(shown)].tolist(), digits)
     if pd.api.types.is_datetime64_dtype(dtype):
         values = series.to_numpy()
-        return _datetimes(values[:len(shown)], _midnight(values))
+        return _datetimes(values[:len(shown)], all_midnight(values))
     if pd.api.types.is_datetime64_any_dtype(dtype):     # with a time zone
         values = series.dropna()
         midnight = values.empty or bool((values == values.dt.normalize()).all())
-        return [MISSING if _absent(v) else fmt_date_short(v) if midnight else f"{v:%d/%m/%Y %H:%M}"
+        return [MISSING if absent(v) else fmt_date_short(v) if midnight else f"{v:%d/%m/%Y %H:%M}"
                 for v in shown.tolist()]
-    return [MISSING if _absent(v) else fmt_date_short(v) if isinstance(v, date) else str(v) for v in shown.tolist()]
+    return [MISSING if absent(v) else fmt_date_short(v) if isinstance(v, date) else str(v) for v in shown.tolist()]

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import plotly.io as pio
 
+from components import format as fmt
 from components import theme
 
 TEMPLATE = pio.templates[theme.TEMPLATE_NAME].to_plotly_json()
@@ -41,7 +42,7 @@ def values(array) -> np.ndarray | list:
 
 
 def _plain(value):
-    if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and value != value):
+    if fmt.absent(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
