@@ -30,7 +30,8 @@ DOSSIER_DECISION_COUNTS_SQL = """count(*) AS decided,
              count(*) FILTER (WHERE d.state = 'accepte') AS acceptes,
              count(*) FILTER (WHERE d.state = 'refuse') AS refuses,
              count(*) FILTER (WHERE d.state = 'sans_suite') AS sans_suite"""
-DECISION_COUNTS_SQL = """CAST(coalesce(sum(c.acceptes + c.refuses + c.sans_suite), 0) AS BIGINT) AS decided,
+_DECIDED_SUM = "c.acceptes + c.refuses + c.sans_suite"   # decisions of a decisions_daily row
+DECISION_COUNTS_SQL = f"""CAST(coalesce(sum({_DECIDED_SUM}), 0) AS BIGINT) AS decided,
              CAST(coalesce(sum(c.acceptes), 0) AS BIGINT) AS acceptes,
              CAST(coalesce(sum(c.refuses), 0) AS BIGINT) AS refuses,
              CAST(coalesce(sum(c.sans_suite), 0) AS BIGINT) AS sans_suite"""
@@ -96,18 +97,17 @@ def departement_funnel(f: Filters, outcome: str = "refuse") -> pd.DataFrame:
     if outcome not in OUTCOMES:
         raise ValueError(f"décision inconnue : {outcome}")
     events = f"c.{OUTCOME_COLUMNS[outcome]}"
-    decided = "c.acceptes + c.refuses + c.sans_suite"
     where, params = decisions_where(f)
     nat_where, nat_params = decisions_where(replace(f, departements=()), prefix="n_")
     group = labelled_key("departement", "g.departement")      # labels made per department, after counting
     return db.query(
         f"""
         WITH nat AS (
-            SELECT CAST(sum({events}) AS DOUBLE) / nullif(sum({decided}), 0) AS p0
+            SELECT CAST(sum({events}) AS DOUBLE) / nullif(sum({_DECIDED_SUM}), 0) AS p0
             FROM decisions_daily c WHERE {nat_where}
         ), dep AS (
             SELECT g.departement, {group.label} AS label, g.decided, g.events FROM (
-                SELECT c.departement, CAST(sum({decided}) AS BIGINT) AS decided,
+                SELECT c.departement, CAST(sum({_DECIDED_SUM}) AS BIGINT) AS decided,
                        CAST(sum({events}) AS BIGINT) AS events
                 FROM decisions_daily c WHERE {where} AND c.departement IS NOT NULL
                 GROUP BY ALL
