@@ -149,6 +149,46 @@ def audience_label_sql(column: str) -> str:
     return _label_sql(column, "audience", "Public non déterminé")
 
 
+# Every breakdown of a filter set in one pass over ``visit_breakdowns_daily`` (one row per listed group, ``breakdown``
+# its name): ``breakdown`` takes the rows of its own. Region names, only needed for regions, are joined to the
+# counted groups (the key of a French visit is its region code): Matomo's own region name comes second.
+_BREAKDOWNS_SQL = f"""
+    WITH c AS (
+        SELECT b.breakdown, b.key, any_value(b.region_name) AS matomo_name, sum(b.visits) AS visits,
+               sum(b.bounces) AS bounces, sum(b.ds) AS ds
+        FROM visit_breakdowns_daily b WHERE {{where}} GROUP BY 1, 2
+    ), ranked AS (
+        SELECT c.breakdown, c.key,
+               CASE WHEN c.breakdown = 'region' THEN coalesce(r.region_name, c.matomo_name, c.key) ELSE c.key END
+                   AS name,
+               c.visits, c.bounces, c.ds, t.top,
+               row_number() OVER (PARTITION BY c.breakdown ORDER BY c.visits DESC, c.key NULLS LAST) AS rk
+        FROM c JOIN (SELECT unnest($names) AS breakdown, unnest($tops) AS top) t USING (breakdown)
+        LEFT JOIN {_REGIONS} r ON c.breakdown = 'region' AND r.region_code = c.key
+    ), grouped AS (
+        SELECT p.breakdown, CASE WHEN rk <= top OR p.key IS NULL THEN p.key ELSE '*' END AS key,
+               CASE WHEN rk <= top OR p.key IS NULL THEN coalesce(l.label, p.name, $missing) ELSE $others END AS label,
+               sum(visits) AS visits, sum(bounces) AS bounces, sum(ds) AS ds,
+               min(CASE WHEN p.key IS NULL THEN 2 * top + 2 WHEN rk <= top THEN rk ELSE 2 * top + 1 END) AS pos
+        FROM ranked p
+        LEFT JOIN (SELECT unnest($label_names) AS breakdown, unnest($codes) AS code, unnest($labels) AS label) l
+            ON l.breakdown = p.breakdown AND l.code = p.key
+        GROUP BY 1, 2, 3
+    )
+    SELECT breakdown, key, label, CAST(visits AS BIGINT) AS visits,
+           visits / sum(visits) OVER (PARTITION BY breakdown) AS share, bounces / visits AS bounce_rate,
+           ds / visits AS ds_rate
+    FROM grouped ORDER BY breakdown, pos
+"""
+_BREAKDOWN_PARAMS = {
+    "names": list(BREAKDOWNS), "tops": [top for _labels, top in BREAKDOWNS.values()],
+    "label_names": [by for by, (labels, _top) in BREAKDOWNS.items() for _code in labels],
+    "codes": [code for labels, _top in BREAKDOWNS.values() for code in labels],
+    "labels": [label for labels, _top in BREAKDOWNS.values() for label in labels.values()],
+    "missing": NOT_GIVEN, "others": OTHERS,
+}
+
+
 def breakdown(f: Filters, by: str) -> pd.DataFrame:
     """Visits of the period (raw log) per ``by``: one of ``BREAKDOWNS``.
 
@@ -164,36 +204,9 @@ def breakdown(f: Filters, by: str) -> pd.DataFrame:
     """
     if by not in BREAKDOWNS:
         raise ValueError(f"ventilation inconnue : {by}")
-    labels, top = BREAKDOWNS[by]
     where, params = visit_where(f, alias="b")
-    # Region names, only needed for regions, are joined to the counted groups (the key of a French visit is its
-    # region code): Matomo's own region name comes second.
-    regions, name = (f"LEFT JOIN {_REGIONS} r ON r.region_code = c.key",
-                     "coalesce(r.region_name, c.matomo_name, c.key)") if by == "region" else ("", "c.key")
-    return db.query(
-        f"""
-        WITH g AS (
-            SELECT c.key, {name} AS name, c.visits, c.bounces, c.ds
-            FROM (SELECT b.key, any_value(b.region_name) AS matomo_name, sum(b.visits) AS visits,
-                         sum(b.bounces) AS bounces, sum(b.ds) AS ds
-                  FROM visit_breakdowns_daily b WHERE b.breakdown = $by AND {where} GROUP BY 1) c {regions}
-        ), ranked AS (
-            SELECT *, row_number() OVER (ORDER BY visits DESC, key NULLS LAST) AS rk FROM g
-        ), grouped AS (
-            SELECT CASE WHEN rk <= $top OR key IS NULL THEN key ELSE '*' END AS key,
-                   CASE WHEN rk <= $top OR key IS NULL
-                        THEN coalesce($labels[list_position($codes, key)], name, $missing) ELSE $others END AS label,
-                   sum(visits) AS visits, sum(bounces) AS bounces, sum(ds) AS ds,
-                   min(CASE WHEN key IS NULL THEN 2 * $top + 2 WHEN rk <= $top THEN rk ELSE 2 * $top + 1 END) AS pos
-            FROM ranked GROUP BY 1, 2
-        )
-        SELECT key, label, CAST(visits AS BIGINT) AS visits, visits / sum(visits) OVER () AS share,
-               bounces / visits AS bounce_rate, ds / visits AS ds_rate
-        FROM grouped ORDER BY pos
-        """,
-        params | {"by": by, "codes": list(labels), "labels": list(labels.values()), "top": top, "missing": NOT_GIVEN,
-                  "others": OTHERS},
-    )
+    every = db.query(_BREAKDOWNS_SQL.format(where=where), params | _BREAKDOWN_PARAMS)
+    return every[every.breakdown == by].drop(columns="breakdown").reset_index(drop=True)
 
 
 def weekday_hour(f: Filters) -> pd.DataFrame:
