@@ -19,7 +19,6 @@ from datetime import timedelta
 
 import pandas as pd
 
-from etl.warehouse import BOUNCE_SQL
 from metrics import db
 from metrics.filters import Filters, buckets_cte, visit_where
 
@@ -32,6 +31,10 @@ def _reports_included(f: Filters) -> bool:
     """Whether daily totals of purged days can be added: only without department or audience filter."""
     return not (f.departements or f.audience)
 
+
+# The raw log per day, department and audience of the visit (visits, page views, bounces, duration): the rows of the
+# ``audience`` breakdown, which count every visit once.
+_RAW_DAYS = "(SELECT * FROM visit_breakdowns_daily WHERE breakdown = 'audience')"
 
 # Daily totals of the period's purged days (pageviews from the daily page report, else Matomo's nb_actions).
 _PURGED = """
@@ -58,9 +61,9 @@ def audience_summary(f: Filters) -> pd.DataFrame:
     return db.query(
         f"""
         WITH raw AS (
-            SELECT count(*) AS visits, coalesce(sum(v.nb_pageviews), 0) AS pageviews,
-                   count(*) FILTER (WHERE {BOUNCE_SQL}) AS bounces, coalesce(sum(v.duration_s), 0) AS duration
-            FROM visits v WHERE {where}
+            SELECT coalesce(sum(v.visits), 0) AS visits, coalesce(sum(v.pageviews), 0) AS pageviews,
+                   coalesce(sum(v.bounces), 0) AS bounces, coalesce(sum(v.duration), 0) AS duration
+            FROM {_RAW_DAYS} v WHERE {where}
         ), purged AS (
             SELECT count(*) AS days, coalesce(sum(visits), 0) AS visits, coalesce(sum(pageviews), 0) AS pageviews,
                    coalesce(sum(bounces), 0) AS bounces, coalesce(sum(duration), 0) AS duration
@@ -98,7 +101,7 @@ def visits_over_time(f: Filters, grain: str = "month") -> pd.DataFrame:
         f"""
         WITH {buckets}, raw AS (
             SELECT CAST(date_trunc($grain, v.visit_date) AS DATE) AS periode, CAST(sum(v.visits) AS BIGINT) AS n
-            FROM visits_daily v WHERE {where} GROUP BY 1
+            FROM {_RAW_DAYS} v WHERE {where} GROUP BY 1
         ), purged AS (
             SELECT CAST(date_trunc($grain, day) AS DATE) AS periode, sum(visits) AS n, count(*) AS days
             FROM ({_PURGED}) GROUP BY 1
