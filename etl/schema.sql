@@ -216,6 +216,18 @@ CREATE TABLE visit_breakdowns_daily (
     duration    BIGINT  NOT NULL        -- sum of the visits' duration_s (seconds)
 );
 
+-- Visits per day, department and audience of the visit, day of the week and hour of its start (Paris time), derived
+-- from ``visits`` by the ETL (``finalize``, per replaced day), so that the Audience heat map sums a few rows per day
+-- instead of grouping every visit. Additive over ``visits``.
+CREATE TABLE visits_hourly (
+    visit_date  DATE    NOT NULL,
+    departement VARCHAR,
+    audience    VARCHAR,
+    weekday     TINYINT NOT NULL,       -- isodow(started_at): 1 = Monday … 7 = Sunday
+    hour        TINYINT NOT NULL,       -- hour(started_at): 0..23
+    visits      BIGINT  NOT NULL
+);
+
 -- The visits that clicked through to Démarches Simplifiées with a non-negative delay (``visits.reached_ds``,
 -- ``seconds_to_ds >= 0``): their day, department, audience, device and delay, derived from ``visits`` by the ETL
 -- (``finalize``, per replaced day), so that the time-to-apply statistics read a quarter of the visits and five

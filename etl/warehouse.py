@@ -97,7 +97,7 @@ def migrations() -> dict[str, tuple[str, ...]]:
         "11": (_create_table_sql("decisions_daily"),),
         "12": (_create_table_sql("visit_breakdowns_daily"),),
         "13": ("DROP TABLE IF EXISTS visit_breakdowns_daily", _create_table_sql("visit_breakdowns_daily"),  # + sums
-               _create_table_sql("ds_departures")),
+               _create_table_sql("ds_departures"), _create_table_sql("visits_hourly")),
     }
 
 
@@ -344,6 +344,7 @@ class Warehouse:
             self._derive_visits_daily()
             self._derive_visit_breakdowns_daily()
             self._derive_ds_departures()
+            self._derive_visits_hourly()
         self._derive_matomo_daily()
         start, end = self._data_range()
         self.con.execute("DELETE FROM calendar")
@@ -577,6 +578,16 @@ class Warehouse:
             """
             SELECT visit_date, departement, audience, device_type, seconds_to_ds FROM (SELECT * FROM visits {days})
             WHERE reached_ds AND seconds_to_ds >= 0 ORDER BY visit_date
+            """,
+        )
+
+    def _derive_visits_hourly(self) -> None:
+        """``visits_hourly`` of the days derived by ``_derive_visits`` (all of them on a new build)."""
+        self._rederive_days(
+            "visits_hourly",
+            """
+            SELECT visit_date, departement, audience, isodow(started_at), hour(started_at), count(*)
+            FROM visits {days} GROUP BY ALL ORDER BY 1
             """,
         )
 

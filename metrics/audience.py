@@ -224,8 +224,8 @@ def weekday_hour(f: Filters) -> pd.DataFrame:
         WITH cells AS (
             SELECT w AS weekday, h AS hour FROM range(1, 8) t(w), range(0, 24) u(h)
         ), c AS (
-            SELECT isodow(v.started_at) AS weekday, hour(v.started_at) AS hour, count(*) AS visits
-            FROM visits v WHERE {where} GROUP BY 1, 2
+            SELECT v.weekday, v.hour, CAST(sum(v.visits) AS BIGINT) AS visits
+            FROM visits_hourly v WHERE {where} GROUP BY 1, 2
         )
         SELECT CAST(cells.weekday AS INTEGER) AS weekday, $days[cells.weekday] AS day,
                CAST(cells.hour AS INTEGER) AS hour, coalesce(c.visits, 0) AS visits

@@ -281,7 +281,7 @@ def test_an_incremental_run_migrates_an_older_warehouse_and_derives_every_visit(
     assert con.execute("SELECT journey_depth, visits FROM visits_daily ORDER BY 1").fetchall() == [(1, 1), (3, 1)]
 
 
-def test_migration_13_adds_the_breakdown_sums_and_the_ds_departures(tmp_path):
+def test_migration_13_adds_the_breakdown_sums_the_ds_departures_and_the_hourly_visits(tmp_path):
     day = "2024-03-04"
     db = make_warehouse(
         tmp_path,
@@ -296,6 +296,7 @@ def test_migration_13_adds_the_breakdown_sums_and_the_ds_departures(tmp_path):
     con.execute("ALTER TABLE visit_breakdowns_daily DROP COLUMN pageviews")
     con.execute("ALTER TABLE visit_breakdowns_daily DROP COLUMN duration")
     con.execute("DROP TABLE ds_departures")
+    con.execute("DROP TABLE visits_hourly")
     con.execute("UPDATE meta SET value = '13' WHERE key = 'schema_version'")
     con.close()
     with Warehouse(db) as wh:
@@ -306,6 +307,8 @@ def test_migration_13_adds_the_breakdown_sums_and_the_ds_departures(tmp_path):
                        "WHERE breakdown = 'audience' ORDER BY ALL").fetchall() == [(1, 1, 0), (1, 2, 30)]
     assert con.execute("SELECT * FROM ds_departures").fetchall() == [      # visit 2 never left for DS
         (date(2024, 3, 4), "75", "etudiant", "tablet", 30)]
+    assert con.execute("SELECT * FROM visits_hourly ORDER BY hour").fetchall() == [        # Monday 10:00, 11:00
+        (date(2024, 3, 4), "75", "etudiant", 1, 10, 1), (date(2024, 3, 4), None, None, 1, 11, 1)]
 
 
 def test_a_warehouse_no_migration_leads_from_is_left_as_published(tmp_path):
