@@ -114,6 +114,10 @@ def test_incremental_run_derives_the_visits_of_the_replaced_days_only(tmp_path):
                        "FROM visits_daily ORDER BY 1").fetchall() == [
         (day1, "accueil", "accueil", False, 1, 1),             # day 1 not recounted (the tampered exit is not in it)
         (day2, "employeur", "employeur", True, 3, 1)]
+    assert con.execute("SELECT CAST(visit_date AS VARCHAR), weekday, hour, visits FROM visits_hourly "
+                       "ORDER BY 1").fetchall() == [(day1, 1, 10, 1), (day2, 2, 11, 1)]    # visit 3, not visit 2
+    assert con.execute("SELECT CAST(visit_date AS VARCHAR), seconds_to_ds FROM ds_departures").fetchall() == [
+        (day2, 120)]
 
 
 def test_visits_daily_counts_the_visits_per_day_and_journey_columns(tmp_path):
