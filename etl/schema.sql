@@ -200,7 +200,8 @@ CREATE TABLE visits_daily (
 -- Visits per day, department and audience of the visit, and value of each Audience breakdown (device, browser,
 -- system, referrer type, referrer, region, audience, visitor type: ``etl.warehouse.BREAKDOWN_KEYS``), derived from
 -- ``visits`` by the ETL (``finalize``, per replaced day), so that a breakdown sums a few rows per day instead of
--- counting every visit. Additive over every count column.
+-- counting every visit; the rows of the ``audience`` breakdown cover every visit once (the audience totals sum
+-- them). Additive over every count column.
 CREATE TABLE visit_breakdowns_daily (
     breakdown   VARCHAR NOT NULL,
     visit_date  DATE    NOT NULL,
@@ -210,7 +211,33 @@ CREATE TABLE visit_breakdowns_daily (
     region_name VARCHAR,                -- region breakdown: Matomo's region name, one of the day's (else NULL)
     visits      BIGINT  NOT NULL,
     bounces     BIGINT  NOT NULL,       -- visits of a single action
-    ds          BIGINT  NOT NULL        -- visits that clicked through to Démarches Simplifiées
+    ds          BIGINT  NOT NULL,       -- visits that clicked through to Démarches Simplifiées
+    pageviews   BIGINT  NOT NULL,       -- sum of the visits' nb_pageviews
+    duration    BIGINT  NOT NULL        -- sum of the visits' duration_s (seconds)
+);
+
+-- Visits per day, department and audience of the visit, day of the week and hour of its start (Paris time), derived
+-- from ``visits`` by the ETL (``finalize``, per replaced day), so that the Audience heat map sums a few rows per day
+-- instead of grouping every visit. Additive over ``visits``.
+CREATE TABLE visits_hourly (
+    visit_date  DATE    NOT NULL,
+    departement VARCHAR,
+    audience    VARCHAR,
+    weekday     TINYINT NOT NULL,       -- isodow(started_at): 1 = Monday … 7 = Sunday
+    hour        TINYINT NOT NULL,       -- hour(started_at): 0..23
+    visits      BIGINT  NOT NULL
+);
+
+-- The visits that clicked through to Démarches Simplifiées with a non-negative delay (``visits.reached_ds``,
+-- ``seconds_to_ds >= 0``): their day, department, audience, device and delay, derived from ``visits`` by the ETL
+-- (``finalize``, per replaced day), so that the time-to-apply statistics read a quarter of the visits and five
+-- narrow columns instead of filtering every visit.
+CREATE TABLE ds_departures (
+    visit_date    DATE    NOT NULL,
+    departement   VARCHAR,
+    audience      VARCHAR,
+    device_type   VARCHAR,
+    seconds_to_ds INTEGER NOT NULL
 );
 
 -- Decisions per day of decision (``dateTraitement``, Paris time), department, audience and contract category,

@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "13"
+SCHEMA_VERSION = "14"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -96,6 +96,8 @@ def migrations() -> dict[str, tuple[str, ...]]:
         "10": ("DROP TABLE IF EXISTS visit_paths", _create_table_sql("visit_paths")),             # + visit columns
         "11": (_create_table_sql("decisions_daily"),),
         "12": (_create_table_sql("visit_breakdowns_daily"),),
+        "13": ("DROP TABLE IF EXISTS visit_breakdowns_daily", _create_table_sql("visit_breakdowns_daily"),  # + sums
+               _create_table_sql("ds_departures"), _create_table_sql("visits_hourly")),
     }
 
 
@@ -341,6 +343,8 @@ class Warehouse:
             self._derive_page_views_daily()
             self._derive_visits_daily()
             self._derive_visit_breakdowns_daily()
+            self._derive_ds_departures()
+            self._derive_visits_hourly()
         self._derive_matomo_daily()
         start, end = self._data_range()
         self.con.execute("DELETE FROM calendar")
@@ -561,10 +565,31 @@ class Warehouse:
         selects = " UNION ALL ".join(
             f"""SELECT '{name}', v.visit_date, v.departement, v.audience, {key},
                        {"any_value(v.region_name)" if name == "region" else "NULL"}, count(*),
-                       count(*) FILTER (WHERE {BOUNCE_SQL}), count(*) FILTER (WHERE v.reached_ds)
+                       count(*) FILTER (WHERE {BOUNCE_SQL}), count(*) FILTER (WHERE v.reached_ds),
+                       sum(v.nb_pageviews), sum(v.duration_s)
                 FROM (SELECT * FROM visits {{days}}) v WHERE {keep} GROUP BY 1, 2, 3, 4, 5"""
             for name, (key, keep) in BREAKDOWN_KEYS.items())
         self._rederive_days("visit_breakdowns_daily", f"SELECT * FROM ({selects}) ORDER BY 1, 2")
+
+    def _derive_ds_departures(self) -> None:
+        """``ds_departures`` of the days derived by ``_derive_visits`` (all of them on a new build)."""
+        self._rederive_days(
+            "ds_departures",
+            """
+            SELECT visit_date, departement, audience, device_type, seconds_to_ds FROM (SELECT * FROM visits {days})
+            WHERE reached_ds AND seconds_to_ds >= 0 ORDER BY visit_date
+            """,
+        )
+
+    def _derive_visits_hourly(self) -> None:
+        """``visits_hourly`` of the days derived by ``_derive_visits`` (all of them on a new build)."""
+        self._rederive_days(
+            "visits_hourly",
+            """
+            SELECT visit_date, departement, audience, isodow(started_at), hour(started_at), count(*)
+            FROM visits {days} GROUP BY ALL ORDER BY 1
+            """,
+        )
 
     def _derive_matomo_daily(self) -> None:
         """Raw visits loaded per day, gap with the daily report, and the raw-log status of the day."""

@@ -19,7 +19,6 @@ from datetime import timedelta
 
 import pandas as pd
 
-from etl.warehouse import BOUNCE_SQL
 from metrics import db
 from metrics.filters import Filters, buckets_cte, visit_where
 
@@ -32,6 +31,10 @@ def _reports_included(f: Filters) -> bool:
     """Whether daily totals of purged days can be added: only without department or audience filter."""
     return not (f.departements or f.audience)
 
+
+# The raw log per day, department and audience of the visit (visits, page views, bounces, duration): the rows of the
+# ``audience`` breakdown, which count every visit once.
+_RAW_DAYS = "(SELECT * FROM visit_breakdowns_daily WHERE breakdown = 'audience')"
 
 # Daily totals of the period's purged days (pageviews from the daily page report, else Matomo's nb_actions).
 _PURGED = """
@@ -58,9 +61,9 @@ def audience_summary(f: Filters) -> pd.DataFrame:
     return db.query(
         f"""
         WITH raw AS (
-            SELECT count(*) AS visits, coalesce(sum(v.nb_pageviews), 0) AS pageviews,
-                   count(*) FILTER (WHERE {BOUNCE_SQL}) AS bounces, coalesce(sum(v.duration_s), 0) AS duration
-            FROM visits v WHERE {where}
+            SELECT coalesce(sum(v.visits), 0) AS visits, coalesce(sum(v.pageviews), 0) AS pageviews,
+                   coalesce(sum(v.bounces), 0) AS bounces, coalesce(sum(v.duration), 0) AS duration
+            FROM {_RAW_DAYS} v WHERE {where}
         ), purged AS (
             SELECT count(*) AS days, coalesce(sum(visits), 0) AS visits, coalesce(sum(pageviews), 0) AS pageviews,
                    coalesce(sum(bounces), 0) AS bounces, coalesce(sum(duration), 0) AS duration
@@ -98,7 +101,7 @@ def visits_over_time(f: Filters, grain: str = "month") -> pd.DataFrame:
         f"""
         WITH {buckets}, raw AS (
             SELECT CAST(date_trunc($grain, v.visit_date) AS DATE) AS periode, CAST(sum(v.visits) AS BIGINT) AS n
-            FROM visits_daily v WHERE {where} GROUP BY 1
+            FROM {_RAW_DAYS} v WHERE {where} GROUP BY 1
         ), purged AS (
             SELECT CAST(date_trunc($grain, day) AS DATE) AS periode, sum(visits) AS n, count(*) AS days
             FROM ({_PURGED}) GROUP BY 1
@@ -149,6 +152,46 @@ def audience_label_sql(column: str) -> str:
     return _label_sql(column, "audience", "Public non déterminé")
 
 
+# Every breakdown of a filter set in one pass over ``visit_breakdowns_daily`` (one row per listed group, ``breakdown``
+# its name): ``breakdown`` takes the rows of its own. Region names, only needed for regions, are joined to the
+# counted groups (the key of a French visit is its region code): Matomo's own region name comes second.
+_BREAKDOWNS_SQL = f"""
+    WITH c AS (
+        SELECT b.breakdown, b.key, any_value(b.region_name) AS matomo_name, sum(b.visits) AS visits,
+               sum(b.bounces) AS bounces, sum(b.ds) AS ds
+        FROM visit_breakdowns_daily b WHERE {{where}} GROUP BY 1, 2
+    ), ranked AS (
+        SELECT c.breakdown, c.key,
+               CASE WHEN c.breakdown = 'region' THEN coalesce(r.region_name, c.matomo_name, c.key) ELSE c.key END
+                   AS name,
+               c.visits, c.bounces, c.ds, t.top,
+               row_number() OVER (PARTITION BY c.breakdown ORDER BY c.visits DESC, c.key NULLS LAST) AS rk
+        FROM c JOIN (SELECT unnest($names) AS breakdown, unnest($tops) AS top) t USING (breakdown)
+        LEFT JOIN {_REGIONS} r ON c.breakdown = 'region' AND r.region_code = c.key
+    ), grouped AS (
+        SELECT p.breakdown, CASE WHEN rk <= top OR p.key IS NULL THEN p.key ELSE '*' END AS key,
+               CASE WHEN rk <= top OR p.key IS NULL THEN coalesce(l.label, p.name, $missing) ELSE $others END AS label,
+               sum(visits) AS visits, sum(bounces) AS bounces, sum(ds) AS ds,
+               min(CASE WHEN p.key IS NULL THEN 2 * top + 2 WHEN rk <= top THEN rk ELSE 2 * top + 1 END) AS pos
+        FROM ranked p
+        LEFT JOIN (SELECT unnest($label_names) AS breakdown, unnest($codes) AS code, unnest($labels) AS label) l
+            ON l.breakdown = p.breakdown AND l.code = p.key
+        GROUP BY 1, 2, 3
+    )
+    SELECT breakdown, key, label, CAST(visits AS BIGINT) AS visits,
+           visits / sum(visits) OVER (PARTITION BY breakdown) AS share, bounces / visits AS bounce_rate,
+           ds / visits AS ds_rate
+    FROM grouped ORDER BY breakdown, pos
+"""
+_BREAKDOWN_PARAMS = {
+    "names": list(BREAKDOWNS), "tops": [top for _labels, top in BREAKDOWNS.values()],
+    "label_names": [by for by, (labels, _top) in BREAKDOWNS.items() for _code in labels],
+    "codes": [code for labels, _top in BREAKDOWNS.values() for code in labels],
+    "labels": [label for labels, _top in BREAKDOWNS.values() for label in labels.values()],
+    "missing": NOT_GIVEN, "others": OTHERS,
+}
+
+
 def breakdown(f: Filters, by: str) -> pd.DataFrame:
     """Visits of the period (raw log) per ``by``: one of ``BREAKDOWNS``.
 
@@ -164,36 +207,9 @@ def breakdown(f: Filters, by: str) -> pd.DataFrame:
     """
     if by not in BREAKDOWNS:
         raise ValueError(f"ventilation inconnue : {by}")
-    labels, top = BREAKDOWNS[by]
     where, params = visit_where(f, alias="b")
-    # Region names, only needed for regions, are joined to the counted groups (the key of a French visit is its
-    # region code): Matomo's own region name comes second.
-    regions, name = (f"LEFT JOIN {_REGIONS} r ON r.region_code = c.key",
-                     "coalesce(r.region_name, c.matomo_name, c.key)") if by == "region" else ("", "c.key")
-    return db.query(
-        f"""
-        WITH g AS (
-            SELECT c.key, {name} AS name, c.visits, c.bounces, c.ds
-            FROM (SELECT b.key, any_value(b.region_name) AS matomo_name, sum(b.visits) AS visits,
-                         sum(b.bounces) AS bounces, sum(b.ds) AS ds
-                  FROM visit_breakdowns_daily b WHERE b.breakdown = $by AND {where} GROUP BY 1) c {regions}
-        ), ranked AS (
-            SELECT *, row_number() OVER (ORDER BY visits DESC, key NULLS LAST) AS rk FROM g
-        ), grouped AS (
-            SELECT CASE WHEN rk <= $top OR key IS NULL THEN key ELSE '*' END AS key,
-                   CASE WHEN rk <= $top OR key IS NULL
-                        THEN coalesce($labels[list_position($codes, key)], name, $missing) ELSE $others END AS label,
-                   sum(visits) AS visits, sum(bounces) AS bounces, sum(ds) AS ds,
-                   min(CASE WHEN key IS NULL THEN 2 * $top + 2 WHEN rk <= $top THEN rk ELSE 2 * $top + 1 END) AS pos
-            FROM ranked GROUP BY 1, 2
-        )
-        SELECT key, label, CAST(visits AS BIGINT) AS visits, visits / sum(visits) OVER () AS share,
-               bounces / visits AS bounce_rate, ds / visits AS ds_rate
-        FROM grouped ORDER BY pos
-        """,
-        params | {"by": by, "codes": list(labels), "labels": list(labels.values()), "top": top, "missing": NOT_GIVEN,
-                  "others": OTHERS},
-    )
+    every = db.query(_BREAKDOWNS_SQL.format(where=where), params | _BREAKDOWN_PARAMS)
+    return every[every.breakdown == by].drop(columns="breakdown").reset_index(drop=True)
 
 
 def weekday_hour(f: Filters) -> pd.DataFrame:
@@ -208,8 +224,8 @@ def weekday_hour(f: Filters) -> pd.DataFrame:
         WITH cells AS (
             SELECT w AS weekday, h AS hour FROM range(1, 8) t(w), range(0, 24) u(h)
         ), c AS (
-            SELECT isodow(v.started_at) AS weekday, hour(v.started_at) AS hour, count(*) AS visits
-            FROM visits v WHERE {where} GROUP BY 1, 2
+            SELECT v.weekday, v.hour, CAST(sum(v.visits) AS BIGINT) AS visits
+            FROM visits_hourly v WHERE {where} GROUP BY 1, 2
         )
         SELECT CAST(cells.weekday AS INTEGER) AS weekday, $days[cells.weekday] AS day,
                CAST(cells.hour AS INTEGER) AS hour, coalesce(c.visits, 0) AS visits

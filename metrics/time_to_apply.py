@@ -7,8 +7,8 @@ several visits (each visit is measured on its own; a visit that left and came ba
 its own first page).
 
 Population: the visits of the period (raw log, department and audience filters; never the contract filter) that
-reached DS, with a non-negative delay. Statistics (quantiles, shares) are NULL below ``MIN_CELL`` (5) such
-visits; counts are always given. Quantiles interpolate linearly (``quantile_cont``).
+reached DS, with a non-negative delay (the ETL keeps them in ``ds_departures``). Statistics (quantiles, shares) are
+NULL below ``MIN_CELL`` (5) such visits; counts are always given. Quantiles interpolate linearly (``quantile_cont``).
 """
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ _STATS_COLUMNS = "departures, q[1] AS median_s, q[2] AS p90_s, under_10, share_u
 
 
 def _departures_sql(where: str) -> str:
-    return f"""SELECT v.*, v.seconds_to_ds AS s FROM visits v
-               WHERE {where} AND v.reached_ds AND v.seconds_to_ds >= 0"""
+    return f"SELECT v.*, v.seconds_to_ds AS s FROM ds_departures v WHERE {where}"
 
 
 def time_summary(f: Filters) -> pd.DataFrame:

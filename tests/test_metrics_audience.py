@@ -139,6 +139,10 @@ def test_visits_over_time_mark_daily_report_visits(warehouse):
     assert weeks.report_visits.tolist() == [0, 0, 45, 0, 0, 0]
     assert weeks.visits.tolist() == [0, 5, 45, 0, 0, 0] and weeks.purged_days.tolist() == [0, 0, 2, 0, 0, 0]
     assert weeks.complete.tolist() == [False, True, True, True, True, False]
+    students = audience.visits_over_time(Filters(MARCH.start, MARCH.end, audience="etudiant"), "month")
+    assert students.raw_visits.tolist() == [1] and students.report_visits.tolist() == [0]    # v2
+    empty = audience.visits_over_time(Filters(date(2025, 3, 11), date(2025, 3, 11)), "day")
+    assert empty.visits.tolist() == [0] and empty.purged_days.tolist() == [0]
     scoped = audience.visits_over_time(Filters(MARCH.start, MARCH.end, departements=("75",)), "month")
     assert scoped.visits.tolist() == [2] and scoped.report_visits.tolist() == [0]
     with pytest.raises(ValueError):
@@ -166,6 +170,8 @@ def test_breakdowns_of_the_raw_log(warehouse):
                                                                      "Non renseigné": 3}
     with pytest.raises(ValueError):
         audience.breakdown(MARCH, "city")
+    empty = audience.breakdown(Filters(date(2025, 3, 11), date(2025, 3, 11)), "device")       # no raw visit
+    assert empty.empty and list(empty.columns) == ["key", "label", "visits", "share", "bounce_rate", "ds_rate"]
 
 
 def test_weekday_hour_grid(warehouse):
@@ -174,6 +180,9 @@ def test_weekday_hour_grid(warehouse):
     cells = {(r.weekday, r.hour): r.visits for r in grid.itertuples() if r.visits}
     assert cells == {(1, 10): 1, (1, 11): 1, (2, 9): 1, (3, 14): 1, (4, 15): 1}
     assert grid.day.iloc[0] == "lundi" and grid.day.iloc[-1] == "dimanche"
+    assert (grid.weekday.dtype, grid.hour.dtype, grid.visits.dtype) == ("int32", "int32", "int64")
+    empty = audience.weekday_hour(Filters(date(2025, 3, 10), date(2025, 3, 12)))            # purged and empty days
+    assert len(empty) == 7 * 24 and empty.visits.sum() == 0 and empty.visits.dtype == "int64"
 
 
 def test_labels_shared_with_the_journey_metrics(warehouse):

@@ -1,5 +1,7 @@
 """Warehouse builder: schema, derived columns, atomic publish."""
 
+from datetime import date
+
 import duckdb
 import pandas as pd
 import pytest
@@ -112,6 +114,10 @@ def test_incremental_run_derives_the_visits_of_the_replaced_days_only(tmp_path):
                        "FROM visits_daily ORDER BY 1").fetchall() == [
         (day1, "accueil", "accueil", False, 1, 1),             # day 1 not recounted (the tampered exit is not in it)
         (day2, "employeur", "employeur", True, 3, 1)]
+    assert con.execute("SELECT CAST(visit_date AS VARCHAR), weekday, hour, visits FROM visits_hourly "
+                       "ORDER BY 1").fetchall() == [(day1, 1, 10, 1), (day2, 2, 11, 1)]    # visit 3, not visit 2
+    assert con.execute("SELECT CAST(visit_date AS VARCHAR), seconds_to_ds FROM ds_departures").fetchall() == [
+        (day2, 120)]
 
 
 def test_visits_daily_counts_the_visits_per_day_and_journey_columns(tmp_path):
@@ -132,16 +138,18 @@ def test_visit_breakdowns_daily_counts_each_breakdown_of_the_visits(tmp_path):
     db = make_warehouse(
         tmp_path,
         visits=[visit(1, day=day, started_at=f"{day} 11:00:00", device_type="desktop", nb_actions=1,
-                      referrer_type="direct", referrer_name=None, country_code="FR", region_code="11",
-                      region_name="Île-de-France"),
-                visit(2, day=day, started_at=f"{day} 12:00:00", device_type="desktop", nb_actions=3,
-                      referrer_type="search", referrer_name="Google", country_code="MA", region_code=None)],
+                      nb_pageviews=1, referrer_type="direct", referrer_name=None, country_code="FR",
+                      region_code="11", region_name="Île-de-France"),
+                visit(2, day=day, started_at=f"{day} 12:00:00", duration_s=90, device_type="desktop", nb_actions=3,
+                      nb_pageviews=2, referrer_type="search", referrer_name="Google", country_code="MA",
+                      region_code=None)],
         actions=[action(k, 1, at=f"{day} 1{k}:00:00", page_key="accueil", departement="75") for k in (1, 2)])
     con = duckdb.connect(str(db), read_only=True)
-    rows = con.execute("SELECT breakdown, key, region_name, visits, bounces, ds FROM visit_breakdowns_daily "
-                       "WHERE breakdown IN ('device', 'referrer', 'region') ORDER BY ALL").fetchall()
-    assert rows == [("device", "desktop", None, 2, 1, 0), ("referrer", "Google", None, 1, 0, 0),   # direct: none
-                    ("region", "11", "Île-de-France", 1, 1, 0), ("region", "hors_france", None, 1, 0, 0)]
+    rows = con.execute("SELECT breakdown, key, region_name, visits, bounces, ds, pageviews, duration "
+                       "FROM visit_breakdowns_daily WHERE breakdown IN ('device', 'referrer', 'region') "
+                       "ORDER BY ALL").fetchall()
+    assert rows == [("device", "desktop", None, 2, 1, 0, 3, 90), ("referrer", "Google", None, 1, 0, 0, 2, 90),
+                    ("region", "11", "Île-de-France", 1, 1, 0, 1, 0), ("region", "hors_france", None, 1, 0, 0, 2, 90)]
     assert set(BREAKDOWN_KEYS) == set(audience.BREAKDOWNS)
     assert con.execute("SELECT DISTINCT breakdown FROM visit_breakdowns_daily ORDER BY 1").fetchall() == \
         [(name,) for name in sorted(BREAKDOWN_KEYS)]
@@ -275,6 +283,36 @@ def test_an_incremental_run_migrates_an_older_warehouse_and_derives_every_visit(
     assert con.execute("SELECT total_calendar, total_working FROM dossiers").fetchall() == [(10, 4)]
     assert con.execute("SELECT count(*) FROM ineligible_views").fetchall() == [(0,)]   # created (no such view)
     assert con.execute("SELECT journey_depth, visits FROM visits_daily ORDER BY 1").fetchall() == [(1, 1), (3, 1)]
+
+
+def test_migration_13_adds_the_breakdown_sums_the_ds_departures_and_the_hourly_visits(tmp_path):
+    day = "2024-03-04"
+    db = make_warehouse(
+        tmp_path,
+        visits=[visit(1, day=day, started_at=f"{day} 10:00:00", duration_s=30, nb_pageviews=2, nb_actions=3,
+                      device_type="tablet"),
+                visit(2, day=day, started_at=f"{day} 11:00:00", nb_pageviews=1, nb_actions=1)],
+        actions=[action(1, 1, at=f"{day} 10:00:00", page_key="accueil"),
+                 action(1, 2, at=f"{day} 10:00:20", page_key="etudiant", departement="75", audience="etudiant"),
+                 action(1, 3, at=f"{day} 10:00:30", page_key="depart_ds", action_type="outlink"),
+                 action(2, 1, at=f"{day} 11:00:00", page_key="accueil")])
+    con = duckdb.connect(str(db))                 # the warehouse as schema 13 had it
+    con.execute("ALTER TABLE visit_breakdowns_daily DROP COLUMN pageviews")
+    con.execute("ALTER TABLE visit_breakdowns_daily DROP COLUMN duration")
+    con.execute("DROP TABLE ds_departures")
+    con.execute("DROP TABLE visits_hourly")
+    con.execute("UPDATE meta SET value = '13' WHERE key = 'schema_version'")
+    con.close()
+    with Warehouse(db) as wh:
+        wh.finalize()
+        wh.publish()
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT visits, pageviews, duration FROM visit_breakdowns_daily "
+                       "WHERE breakdown = 'audience' ORDER BY ALL").fetchall() == [(1, 1, 0), (1, 2, 30)]
+    assert con.execute("SELECT * FROM ds_departures").fetchall() == [      # visit 2 never left for DS
+        (date(2024, 3, 4), "75", "etudiant", "tablet", 30)]
+    assert con.execute("SELECT * FROM visits_hourly ORDER BY hour").fetchall() == [        # Monday 10:00, 11:00
+        (date(2024, 3, 4), "75", "etudiant", 1, 10, 1), (date(2024, 3, 4), None, None, 1, 11, 1)]
 
 
 def test_a_warehouse_no_migration_leads_from_is_left_as_published(tmp_path):
