@@ -3,7 +3,8 @@
 The connection is opened lazily (never at import time), read-only, and reopened when the file behind
 ``WIF_DB`` changes (the ETL publishes with ``os.replace``, so a new inode means a new build); the old one
 is closed once no query runs on it (see ``_borrow``). Results are cached per (file identity, SQL,
-parameters): a callback asking twice for the same numbers costs nothing.
+parameters): a callback asking twice for the same numbers costs nothing, and callbacks asking for them at the
+same time (a browser fires a page's callbacks together) run the query once: the others wait for its answer.
 """
 
 from __future__ import annotations
@@ -153,9 +154,38 @@ def _cached_query(ident: tuple, sql: str, frozen: tuple) -> pd.DataFrame:
             cursor.close()
 
 
+class _InFlight:
+    """One lock per query being answered, shared by the threads asking for it, dropped when the last one leaves."""
+
+    def __init__(self):
+        self._guard = threading.Lock()
+        self._locks: dict[tuple, list] = {}   # key → [lock, threads holding or waiting for it]
+
+    @contextmanager
+    def only_one(self, key: tuple) -> Iterator[None]:
+        with self._guard:
+            entry = self._locks.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._guard:
+                entry[1] -= 1
+                if not entry[1]:
+                    del self._locks[key]
+
+
+_in_flight = _InFlight()
+
+
 def query(sql: str, params: dict | None = None) -> pd.DataFrame:
-    """Run ``sql`` with named ``params`` ($name) on the warehouse; returns a fresh DataFrame."""
-    return _cached_query(identity(), sql, _freeze(params)).copy()
+    """Run ``sql`` with named ``params`` ($name) on the warehouse; returns a fresh DataFrame.
+
+    Identical queries asked at the same time run once: the first computes, the others then read the cache."""
+    key = (identity(), sql, _freeze(params))
+    with _in_flight.only_one(key):
+        return _cached_query(*key).copy()
 
 
 def scalar(sql: str, params: dict | None = None):

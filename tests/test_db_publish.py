@@ -58,3 +58,27 @@ def test_a_query_in_flight_keeps_its_file_and_the_switch_waits_for_it(published)
     first.join(30)
     second.join(30)
     assert seen == {"old": 1, "new": 4}
+
+
+def test_identical_queries_asked_together_run_once(published, monkeypatch):
+    runs, started = [], threading.Event()
+    borrow = db._borrow
+
+    def slow_borrow():
+        runs.append(1)
+        started.set()
+        threading.Event().wait(0.3)    # long enough for the other threads to ask meanwhile
+        return borrow()
+
+    monkeypatch.setattr(db, "_borrow", slow_borrow)
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(db.scalar(COUNT))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert answers == [1, 1, 1, 1]
+    assert len(runs) == 1
+    assert not db._in_flight._locks      # nothing left behind
+    db.scalar("SELECT count(*) + 1 FROM dossiers")
+    assert len(runs) == 2                # another query runs
