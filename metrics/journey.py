@@ -130,12 +130,13 @@ def funnel(f: Filters) -> pd.DataFrame:
     return db.query(
         f"""
         WITH s AS ({_site_steps_sql(where)}),
-             c AS (SELECT (SELECT {_visits_with("depth >= 1")} FROM s) AS accueil,
-                          (SELECT {_visits_with("depth >= 2")} FROM s) AS checklist,
-                          (SELECT {_visits_with("depth >= 3")} FROM s) AS depart_ds,
-                          count(*) AS deposes, count(*) FILTER (WHERE d.state <> 'en_construction') AS instruits,
-                          count(*) FILTER (WHERE {DECIDED}) AS decides
-                   FROM dossiers d WHERE {ds_where}),
+             site AS (SELECT {_visits_with("depth >= 1")} AS accueil, {_visits_with("depth >= 2")} AS checklist,
+                             {_visits_with("depth >= 3")} AS depart_ds
+                      FROM s),
+             ds AS (SELECT count(*) AS deposes, count(*) FILTER (WHERE d.state <> 'en_construction') AS instruits,
+                           count(*) FILTER (WHERE {DECIDED}) AS decides
+                    FROM dossiers d WHERE {ds_where}),
+             c AS (SELECT * FROM site, ds),
              u AS (UNPIVOT c ON accueil, checklist, depart_ds, deposes, instruits, decides INTO NAME step VALUE n),
              steps AS (SELECT unnest($steps) AS step, unnest($labels) AS label, unnest($sources) AS source,
                               generate_subscripts($steps, 1) AS pos)
@@ -377,20 +378,27 @@ def transitions(f: Filters, limit: int = 10) -> pd.DataFrame:
     Columns ``[step, source, source_label, target, target_label, visits]``: ``step`` the position of the
     source node in the path (1 = entry page), ``source``/``target`` node keys (page keys, ``depart_ds``,
     ``sortie``, ``suite``, ``autres``). A node is identified by (step, key) so that loops do not make cycles.
-    Most visits first within each step. Unit: visits.
+    Most visits first within each step. Unit: visits. The links are summed from the rows of ``paths(f, limit)``
+    (answered by ``metrics.db``'s cache when the page asked for them), not from the visits again.
     """
-    where, params = visit_where(f)
+    kept = paths(f, limit)
+    links = [(row, step, node, visits) for row, (path, visits) in enumerate(zip(kept.path, kept.visits.tolist(),
+                                                                               strict=True))
+             for step, node in enumerate(path, 1)]
+    rows, steps, nodes, visits = (list(c) for c in zip(*links, strict=True)) if links else ([], [], [], [])
     return db.query(
         f"""
-        WITH r AS ({_ranked_paths_sql(where)}),
-             links AS (SELECT u.i AS step, r.path[u.i] AS source, r.path[u.i + 1] AS target, r.visits
-                       FROM r, unnest(range(1, len(r.path))) AS u(i))
-        SELECT CAST(step AS INTEGER) AS step, source, ls.label AS source_label, target, lt.label AS target_label,
+        WITH n AS (SELECT unnest(CAST($rows AS INTEGER[])) AS row, unnest(CAST($steps AS INTEGER[])) AS step,
+                          unnest(CAST($nodes AS VARCHAR[])) AS node, unnest(CAST($visits AS BIGINT[])) AS visits),
+             links AS (SELECT s.step, s.node AS source, t.node AS target, s.visits
+                       FROM n s JOIN n t ON t.row = s.row AND t.step = s.step + 1)
+        SELECT step, source, ls.label AS source_label, target, lt.label AS target_label,
                CAST(sum(visits) AS BIGINT) AS visits
         FROM links JOIN {NODE_LABELS} ls ON ls.node = source JOIN {NODE_LABELS} lt ON lt.node = target
         GROUP BY ALL ORDER BY step, visits DESC, source, target
         """,
-        params | _path_params(limit),
+        {"rows": rows, "steps": steps, "nodes": nodes, "visits": visits, "end_keys": list(END_NODES),
+         "end_labels": list(END_NODES.values())},
     )
 
 

@@ -173,6 +173,12 @@ def test_transitions_are_the_links_of_the_kept_paths(warehouse):
     assert got.target_label[0] == "Autres parcours"
     # Each visit enters once: the first step carries every visit with a path.
     assert got[got.step == 1].visits.sum() == 8
+    # v9 alone in April: its cut path gives four links, the last one to "suite".
+    april = journey.transitions(APRIL)
+    assert [tuple(r) for r in april[["step", "source", "target", "visits"]].itertuples(index=False)] == [
+        (1, "accueil", "faq", 1), (2, "faq", "accueil", 1), (3, "accueil", "etudiant", 1), (4, "etudiant", "suite", 1)]
+    empty = journey.transitions(Filters(date(2020, 1, 1), date(2020, 1, 31)))
+    assert empty.empty and list(empty.columns) == list(got.columns)
 
 
 def test_ineligibility_by_requested_department(warehouse):
