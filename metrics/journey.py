@@ -259,14 +259,27 @@ def page_table(f: Filters) -> pd.DataFrame:
     return db.query(f"SELECT * FROM ({_page_stats_sql(where)}) ORDER BY visits DESC, page_key", params)
 
 
-def _scored_sql(where: str) -> str:
+_PAGE_COLUMNS = {"page_key": "VARCHAR", "label": "VARCHAR", "role": "VARCHAR", "visits": "BIGINT", "lost": "BIGINT"}
+
+
+def _page_rows_sql(f: Filters) -> tuple[str, dict]:
+    """SQL of the columns ``_PAGE_COLUMNS`` of the rows of ``page_table(f)``, bound as list parameters, and those
+    parameters."""
+    table = page_table(f)
+    rows = ", ".join(f"unnest(CAST(${column} AS {kind}[])) AS {column}" for column, kind in _PAGE_COLUMNS.items())
+    return f"SELECT {rows}", {column: table[column].tolist() for column in _PAGE_COLUMNS}
+
+
+def _scored_sql(rows: str) -> str:
+    """The pages of ``rows`` (SQL with the columns ``_PAGE_COLUMNS``) in a role of ``BASELINE_GROUPS``, with
+    ``lost_rate``, ``grp``, ``baseline``, ``loss_index`` and ``score`` as documented in ``priority``."""
     groups = " ".join(f"WHEN '{role}' THEN '{group}'" for role, group in BASELINE_GROUPS.items())
     return f"""
         SELECT *, lost_rate / nullif(baseline, 0) AS loss_index,
                CASE WHEN visits >= $min_visits THEN lost * coalesce(lost_rate / nullif(baseline, 0), 0) END AS score
         FROM (
             SELECT *, sum(lost) OVER (PARTITION BY grp) / nullif(sum(visits) OVER (PARTITION BY grp), 0) AS baseline
-            FROM (SELECT *, CASE role {groups} END AS grp FROM ({_page_stats_sql(where)}))
+            FROM (SELECT *, lost / nullif(visits, 0) AS lost_rate, CASE role {groups} END AS grp FROM ({rows}))
             WHERE grp IS NOT NULL
         )
     """
@@ -286,13 +299,17 @@ def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
     the same figures over ``f.previous()``; ``score_change`` = score / prev_score − 1 (NULL without a previous
     score), ``lost_rate_change`` in points of 0..1. Pages with a positive score are ranked (``rank`` 1, 2… by
     decreasing score, then visits); the others (too few visits, no lost visit) follow with ``rank`` NULL.
+    The current period's visits and lost visits per page are the rows of ``page_table(f)`` (answered by
+    ``metrics.db``'s cache when the page asked for the table), bound as parameters; the previous period's are
+    counted by the same query.
     """
-    where, params = visit_where(f)
+    cur, params = _page_rows_sql(f)
     prev_where, prev_params = visit_where(f.previous(), prefix="p_")
+    prev = f"SELECT {', '.join(_PAGE_COLUMNS)} FROM ({_page_stats_sql(prev_where)})"
     return db.query(
         f"""
-        WITH cur AS ({_scored_sql(where)}),
-             prev AS ({_scored_sql(prev_where)}),
+        WITH cur AS ({_scored_sql(cur)}),
+             prev AS ({_scored_sql(prev)}),
              prev_ranked AS (SELECT page_key, visits, lost, lost_rate, score,
                                     CASE WHEN score > 0 THEN row_number() OVER (
                                         ORDER BY score DESC NULLS LAST, visits DESC, page_key) END AS rank

@@ -145,6 +145,12 @@ def test_priority_score_ranks_pages_against_their_group(warehouse):
     assert employeur.prev_visits == 0 and pd.isna(employeur.prev_rank)
     # With the default minimum volume nothing here is ranked.
     assert journey.priority(MARCH)["rank"].isna().all()
+    # A period without visits (1-30 May) after one with v9 alone (April): no loss, no baseline; April as previous
+    # period: journey pages accueil, etudiant, employeur, 1 lost of 3 page visits → employeur 1 × 1 / (1/3).
+    may = journey.priority(Filters(date(2025, 5, 1), date(2025, 5, 30)), min_visits=1).set_index("page_key")
+    assert may["rank"].isna().all() and (may.visits == 0).all() and may.baseline.isna().all()
+    assert may.loc["employeur"].prev_lost == 1 and may.loc["employeur"].prev_score == pytest.approx(3.0)
+    assert may.loc["etudiant"].prev_visits == 1 and may.loc["etudiant"].prev_lost == 0
 
 
 def test_paths_merge_repeats_stop_at_the_departure_and_group_the_rest(warehouse):
