@@ -111,7 +111,7 @@ def journey_summary(f: Filters) -> pd.DataFrame:
     )
 
 
-def funnel(f: Filters) -> pd.DataFrame:
+def funnel(f: Filters, by: str = "departement") -> pd.DataFrame:
     """The WIF funnel, from the home page to the decision on the dossier.
 
     Columns ``[step, label, source, count, conversion, drop, overall]``, one row per ``FUNNEL_STEPS``.
@@ -124,20 +124,21 @@ def funnel(f: Filters) -> pd.DataFrame:
     departures made before the period). ``conversion`` = count / previous step's count, ``drop`` = previous −
     count, ``overall`` = count / first step's count (ratios 0..1, NULL when the denominator is 0; NULL for the
     first step).
+
+    The counts are the sums of the rows of ``funnel_by(f, by)``, ``by`` "departement" or "month" (each visit and
+    dossier of the period is in exactly one of those rows), bound as parameters: a page that shows that breakdown
+    too has the funnel without counting the visits and dossiers again (``metrics.db``'s cache).
     """
-    where, params = visit_where(f)
-    ds_where, ds_params = dossier_where(_dossier_scope(f), "depose_at", prefix="ds_")
+    if by not in ("departement", "month"):
+        raise ValueError(f"ventilation sans les dossiers : {by}")
+    groups = funnel_by(f, by)
+    steps = [step for step, _, _ in FUNNEL_STEPS]
+    rows = ", ".join(f"unnest(CAST(${step} AS BIGINT[])) AS {step}" for step in steps)
+    sums = ", ".join(f"CAST(coalesce(sum({step}), 0) AS BIGINT) AS {step}" for step in steps)
     return db.query(
         f"""
-        WITH s AS ({_site_steps_sql(where)}),
-             site AS (SELECT {_visits_with("depth >= 1")} AS accueil, {_visits_with("depth >= 2")} AS checklist,
-                             {_visits_with("depth >= 3")} AS depart_ds
-                      FROM s),
-             ds AS (SELECT count(*) AS deposes, count(*) FILTER (WHERE d.state <> 'en_construction') AS instruits,
-                           count(*) FILTER (WHERE {DECIDED}) AS decides
-                    FROM dossiers d WHERE {ds_where}),
-             c AS (SELECT * FROM site, ds),
-             u AS (UNPIVOT c ON accueil, checklist, depart_ds, deposes, instruits, decides INTO NAME step VALUE n),
+        WITH c AS (SELECT {sums} FROM (SELECT {rows})),
+             u AS (UNPIVOT c ON {", ".join(steps)} INTO NAME step VALUE n),
              steps AS (SELECT unnest($steps) AS step, unnest($labels) AS label, unnest($sources) AS source,
                               generate_subscripts($steps, 1) AS pos)
         SELECT steps.step, steps.label, steps.source, CAST(u.n AS BIGINT) AS count,
@@ -147,7 +148,7 @@ def funnel(f: Filters) -> pd.DataFrame:
         WINDOW w AS (ORDER BY steps.pos)
         ORDER BY steps.pos
         """,
-        params | ds_params | _FUNNEL_PARAMS,
+        {step: groups[step].tolist() for step in steps} | _FUNNEL_PARAMS,
     )
 
 

@@ -81,6 +81,12 @@ def test_funnel_joins_site_steps_and_dossiers_of_the_period(warehouse):
     assert employers["count"].tolist() == [1, 1, 0, 1, 0, 0]                                 # v3; dossier 2
     empty = journey.funnel(Filters(date(2020, 1, 1), date(2020, 1, 31)))
     assert empty["count"].tolist() == [0] * 6 and empty.conversion.isna().all() and empty.overall.isna().all()
+    # Summed from the months instead of the departments: the same funnel; March–April adds v9 (accueil, checklist).
+    pd.testing.assert_frame_equal(journey.funnel(MARCH, "month"), got)
+    assert journey.funnel(Filters(MARCH.start, APRIL.end), "month")["count"].tolist() == [8, 5, 2, 4, 3, 2]
+    assert journey.funnel(Filters(date(2020, 1, 1), date(2020, 1, 31)), "month")["count"].tolist() == [0] * 6
+    with pytest.raises(ValueError):
+        journey.funnel(MARCH, "device")                                       # DS knows no device
 
 
 def test_funnel_by_department_and_device(warehouse):
