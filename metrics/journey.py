@@ -447,15 +447,17 @@ def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
     ``first_deposit`` the first dossier ever deposited in the department (whole history, all filters but the
     department ignored: the department's opening), NULL if it never opened; ``before_opening`` the visits
     before that date (all of them when it never opened). Most visits first. The (visit, department) pairs come
-    from ``ineligible_views``, derived from the actions by the ETL.
+    from ``ineligible_views``, derived from the actions by the ETL; the openings from ``_openings``, bound as
+    parameters.
     """
     where, params = visit_where(f)
+    opened = _openings()
     return db.query(
         f"""
         WITH n AS (SELECT v.visit_key, v.page_departement AS departement, v.visit_date
                    FROM ineligible_views v WHERE {where}),
-             opened AS (SELECT departement, CAST(min(depose_at) AS DATE) AS first_deposit
-                        FROM dossiers WHERE departement IS NOT NULL GROUP BY 1)
+             opened AS (SELECT unnest(CAST($opened AS VARCHAR[])) AS departement,
+                               unnest(CAST($first_deposits AS DATE[])) AS first_deposit)
         SELECT n.departement, coalesce(r.name, n.departement, 'Non renseigné') AS name, count(*) AS visits,
                count(*) / sum(count(*)) OVER () AS share,
                count(*) FILTER (WHERE o.first_deposit IS NULL OR n.visit_date < o.first_deposit) AS before_opening,
@@ -464,5 +466,13 @@ def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
         GROUP BY n.departement, r.name, o.first_deposit
         ORDER BY visits DESC, n.departement NULLS LAST
         """,
-        params,
+        params | {"opened": opened.departement.tolist(), "first_deposits": opened.first_deposit.dt.date.tolist()},
     )
+
+
+def _openings() -> pd.DataFrame:
+    """The first dossier ever deposited per department (``[departement, first_deposit]``, a DATE; departments
+    with a dossier only): the same for every filter, so counted once per published warehouse (``metrics.db``'s
+    cache)."""
+    return db.query("SELECT departement, CAST(min(depose_at) AS DATE) AS first_deposit FROM dossiers "
+                    "WHERE departement IS NOT NULL GROUP BY 1")

@@ -205,6 +205,11 @@ def test_ineligibility_by_requested_department(warehouse):
     assert by_dep.first_deposit[1].date() == date(2025, 3, 10)
     assert journey.ineligibility_by_departement(Filters(MARCH.start, MARCH.end, departements=("33",))).visits.tolist() \
         == [1]
+    # The openings do not depend on the filters: the Rhône's is still 10 March when the period ends before it.
+    early = journey.ineligibility_by_departement(Filters(date(2025, 3, 1), date(2025, 3, 5)))
+    assert early.departement.tolist() == ["33"] and early.before_opening.tolist() == [1]
+    assert journey._openings().set_index("departement").first_deposit["69"].date() == date(2025, 3, 10)
+    assert journey.ineligibility_by_departement(Filters(date(2020, 1, 1), date(2020, 1, 31))).empty
 
 
 def test_journey_summary_matches_the_funnel_and_the_page_table(warehouse):
