@@ -329,15 +329,15 @@ def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
 
 
 def _path_counts_sql(where: str) -> str:
-    """Visits matching ``where`` (on alias ``v``) per path (``visit_paths``, derived by the ETL with the visit's day,
-    department and audience: the page keys viewed, consecutive repeats merged, up to the first DS departure
-    ``depart_ds``, else ended by ``sortie``), the path cut after ``$max_steps`` pages and ended by ``suite`` when
-    longer. Visits are counted per ``path_id`` (integers) before the few distinct paths are read from ``paths``
-    and cut."""
+    """Visits matching ``where`` (on alias ``v``) per path (``visit_paths_daily``, counted by the ETL per day,
+    department and audience from ``visit_paths``: the page keys viewed, consecutive repeats merged, up to the
+    first DS departure ``depart_ds``, else ended by ``sortie``), the path cut after ``$max_steps`` pages and ended
+    by ``suite`` when longer. Visits are summed per ``path_id`` (integers) before the few distinct paths are read
+    from ``paths`` and cut."""
     return f"""
         SELECT CASE WHEN len(d.path) > $max_steps + 1 THEN list_append(d.path[1:$max_steps], 'suite')
                     ELSE d.path END AS path, c.visits
-        FROM (SELECT v.path_id, count(*) AS visits FROM visit_paths v WHERE {where} GROUP BY 1) c
+        FROM (SELECT v.path_id, sum(v.visits) AS visits FROM visit_paths_daily v WHERE {where} GROUP BY 1) c
         JOIN paths d USING (path_id)
     """
 
