@@ -400,10 +400,10 @@ def transitions(f: Filters, limit: int = 10) -> pd.DataFrame:
     (answered by ``metrics.db``'s cache when the page asked for them), not from the visits again.
     """
     kept = paths(f, limit)
-    links = [(row, step, node, visits) for row, (path, visits) in enumerate(zip(kept.path, kept.visits.tolist(),
-                                                                               strict=True))
-             for step, node in enumerate(path, 1)]
-    rows, steps, nodes, visits = (list(c) for c in zip(*links, strict=True)) if links else ([], [], [], [])
+    placed = [(row, step, node, visits) for row, (path, visits) in enumerate(zip(kept.path, kept.visits.tolist(),
+                                                                                strict=True))
+              for step, node in enumerate(path, 1)]   # each node of each kept path, with the path's visits
+    rows, steps, nodes, visits = (list(c) for c in zip(*placed, strict=True)) if placed else ([], [], [], [])
     return db.query(
         f"""
         WITH n AS (SELECT unnest(CAST($rows AS INTEGER[])) AS row, unnest(CAST($steps AS INTEGER[])) AS step,
