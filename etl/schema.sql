@@ -170,6 +170,16 @@ CREATE TABLE visit_paths (
     audience    VARCHAR               -- visits.audience (derived from the journey)
 );
 
+-- Visits per day, department, audience and path, counted from ``visit_paths`` by the ETL (``finalize``, per
+-- replaced day), so that the Parcours paths sum a few rows per day instead of counting every visit. Additive.
+CREATE TABLE visit_paths_daily (
+    visit_date  DATE    NOT NULL,
+    departement VARCHAR,
+    audience    VARCHAR,
+    path_id     INTEGER NOT NULL,     -- paths.path_id
+    visits      BIGINT  NOT NULL
+);
+
 -- The visits that viewed the "département non couvert" page (page_key 'non_eligible'), derived from their actions by
 -- the ETL (``finalize``): one row per visit and department carried by those views' URLs, with the visit's day,
 -- department and audience (as in ``visits``) so that the ineligibility figures of the Parcours page filter it

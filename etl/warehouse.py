@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "14"
+SCHEMA_VERSION = "15"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -41,7 +41,7 @@ REFERENCE_FILES = {
 }
 TABLES = {
     "meta", "etl_runs", "calendar", "demarches", "dossiers", "visits", "actions", "visit_paths", "page_views_daily",
-    "ineligible_views", "paths", "visits_daily",
+    "ineligible_views", "paths", "visits_daily", "visit_paths_daily",
     "matomo_daily",
     "matomo_pages_daily",
     *REFERENCE_FILES,
@@ -98,6 +98,7 @@ def migrations() -> dict[str, tuple[str, ...]]:
         "12": (_create_table_sql("visit_breakdowns_daily"),),
         "13": ("DROP TABLE IF EXISTS visit_breakdowns_daily", _create_table_sql("visit_breakdowns_daily"),  # + sums
                _create_table_sql("ds_departures"), _create_table_sql("visits_hourly")),
+        "14": (_create_table_sql("visit_paths_daily"),),
     }
 
 
@@ -339,6 +340,7 @@ class Warehouse:
         if self._derive_days is None or self._derive_days:
             self._derive_visits()
             self._derive_paths()
+            self._derive_visit_paths_daily()
             self._derive_ineligible_views()
             self._derive_page_views_daily()
             self._derive_visits_daily()
@@ -440,6 +442,15 @@ class Warehouse:
                              "v.audience FROM _new_paths n JOIN paths p USING (path) JOIN visits v USING (visit_key)")
         finally:
             self.con.execute("DROP TABLE IF EXISTS _new_paths")
+
+    def _derive_visit_paths_daily(self) -> None:
+        """``visit_paths_daily`` of the days derived by ``_derive_visits``, from their ``visit_paths`` (derived by
+        ``_derive_paths`` just before)."""
+        self._rederive_days(
+            "visit_paths_daily",
+            "SELECT visit_date, departement, audience, path_id, count(*) FROM visit_paths {days} GROUP BY ALL "
+            "ORDER BY 1",
+        )
 
     def _derive_ineligible_views(self) -> None:
         """``ineligible_views`` of the visits derived by ``_derive_visits`` (same days, after them: it copies their

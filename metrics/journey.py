@@ -111,7 +111,7 @@ def journey_summary(f: Filters) -> pd.DataFrame:
     )
 
 
-def funnel(f: Filters) -> pd.DataFrame:
+def funnel(f: Filters, by: str = "departement") -> pd.DataFrame:
     """The WIF funnel, from the home page to the decision on the dossier.
 
     Columns ``[step, label, source, count, conversion, drop, overall]``, one row per ``FUNNEL_STEPS``.
@@ -124,19 +124,21 @@ def funnel(f: Filters) -> pd.DataFrame:
     departures made before the period). ``conversion`` = count / previous step's count, ``drop`` = previous −
     count, ``overall`` = count / first step's count (ratios 0..1, NULL when the denominator is 0; NULL for the
     first step).
+
+    The counts are the sums of the rows of ``funnel_by(f, by)``, ``by`` "departement" or "month" (each visit and
+    dossier of the period is in exactly one of those rows), bound as parameters: a page that shows that breakdown
+    too has the funnel without counting the visits and dossiers again (``metrics.db``'s cache).
     """
-    where, params = visit_where(f)
-    ds_where, ds_params = dossier_where(_dossier_scope(f), "depose_at", prefix="ds_")
+    if by not in ("departement", "month"):
+        raise ValueError(f"ventilation sans les dossiers : {by}")
+    groups = funnel_by(f, by)
+    steps = [step for step, _, _ in FUNNEL_STEPS]
+    rows = ", ".join(f"unnest(CAST(${step} AS BIGINT[])) AS {step}" for step in steps)
+    sums = ", ".join(f"CAST(coalesce(sum({step}), 0) AS BIGINT) AS {step}" for step in steps)
     return db.query(
         f"""
-        WITH s AS ({_site_steps_sql(where)}),
-             c AS (SELECT (SELECT {_visits_with("depth >= 1")} FROM s) AS accueil,
-                          (SELECT {_visits_with("depth >= 2")} FROM s) AS checklist,
-                          (SELECT {_visits_with("depth >= 3")} FROM s) AS depart_ds,
-                          count(*) AS deposes, count(*) FILTER (WHERE d.state <> 'en_construction') AS instruits,
-                          count(*) FILTER (WHERE {DECIDED}) AS decides
-                   FROM dossiers d WHERE {ds_where}),
-             u AS (UNPIVOT c ON accueil, checklist, depart_ds, deposes, instruits, decides INTO NAME step VALUE n),
+        WITH c AS (SELECT {sums} FROM (SELECT {rows})),
+             u AS (UNPIVOT c ON {", ".join(steps)} INTO NAME step VALUE n),
              steps AS (SELECT unnest($steps) AS step, unnest($labels) AS label, unnest($sources) AS source,
                               generate_subscripts($steps, 1) AS pos)
         SELECT steps.step, steps.label, steps.source, CAST(u.n AS BIGINT) AS count,
@@ -146,7 +148,7 @@ def funnel(f: Filters) -> pd.DataFrame:
         WINDOW w AS (ORDER BY steps.pos)
         ORDER BY steps.pos
         """,
-        params | ds_params | _FUNNEL_PARAMS,
+        {step: groups[step].tolist() for step in steps} | _FUNNEL_PARAMS,
     )
 
 
@@ -258,14 +260,27 @@ def page_table(f: Filters) -> pd.DataFrame:
     return db.query(f"SELECT * FROM ({_page_stats_sql(where)}) ORDER BY visits DESC, page_key", params)
 
 
-def _scored_sql(where: str) -> str:
+_PAGE_COLUMNS = {"page_key": "VARCHAR", "label": "VARCHAR", "role": "VARCHAR", "visits": "BIGINT", "lost": "BIGINT"}
+
+
+def _page_rows_sql(f: Filters) -> tuple[str, dict]:
+    """SQL of the columns ``_PAGE_COLUMNS`` of the rows of ``page_table(f)``, bound as list parameters, and those
+    parameters."""
+    table = page_table(f)
+    rows = ", ".join(f"unnest(CAST(${column} AS {kind}[])) AS {column}" for column, kind in _PAGE_COLUMNS.items())
+    return f"SELECT {rows}", {column: table[column].tolist() for column in _PAGE_COLUMNS}
+
+
+def _scored_sql(rows: str) -> str:
+    """The pages of ``rows`` (SQL with the columns ``_PAGE_COLUMNS``) in a role of ``BASELINE_GROUPS``, with
+    ``lost_rate``, ``grp``, ``baseline``, ``loss_index`` and ``score`` as documented in ``priority``."""
     groups = " ".join(f"WHEN '{role}' THEN '{group}'" for role, group in BASELINE_GROUPS.items())
     return f"""
         SELECT *, lost_rate / nullif(baseline, 0) AS loss_index,
                CASE WHEN visits >= $min_visits THEN lost * coalesce(lost_rate / nullif(baseline, 0), 0) END AS score
         FROM (
             SELECT *, sum(lost) OVER (PARTITION BY grp) / nullif(sum(visits) OVER (PARTITION BY grp), 0) AS baseline
-            FROM (SELECT *, CASE role {groups} END AS grp FROM ({_page_stats_sql(where)}))
+            FROM (SELECT *, lost / nullif(visits, 0) AS lost_rate, CASE role {groups} END AS grp FROM ({rows}))
             WHERE grp IS NOT NULL
         )
     """
@@ -285,13 +300,17 @@ def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
     the same figures over ``f.previous()``; ``score_change`` = score / prev_score − 1 (NULL without a previous
     score), ``lost_rate_change`` in points of 0..1. Pages with a positive score are ranked (``rank`` 1, 2… by
     decreasing score, then visits); the others (too few visits, no lost visit) follow with ``rank`` NULL.
+    The current period's visits and lost visits per page are the rows of ``page_table(f)`` (answered by
+    ``metrics.db``'s cache when the page asked for the table), bound as parameters; the previous period's are
+    counted by the same query.
     """
-    where, params = visit_where(f)
+    cur, params = _page_rows_sql(f)
     prev_where, prev_params = visit_where(f.previous(), prefix="p_")
+    prev = f"SELECT {', '.join(_PAGE_COLUMNS)} FROM ({_page_stats_sql(prev_where)})"
     return db.query(
         f"""
-        WITH cur AS ({_scored_sql(where)}),
-             prev AS ({_scored_sql(prev_where)}),
+        WITH cur AS ({_scored_sql(cur)}),
+             prev AS ({_scored_sql(prev)}),
              prev_ranked AS (SELECT page_key, visits, lost, lost_rate, score,
                                     CASE WHEN score > 0 THEN row_number() OVER (
                                         ORDER BY score DESC NULLS LAST, visits DESC, page_key) END AS rank
@@ -310,15 +329,15 @@ def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
 
 
 def _path_counts_sql(where: str) -> str:
-    """Visits matching ``where`` (on alias ``v``) per path (``visit_paths``, derived by the ETL with the visit's day,
-    department and audience: the page keys viewed, consecutive repeats merged, up to the first DS departure
-    ``depart_ds``, else ended by ``sortie``), the path cut after ``$max_steps`` pages and ended by ``suite`` when
-    longer. Visits are counted per ``path_id`` (integers) before the few distinct paths are read from ``paths``
-    and cut."""
+    """Visits matching ``where`` (on alias ``v``) per path (``visit_paths_daily``, counted by the ETL per day,
+    department and audience from ``visit_paths``: the page keys viewed, consecutive repeats merged, up to the
+    first DS departure ``depart_ds``, else ended by ``sortie``), the path cut after ``$max_steps`` pages and ended
+    by ``suite`` when longer. Visits are summed per ``path_id`` (integers) before the few distinct paths are read
+    from ``paths`` and cut."""
     return f"""
         SELECT CASE WHEN len(d.path) > $max_steps + 1 THEN list_append(d.path[1:$max_steps], 'suite')
                     ELSE d.path END AS path, c.visits
-        FROM (SELECT v.path_id, count(*) AS visits FROM visit_paths v WHERE {where} GROUP BY 1) c
+        FROM (SELECT v.path_id, sum(v.visits) AS visits FROM visit_paths_daily v WHERE {where} GROUP BY 1) c
         JOIN paths d USING (path_id)
     """
 
@@ -377,20 +396,27 @@ def transitions(f: Filters, limit: int = 10) -> pd.DataFrame:
     Columns ``[step, source, source_label, target, target_label, visits]``: ``step`` the position of the
     source node in the path (1 = entry page), ``source``/``target`` node keys (page keys, ``depart_ds``,
     ``sortie``, ``suite``, ``autres``). A node is identified by (step, key) so that loops do not make cycles.
-    Most visits first within each step. Unit: visits.
+    Most visits first within each step. Unit: visits. The links are summed from the rows of ``paths(f, limit)``
+    (answered by ``metrics.db``'s cache when the page asked for them), not from the visits again.
     """
-    where, params = visit_where(f)
+    kept = paths(f, limit)
+    placed = [(row, step, node, visits) for row, (path, visits) in enumerate(zip(kept.path, kept.visits.tolist(),
+                                                                                strict=True))
+              for step, node in enumerate(path, 1)]   # each node of each kept path, with the path's visits
+    rows, steps, nodes, visits = (list(c) for c in zip(*placed, strict=True)) if placed else ([], [], [], [])
     return db.query(
         f"""
-        WITH r AS ({_ranked_paths_sql(where)}),
-             links AS (SELECT u.i AS step, r.path[u.i] AS source, r.path[u.i + 1] AS target, r.visits
-                       FROM r, unnest(range(1, len(r.path))) AS u(i))
-        SELECT CAST(step AS INTEGER) AS step, source, ls.label AS source_label, target, lt.label AS target_label,
+        WITH n AS (SELECT unnest(CAST($rows AS INTEGER[])) AS row, unnest(CAST($steps AS INTEGER[])) AS step,
+                          unnest(CAST($nodes AS VARCHAR[])) AS node, unnest(CAST($visits AS BIGINT[])) AS visits),
+             links AS (SELECT s.step, s.node AS source, t.node AS target, s.visits
+                       FROM n s JOIN n t ON t.row = s.row AND t.step = s.step + 1)
+        SELECT step, source, ls.label AS source_label, target, lt.label AS target_label,
                CAST(sum(visits) AS BIGINT) AS visits
         FROM links JOIN {NODE_LABELS} ls ON ls.node = source JOIN {NODE_LABELS} lt ON lt.node = target
         GROUP BY ALL ORDER BY step, visits DESC, source, target
         """,
-        params | _path_params(limit),
+        {"rows": rows, "steps": steps, "nodes": nodes, "visits": visits, "end_keys": list(END_NODES),
+         "end_labels": list(END_NODES.values())},
     )
 
 
@@ -421,15 +447,17 @@ def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
     ``first_deposit`` the first dossier ever deposited in the department (whole history, all filters but the
     department ignored: the department's opening), NULL if it never opened; ``before_opening`` the visits
     before that date (all of them when it never opened). Most visits first. The (visit, department) pairs come
-    from ``ineligible_views``, derived from the actions by the ETL.
+    from ``ineligible_views``, derived from the actions by the ETL; the openings from ``_openings``, bound as
+    parameters.
     """
     where, params = visit_where(f)
+    opened = _openings()
     return db.query(
         f"""
         WITH n AS (SELECT v.visit_key, v.page_departement AS departement, v.visit_date
                    FROM ineligible_views v WHERE {where}),
-             opened AS (SELECT departement, CAST(min(depose_at) AS DATE) AS first_deposit
-                        FROM dossiers WHERE departement IS NOT NULL GROUP BY 1)
+             opened AS (SELECT unnest(CAST($opened AS VARCHAR[])) AS departement,
+                               unnest(CAST($first_deposits AS DATE[])) AS first_deposit)
         SELECT n.departement, coalesce(r.name, n.departement, 'Non renseigné') AS name, count(*) AS visits,
                count(*) / sum(count(*)) OVER () AS share,
                count(*) FILTER (WHERE o.first_deposit IS NULL OR n.visit_date < o.first_deposit) AS before_opening,
@@ -438,5 +466,13 @@ def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
         GROUP BY n.departement, r.name, o.first_deposit
         ORDER BY visits DESC, n.departement NULLS LAST
         """,
-        params,
+        params | {"opened": opened.departement.tolist(), "first_deposits": opened.first_deposit.dt.date.tolist()},
     )
+
+
+def _openings() -> pd.DataFrame:
+    """The first dossier ever deposited per department (``[departement, first_deposit]``, a DATE; departments
+    with a dossier only): the same for every filter, so counted once per published warehouse (``metrics.db``'s
+    cache)."""
+    return db.query("SELECT departement, CAST(min(depose_at) AS DATE) AS first_deposit FROM dossiers "
+                    "WHERE departement IS NOT NULL GROUP BY 1")

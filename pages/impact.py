@@ -157,7 +157,7 @@ def update_kpis(data, period):
     f = _scope(data, period)
     cumul = impact.cumulative_deposits(f)
     covered = impact.departements_covered(f)
-    steps = journey.funnel(f).set_index("step")
+    steps = journey.funnel(f, "month").set_index("step")   # the months of reach_ds_by_month, counted once
     timing = time_to_apply.time_summary(f).iloc[0]
     processing = delays.processing_summary(f, "working", "decision").iloc[0]
     rates = decisions.decision_rates(f).iloc[0]

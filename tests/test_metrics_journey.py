@@ -81,6 +81,12 @@ def test_funnel_joins_site_steps_and_dossiers_of_the_period(warehouse):
     assert employers["count"].tolist() == [1, 1, 0, 1, 0, 0]                                 # v3; dossier 2
     empty = journey.funnel(Filters(date(2020, 1, 1), date(2020, 1, 31)))
     assert empty["count"].tolist() == [0] * 6 and empty.conversion.isna().all() and empty.overall.isna().all()
+    # Summed from the months instead of the departments: the same funnel; March–April adds v9 (accueil, checklist).
+    pd.testing.assert_frame_equal(journey.funnel(MARCH, "month"), got)
+    assert journey.funnel(Filters(MARCH.start, APRIL.end), "month")["count"].tolist() == [8, 5, 2, 4, 3, 2]
+    assert journey.funnel(Filters(date(2020, 1, 1), date(2020, 1, 31)), "month")["count"].tolist() == [0] * 6
+    with pytest.raises(ValueError):
+        journey.funnel(MARCH, "device")                                       # DS knows no device
 
 
 def test_funnel_by_department_and_device(warehouse):
@@ -145,6 +151,12 @@ def test_priority_score_ranks_pages_against_their_group(warehouse):
     assert employeur.prev_visits == 0 and pd.isna(employeur.prev_rank)
     # With the default minimum volume nothing here is ranked.
     assert journey.priority(MARCH)["rank"].isna().all()
+    # A period without visits (1-30 May) after one with v9 alone (April): no loss, no baseline; April as previous
+    # period: journey pages accueil, etudiant, employeur, 1 lost of 3 page visits → employeur 1 × 1 / (1/3).
+    may = journey.priority(Filters(date(2025, 5, 1), date(2025, 5, 30)), min_visits=1).set_index("page_key")
+    assert may["rank"].isna().all() and (may.visits == 0).all() and may.baseline.isna().all()
+    assert may.loc["employeur"].prev_lost == 1 and may.loc["employeur"].prev_score == pytest.approx(3.0)
+    assert may.loc["etudiant"].prev_visits == 1 and may.loc["etudiant"].prev_lost == 0
 
 
 def test_paths_merge_repeats_stop_at_the_departure_and_group_the_rest(warehouse):
@@ -173,6 +185,12 @@ def test_transitions_are_the_links_of_the_kept_paths(warehouse):
     assert got.target_label[0] == "Autres parcours"
     # Each visit enters once: the first step carries every visit with a path.
     assert got[got.step == 1].visits.sum() == 8
+    # v9 alone in April: its cut path gives four links, the last one to "suite".
+    april = journey.transitions(APRIL)
+    assert [tuple(r) for r in april[["step", "source", "target", "visits"]].itertuples(index=False)] == [
+        (1, "accueil", "faq", 1), (2, "faq", "accueil", 1), (3, "accueil", "etudiant", 1), (4, "etudiant", "suite", 1)]
+    empty = journey.transitions(Filters(date(2020, 1, 1), date(2020, 1, 31)))
+    assert empty.empty and list(empty.columns) == list(got.columns)
 
 
 def test_ineligibility_by_requested_department(warehouse):
@@ -187,6 +205,11 @@ def test_ineligibility_by_requested_department(warehouse):
     assert by_dep.first_deposit[1].date() == date(2025, 3, 10)
     assert journey.ineligibility_by_departement(Filters(MARCH.start, MARCH.end, departements=("33",))).visits.tolist() \
         == [1]
+    # The openings do not depend on the filters: the Rhône's is still 10 March when the period ends before it.
+    early = journey.ineligibility_by_departement(Filters(date(2025, 3, 1), date(2025, 3, 5)))
+    assert early.departement.tolist() == ["33"] and early.before_opening.tolist() == [1]
+    assert journey._openings().set_index("departement").first_deposit["69"].date() == date(2025, 3, 10)
+    assert journey.ineligibility_by_departement(Filters(date(2020, 1, 1), date(2020, 1, 31))).empty
 
 
 def test_journey_summary_matches_the_funnel_and_the_page_table(warehouse):

@@ -110,6 +110,8 @@ def test_incremental_run_derives_the_visits_of_the_replaced_days_only(tmp_path):
         "SELECT visit_key, CAST(visit_date AS VARCHAR), departement, audience FROM visits ORDER BY 1").fetchall()
     assert con.execute("SELECT path_id, path FROM paths ORDER BY 1").fetchall() == [   # a new path, a new id
         (1, ["accueil", "sortie"]), (2, ["faq", "sortie"]), (3, ["employeur", "depart_ds"])]
+    assert con.execute("SELECT CAST(visit_date AS VARCHAR), path_id, visits FROM visit_paths_daily "
+                       "ORDER BY 1").fetchall() == [(day1, 1, 1), (day2, 3, 1)]   # day 2 recounted
     assert con.execute("SELECT CAST(visit_date AS VARCHAR), entry_page, exit_page, reached_ds, journey_depth, visits "
                        "FROM visits_daily ORDER BY 1").fetchall() == [
         (day1, "accueil", "accueil", False, 1, 1),             # day 1 not recounted (the tampered exit is not in it)
@@ -131,6 +133,8 @@ def test_visits_daily_counts_the_visits_per_day_and_journey_columns(tmp_path):
     assert con.execute("SELECT departement, device_type, entry_page, exit_page, reached_ds, journey_depth, visits "
                        "FROM visits_daily ORDER BY 2").fetchall() == [
         ("75", "desktop", "accueil", "accueil", False, 1, 2), ("75", "smartphone", "accueil", "accueil", False, 1, 1)]
+    assert con.execute("SELECT CAST(visit_date AS VARCHAR), departement, audience, path, visits FROM visit_paths_daily "
+                       "JOIN paths USING (path_id)").fetchall() == [(day, "75", None, ["accueil", "sortie"], 3)]
 
 
 def test_visit_breakdowns_daily_counts_each_breakdown_of_the_visits(tmp_path):
@@ -259,7 +263,7 @@ def schema_2_warehouse(tmp_path):
     con.execute("ALTER TABLE visits DROP COLUMN journey_depth")
     for column in DURATION_COLUMNS:
         con.execute(f"ALTER TABLE dossiers DROP COLUMN {column}")
-    for table in ("visit_paths", "paths", "ineligible_views", "visits_daily"):
+    for table in ("visit_paths", "paths", "ineligible_views", "visits_daily", "visit_paths_daily"):
         con.execute(f"DROP TABLE {table}")
     con.execute("DROP TABLE page_views_daily")
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
@@ -283,6 +287,8 @@ def test_an_incremental_run_migrates_an_older_warehouse_and_derives_every_visit(
     assert con.execute("SELECT total_calendar, total_working FROM dossiers").fetchall() == [(10, 4)]
     assert con.execute("SELECT count(*) FROM ineligible_views").fetchall() == [(0,)]   # created (no such view)
     assert con.execute("SELECT journey_depth, visits FROM visits_daily ORDER BY 1").fetchall() == [(1, 1), (3, 1)]
+    assert con.execute("SELECT path, visits FROM visit_paths_daily JOIN paths USING (path_id) ORDER BY 1").fetchall() \
+        == [(["accueil", "sortie"], 1), (["employeur", "depart_ds"], 1)]
 
 
 def test_migration_13_adds_the_breakdown_sums_the_ds_departures_and_the_hourly_visits(tmp_path):
