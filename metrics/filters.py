@@ -170,13 +170,13 @@ def _scope_clauses(f: Filters, alias: str, prefix: str, *, contracts: bool) -> t
     clauses: list[str] = []
     params: dict = {}
     if f.departements:
-        clauses.append(f"list_contains(${prefix}dep, {alias}.departement)")
+        clauses.append(f"{alias}.departement = ANY(${prefix}dep)")
         params[f"{prefix}dep"] = list(f.departements)
     if f.audience:
         clauses.append(f"{alias}.audience = ${prefix}public")
         params[f"{prefix}public"] = f.audience
     if contracts and f.contracts:
-        clauses.append(f"list_contains(${prefix}contrat, {alias}.contract_category)")
+        clauses.append(f"{alias}.contract_category = ANY(${prefix}contrat)")
         params[f"{prefix}contrat"] = list(f.contracts)
     return clauses, params
 
