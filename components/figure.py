@@ -112,6 +112,21 @@ def _cell(tag: str, text: str, **props) -> dict:
     return {"type": tag, "namespace": "dash_html_components", "props": {"children": text, **props}}
 
 
+_PROP_ORDER: dict[str, dict[str, int]] = {}
+
+
+def element(tag: str, children, **props) -> dict:
+    """``html.<tag>(children, **props).to_plotly_json()`` built without the component (see ``_cell``): the same
+    dict, properties in the component's order. Unknown properties (``data-*`` and ``aria-*`` included) raise
+    KeyError."""
+    order = _PROP_ORDER.get(tag)
+    if order is None:
+        order = _PROP_ORDER[tag] = {name: i for i, name in enumerate(getattr(html, tag)()._prop_names)}
+    props["children"] = children
+    return {"props": dict(sorted(props.items(), key=lambda item: order[item[0]])), "type": tag,
+            "namespace": "dash_html_components"}
+
+
 def table_rows(table: pd.DataFrame) -> tuple[dict, list[dict]]:
     """Header row and body rows of the accessible table: the first column heads its row (``scope="row"``).
 

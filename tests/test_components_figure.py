@@ -71,6 +71,19 @@ def test_table_rows_are_accessible_and_french():
     assert json.loads(to_json_plotly(body[0])) == json.loads(to_json_plotly(same_row))   # same for the browser
 
 
+def test_elements_are_the_dicts_of_their_components():
+    link = {"href": "https://ds.example/dossiers/1", "title": "Ouvrir", "target": "_blank", "rel": "noopener"}
+    built = figure.element("Tr", [figure.element("Th", figure.element("A", "n° 1", **link), scope="row"),
+                                  figure.element("Td", "5 jours", className="wif-num"), figure.element("Td", None)])
+    component = html.Tr([html.Th(html.A("n° 1", **link), scope="row"), html.Td("5 jours", className="wif-num"),
+                         html.Td(None)])
+    assert to_json_plotly(built) == to_json_plotly(component)       # same text: keys in the same order
+    assert list(built["props"]["children"][0]["props"]["children"]["props"]) == ["children", "href", "rel",
+                                                                                "target", "title"]
+    with pytest.raises(KeyError):
+        figure.element("Td", "x", colour="red")
+
+
 def test_csv_is_for_french_spreadsheets():
     text = figure.to_csv(TABLE)
     assert text.startswith("\ufeff")
