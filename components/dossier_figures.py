@@ -114,7 +114,8 @@ def period_labels(periods: pd.Series, grain: str) -> pd.Series:
 def percent(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """``frame`` and, appended, its ratios 0..1 of ``columns`` as percentages (×100) under their new names (not
     already columns of ``frame``), for tables and CSV files."""
-    return pd.concat([frame, pd.DataFrame({new: frame[old] * 100 for old, new in columns.items()})], axis=1)
+    percents = {new: frame[old] * 100 for old, new in columns.items()}
+    return pd.concat([frame, pd.DataFrame(percents, index=frame.index)], axis=1)   # index given: no alignment
 
 
 def month_axis(fig: dict, months: int, **props) -> dict:
