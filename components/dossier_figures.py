@@ -118,10 +118,10 @@ def percent(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     return pd.concat([frame, pd.DataFrame(percents, index=frame.index)], axis=1)   # index given: no alignment
 
 
-def table_of(frame: pd.DataFrame, columns: dict[str, str | pd.Series]) -> pd.DataFrame:
-    """A figure's table in one step: heading → a column name of ``frame``, or a Series on its index (e.g.
-    ``frame.share * 100``). What ``percent``, ``rename`` and a column selection give, in one construction (with
-    text column names, each pandas step rebuilds an Arrow-backed index of them)."""
+def table_of(frame: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
+    """A figure's table in one step: heading → a column name of ``frame``, or values on its rows (a Series on its
+    index, e.g. ``frame.share * 100``, or a list). What ``percent``, ``rename`` and a column selection give, in one
+    construction (with text column names, each pandas step rebuilds an Arrow-backed index of them)."""
     return pd.DataFrame({heading: frame[c] if isinstance(c, str) else c for heading, c in columns.items()},
                         index=frame.index)
 
