@@ -114,7 +114,16 @@ def period_labels(periods: pd.Series, grain: str) -> pd.Series:
 def percent(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """``frame`` and, appended, its ratios 0..1 of ``columns`` as percentages (×100) under their new names (not
     already columns of ``frame``), for tables and CSV files."""
-    return pd.concat([frame, pd.DataFrame({new: frame[old] * 100 for old, new in columns.items()})], axis=1)
+    percents = {new: frame[old] * 100 for old, new in columns.items()}
+    return pd.concat([frame, pd.DataFrame(percents, index=frame.index)], axis=1)   # index given: no alignment
+
+
+def table_of(frame: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
+    """A figure's table in one step: heading → a column name of ``frame``, or values on its rows (a Series on its
+    index, e.g. ``frame.share * 100``, or a list). What ``percent``, ``rename`` and a column selection give, in one
+    construction (with text column names, each pandas step rebuilds an Arrow-backed index of them)."""
+    return pd.DataFrame({heading: frame[c] if isinstance(c, str) else c for heading, c in columns.items()},
+                        index=frame.index)
 
 
 def month_axis(fig: dict, months: int, **props) -> dict:

@@ -112,17 +112,38 @@ def _cell(tag: str, text: str, **props) -> dict:
     return {"type": tag, "namespace": "dash_html_components", "props": {"children": text, **props}}
 
 
+_PROP_ORDER: dict[str, dict[str, int]] = {}
+
+
+def element(tag: str, children, **props) -> dict:
+    """``html.<tag>(children, **props).to_plotly_json()`` built without the component (see ``_cell``): the same
+    dict, properties in the component's order. Unknown properties (``data-*`` and ``aria-*`` included) raise
+    KeyError."""
+    order = _PROP_ORDER.get(tag)
+    if order is None:
+        order = _PROP_ORDER[tag] = {name: i for i, name in enumerate(getattr(html, tag)()._prop_names)}
+    props["children"] = children
+    return {"props": dict(sorted(props.items(), key=lambda item: order[item[0]])), "type": tag,
+            "namespace": "dash_html_components"}
+
+
 def table_rows(table: pd.DataFrame) -> tuple[dict, list[dict]]:
     """Header row and body rows of the accessible table: the first column heads its row (``scope="row"``).
 
     Rows are serialised ``html.Tr`` (see ``_cell``); cells are formatted a column at a time."""
-    columns = [fmt.column_cells(series, MAX_TABLE_ROWS) for _, series in table.items()]
-    kinds = [{"className": "wif-num"} if _is_numeric(series) else {} for _, series in table.items()]
-    head = _cell("Tr", [_cell("Th", str(c), scope="col", **kind) for c, kind in zip(table.columns, kinds, strict=True)])
+    return _rows(list(table.items()))
+
+
+def _rows(columns: list[tuple[object, pd.Series]]) -> tuple[dict, list[dict]]:
+    """``table_rows`` of a table's (name, column) pairs: a column is taken out of its frame once, for the
+    rows and the CSV (with text column names, each ``DataFrame.items`` step costs more than formatting a column)."""
+    cells = [fmt.column_cells(series, MAX_TABLE_ROWS) for _, series in columns]
+    kinds = [{"className": "wif-num"} if _is_numeric(series) else {} for _, series in columns]
+    head = _cell("Tr", [_cell("Th", str(c), scope="col", **kind) for (c, _), kind in zip(columns, kinds, strict=True)])
     kinds = kinds[1:]
     body = [_cell("Tr", [_cell("Th", row[0], scope="row"),
                          *(_cell("Td", text, **kind) for text, kind in zip(row[1:], kinds, strict=True))])
-            for row in zip(*columns, strict=True)]
+            for row in zip(*cells, strict=True)]
     return head, body
 
 
@@ -159,13 +180,18 @@ def to_csv(table: pd.DataFrame) -> str:
 
     Written with the csv module (as pandas does) from column-wise formatted fields; frames with other column
     kinds (categories, time zones, nullable floats) go through ``DataFrame.to_csv``, with the same output."""
-    columns = [_csv_column(series) for _, series in table.items()]
-    if not columns or any(c is None for c in columns):
+    return _csv(table, list(table.items()))
+
+
+def _csv(table: pd.DataFrame, columns: list[tuple[object, pd.Series]]) -> str:
+    """``to_csv`` of ``table`` from its (name, column) pairs."""
+    fields = [_csv_column(series) for _, series in columns]
+    if not fields or any(f is None for f in fields):
         return "\ufeff" + _pandas_csv(table)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([str(c) for c in table.columns])
-    writer.writerows(zip(*columns, strict=True))
+    writer.writerow([str(c) for c, _ in columns])
+    writer.writerows(zip(*fields, strict=True))
     return "\ufeff" + out.getvalue()
 
 
@@ -191,11 +217,12 @@ def source_line(source: str) -> str:
 
 def figure_values(fig, table: pd.DataFrame, source: str) -> tuple:
     """Values for ``figure_outputs``: the figure, its source line, the table alternative and the CSV."""
-    head, body = table_rows(table)
+    columns = list(table.items())
+    head, body = _rows(columns)
     hidden = len(table) - MAX_TABLE_ROWS
     note = (f"Les {fmt.fmt_int(hidden)} lignes suivantes figurent dans le fichier CSV." if hidden > 0
             else f"{fmt.fmt_int(len(table))} ligne{'s' if len(table) > 1 else ''}.")
-    return fig, source_line(source), head, body, note, to_csv(table)
+    return fig, source_line(source), head, body, note, _csv(table, columns)
 
 
 # One generic download for every figure: the CSV text is already in the figure's store.

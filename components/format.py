@@ -195,7 +195,8 @@ def column_cells(series: pd.Series, limit: int | None = None) -> list[str]:
     if pd.api.types.is_bool_dtype(dtype):
         return [MISSING if absent(v) else ("oui" if v else "non") for v in shown.tolist()]
     if pd.api.types.is_numeric_dtype(dtype):
-        values = series.to_numpy(dtype=float, na_value=np.nan)
+        values = (series.to_numpy().astype(float, copy=False) if isinstance(dtype, np.dtype)   # NaN already
+                  else series.to_numpy(dtype=float, na_value=np.nan))                           # nullable: NA
         digits = 0 if pd.api.types.is_integer_dtype(dtype) or _whole(values) else 1
         return _numbers(values[:len(shown)].tolist(), digits)
     if pd.api.types.is_datetime64_dtype(dtype):

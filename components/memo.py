@@ -7,10 +7,11 @@ JSON decoding instead of queries, figure building and Dash's serialisation. Only
 function of their inputs and the warehouse may use it (not those reading the clock, the session or
 ``dash.ctx``).
 
-Answers are kept as the JSON text Dash would send (``plotly.io.json.to_json_plotly``, what Dash uses), so what
-a hit returns is exactly what a miss returned, and the memory held is the byte length of the kept texts:
-least recently used answers go first beyond ``MAX_BYTES`` or ``MAX_ENTRIES``. When the warehouse file changes
-(a publish replaces it), every kept answer is dropped before the first answer for the new file is looked up.
+Answers are kept as JSON texts of the data Dash would send (the data ``plotly.io.json.to_json_plotly``, what Dash
+uses, writes; see ``to_json_text``), so what a hit returns is exactly what a miss returned, and the memory held is
+the byte length of the kept texts: least recently used answers go first beyond ``MAX_BYTES`` or ``MAX_ENTRIES``.
+When the warehouse file changes (a publish replaces it), every kept answer is dropped before the first answer for
+the new file is looked up.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from functools import wraps
 import dash
 import orjson
 from dash import Output
+from dash.development.base_component import Component
 from plotly.io.json import to_json_plotly
 
 from metrics import db
@@ -31,12 +33,24 @@ MAX_BYTES = 48 * 1024 * 1024
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
+def _encodable(obj):
+    """What orjson writes for an object it cannot encode itself: a Dash component's dict, else the decoded
+    ``to_json_plotly`` text of that object alone (pandas timestamps and series, non-numeric numpy arrays…)."""
+    if isinstance(obj, Component):
+        return obj.to_plotly_json()
+    return orjson.loads(to_json_plotly(obj))
+
+
 def to_json_text(value) -> bytes:
-    """``value`` (figures, Dash components, numpy arrays, plain data) as the JSON Dash sends for it."""
-    try:
-        return orjson.dumps(value, option=_OPTIONS)   # plain data: what to_json_plotly's fast path does
-    except TypeError:
-        return to_json_plotly(value).encode()
+    """``value`` (figures, Dash components, numpy arrays, plain data) as the JSON Dash sends for it.
+
+    orjson writes the whole value and asks ``_encodable`` only for what it cannot encode (mostly components):
+    the same data as ``to_json_plotly``, which walks every value of the tree in Python once a component is in it.
+    Two kinds of values it writes as orjson does and ``to_json_plotly`` does not inside such a tree: numpy
+    datetime64 arrays (``2025-01-01T00:00:00``, not ``…T00:00:00.000000000``) and float32 scalars (shortest
+    float32 text); answers hold neither (dates go out as texts, DuckDB gives float64). Characters that
+    ``to_json_plotly`` escapes for HTML (``/``, ``<``…) are left as they are: they decode to the same text."""
+    return orjson.dumps(value, default=_encodable, option=_OPTIONS)
 
 
 class AnswerCache:
@@ -85,8 +99,6 @@ def remembered(outputs: tuple[str, ...], func, cache: AnswerCache = ANSWERS):
     """``func`` answering from ``cache`` for (``outputs``, its arguments, the warehouse served now).
 
     Its answer goes back as plain JSON data (one per output), which Dash serialises without walking it again."""
-    multi = len(outputs) > 1
-
     @wraps(func)
     def answer(*args):
         try:
@@ -97,8 +109,7 @@ def remembered(outputs: tuple[str, ...], func, cache: AnswerCache = ANSWERS):
         text = cache.get(ident, key)
         if text is None:
             value = func(*args)
-            # Output by output: only figures and components take the slow generic walk, not the table rows.
-            text = b"[" + b",".join(map(to_json_text, value)) + b"]" if multi else to_json_text(value)
+            text = to_json_text(value)   # one output: its value; several: the array of their values
             cache.put(ident, key, text)
         return orjson.loads(text)
 

@@ -7,7 +7,7 @@ from dash import Input, Output, dcc, html
 from components import charts, dossier_figures, plain
 from components import format as fmt
 from components.audience_figures import SOURCE, Indicator, decimal, heatmap_figure, indicator_panel
-from components.dossier_figures import filters_of, percent
+from components.dossier_figures import filters_of, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import audience
@@ -107,10 +107,9 @@ def update_time(data, grain):
 
 
 def _breakdown_table(frame, heading: str):
-    table = percent(frame, {"share": "Part (%)", "bounce_rate": "Taux de rebond (%)",
-                            "ds_rate": "Part ayant cliqué vers DS (%)"})
-    return table.rename(columns={"label": heading, "visits": "Visites"})[
-        [heading, "Visites", "Part (%)", "Taux de rebond (%)", "Part ayant cliqué vers DS (%)"]]
+    return table_of(frame, {heading: "label", "Visites": "visits", "Part (%)": frame.share * 100,
+                            "Taux de rebond (%)": frame.bounce_rate * 100,
+                            "Part ayant cliqué vers DS (%)": frame.ds_rate * 100})
 
 
 def _breakdown(data, by: str, heading: str, *, donut: bool = False) -> tuple:

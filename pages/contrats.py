@@ -5,7 +5,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from components import charts, dossier_figures, plain, theme
-from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, percent
+from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, percent, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import contracts, decisions, delays
@@ -137,9 +137,8 @@ def update_apt(data, _mount):
     threshold = sum(low < contracts.LONG_APT_DAYS for low, _ in contracts.APT_BRACKETS) - 0.5
     plain.span(fig, "vline", threshold, line=dict(color=theme.RED_MARIANNE, dash="dash", width=1.5),
                text=f"{contracts.LONG_APT_DAYS} jours", position="top left", note={"bgcolor": "white"})
-    table = percent(lengths, {"share": "Part (%)"}).rename(columns={"bracket": "Durée demandée",
-                                                                    "dossiers": "Dossiers"})
-    return figure_values(fig, table[["Durée demandée", "Dossiers", "Part (%)"]],
+    table = table_of(lengths, {"Durée demandée": "bracket", "Dossiers": "dossiers", "Part (%)": lengths.share * 100})
+    return figure_values(fig, table,
                          f"{SOURCE}, champs « Date de début » et « Date de fin »")
 
 
@@ -160,12 +159,11 @@ def update_outcome(data, _mount):
     f = filters_of(data)
     rates = decisions.rates_by(f, "contract")
     fig = dossier_figures.hbars(rates, "label", OUTCOME_LABELS, axis_title="Dossiers décidés")
-    table = percent(rates, {"refusal_rate": "Taux de refus (%)", "refusal_low": "Refus, borne basse (%)",
-                            "refusal_high": "Refus, borne haute (%)", "sans_suite_rate": "Taux de sans suite (%)"})
-    table = table.rename(columns={"label": "Type de contrat", "decided": "Décisions", **OUTCOME_LABELS})
-    columns = ["Type de contrat", "Décisions", *OUTCOME_LABELS.values(), "Taux de refus (%)", "Refus, borne basse (%)",
-               "Refus, borne haute (%)", "Taux de sans suite (%)"]
-    return figure_values(fig, table[columns], f"{SOURCE}, dossiers par date de décision")
+    table = table_of(rates, {
+        "Type de contrat": "label", "Décisions": "decided", **{new: old for old, new in OUTCOME_LABELS.items()},
+        "Taux de refus (%)": rates.refusal_rate * 100, "Refus, borne basse (%)": rates.refusal_low * 100,
+        "Refus, borne haute (%)": rates.refusal_high * 100, "Taux de sans suite (%)": rates.sans_suite_rate * 100})
+    return figure_values(fig, table, f"{SOURCE}, dossiers par date de décision")
 
 
 @cached_callback(*figure_outputs(DELAY), Input("filters", "data"), Input("contrats-mesure", "id"))
@@ -194,7 +192,6 @@ def update_nationalities(data, category):
     top = contracts.top_nationalities(f, TOP_NATIONALITIES)
     chosen = top[top.contract.fillna("") == (category or "")]
     fig = dossier_figures.hbars(chosen, "label", "share", axis_title="Part des dossiers du type de contrat", pct=True)
-    table = percent(chosen, {"share": "Part (%)"}).rename(columns={
-        "contract_label": "Type de contrat", "rank": "Rang", "label": "Nationalité", "dossiers": "Dossiers"})
-    return figure_values(fig, table[["Nationalité", "Rang", "Dossiers", "Part (%)", "Type de contrat"]],
-                         f"{SOURCE}, champ « Nationalité »")
+    table = table_of(chosen, {"Nationalité": "label", "Rang": "rank", "Dossiers": "dossiers",
+                              "Part (%)": chosen.share * 100, "Type de contrat": "contract_label"})
+    return figure_values(fig, table, f"{SOURCE}, champ « Nationalité »")

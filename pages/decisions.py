@@ -8,7 +8,7 @@ from dash import Input, Output, dcc, html
 
 from components import dossier_figures
 from components import format as fmt
-from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, percent
+from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import decisions
@@ -84,8 +84,8 @@ def _rates_table(frame, heading: str, label: str = "label"):
         short = "refus" if outcome == "refuse" else "sans suite"
         names |= {f"{prefix}_rate": f"Taux de {short} (%)", f"{prefix}_low": f"{short.capitalize()}, borne basse (%)",
                   f"{prefix}_high": f"{short.capitalize()}, borne haute (%)"}
-    table = percent(frame, names).rename(columns={label: heading, **RATE_TABLE})
-    return table[[heading, *RATE_TABLE.values(), *names.values()]]
+    return table_of(frame, {heading: label, **{new: old for old, new in RATE_TABLE.items()},
+                            **{new: frame[old] * 100 for old, new in names.items()}})
 
 
 @cached_callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("decisions-issue", "value"))
@@ -109,15 +109,12 @@ def update_funnel(data, outcome):
     limits = (funnel_limits(rated.national_rate.iloc[0], math.ceil(rated.decided.max() * 1.3),
                             math.floor(rated.decided.min() * 0.7)) if len(rated) else None)
     fig = dossier_figures.funnel_plot(funnel, limits, name=RATE_NAMES[outcome])
-    table = percent(funnel, {"rate": "Taux (%)", "low": "Borne basse (%)", "high": "Borne haute (%)",
-                             "national_rate": "Taux national (%)"})
-    table["Position"] = funnel.position.map(POSITION_LABELS)
-    table["Rang"] = range(1, len(table) + 1)
-    table = table.rename(columns={"label": "Département", "decided": "Décisions", "events": OUTCOME_CHOICES[outcome],
-                                  "z": "Écart réduit (z)"})
-    columns = ["Rang", "Département", "Décisions", OUTCOME_CHOICES[outcome], "Taux (%)", "Borne basse (%)",
-               "Borne haute (%)", "Taux national (%)", "Écart réduit (z)", "Position"]
-    return figure_values(fig, table[columns], f"{SOURCE}, dossiers par date de décision")
+    table = table_of(funnel, {
+        "Rang": range(1, len(funnel) + 1), "Département": "label", "Décisions": "decided",
+        OUTCOME_CHOICES[outcome]: "events", "Taux (%)": funnel.rate * 100, "Borne basse (%)": funnel.low * 100,
+        "Borne haute (%)": funnel.high * 100, "Taux national (%)": funnel.national_rate * 100,
+        "Écart réduit (z)": "z", "Position": funnel.position.map(POSITION_LABELS)})
+    return figure_values(fig, table, f"{SOURCE}, dossiers par date de décision")
 
 
 def _bars(data, outcome: str, by: str, heading: str, top: int | None = None) -> tuple:

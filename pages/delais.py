@@ -5,7 +5,7 @@ from dash import Input, Output, dcc, html
 
 from components import charts, dossier_figures, plain
 from components import format as fmt
-from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, percent
+from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import delays
@@ -93,7 +93,7 @@ def update_indicators(data, unit, cohort):
 
 
 def _stat_table(frame, first: str, first_label: str):
-    return frame.rename(columns={first: first_label, **STAT_COLUMNS})[[first_label, *STAT_COLUMNS.values()]]
+    return table_of(frame, {first_label: first, **{new: old for old, new in STAT_COLUMNS.items()}})
 
 
 @cached_callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("delais-unite", "value"),
@@ -136,8 +136,8 @@ def update_histogram(data, unit, cohort):
     fig = (charts.bar(hist, "délai", "dossiers", x_title=f"Délai ({_unit_text(unit)})", y_title="Dossiers décidés")
            if hist.dossiers.sum() else charts.empty_figure())
     plain.axis(fig, "x", type="category")
-    table = percent(hist, {"share": "Part (%)"}).rename(columns={"délai": "Délai (j)", "dossiers": "Dossiers"})
-    return figure_values(fig, table[["Délai (j)", "Dossiers", "Part (%)"]], f"{SOURCE}, délais en {_unit_text(unit)}")
+    table = table_of(hist, {"Délai (j)": "délai", "Dossiers": "dossiers", "Part (%)": hist.share * 100})
+    return figure_values(fig, table, f"{SOURCE}, délais en {_unit_text(unit)}")
 
 
 def _breakdown(data, unit: str, cohort: str, by: str, heading: str) -> tuple:

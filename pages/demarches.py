@@ -7,7 +7,7 @@ from dash import Input, Output, dcc, html
 from components import charts, dossier_figures, plain
 from components import format as fmt
 from components import map as france
-from components.dossier_figures import SOURCE, Card, filters_of, indicators, percent
+from components.dossier_figures import SOURCE, Card, filters_of, indicators, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import delays, dossiers
@@ -93,8 +93,8 @@ def update_states(data, _mount):
     f = filters_of(data)
     mix = dossiers.status_mix(f)
     fig = charts.donut(mix, "label", "dossiers") if mix.dossiers.sum() else charts.empty_figure()
-    table = percent(mix, {"share": "Part (%)"}).rename(columns={"label": "État", "dossiers": "Dossiers"})
-    return figure_values(fig, table[["État", "Dossiers", "Part (%)"]], f"{SOURCE}, état à la date des données")
+    table = table_of(mix, {"État": "label", "Dossiers": "dossiers", "Part (%)": mix.share * 100})
+    return figure_values(fig, table, f"{SOURCE}, état à la date des données")
 
 
 def _sorted(frame, key: str):
@@ -114,12 +114,11 @@ def update_map(data, sort):
         fig = france.choropleth(by_dep[by_dep.dossiers > 0], "departement", "dossiers", text="hover")
     except france.MapUnavailable as exc:
         fig = charts.empty_figure(f"Carte indisponible : {exc}.")
-    table = percent(_sorted(by_dep, sort), {"evolution": "Évolution (%)", "share": "Part (%)"})
-    table["Département"] = table.departement.fillna("—") + " – " + table.name
-    table = table.rename(columns={"region": "Région", "dossiers": "Dossiers déposés",
-                                  "previous": "Période précédente"})
-    columns = ["Département", "Région", "Dossiers déposés", "Période précédente", "Évolution (%)", "Part (%)"]
-    return figure_values(fig, table[columns], f"{SOURCE} ; {france.ATTRIBUTION}")
+    shown = _sorted(by_dep, sort)
+    table = table_of(shown, {"Département": shown.departement.fillna("—") + " – " + shown.name, "Région": "region",
+                             "Dossiers déposés": "dossiers", "Période précédente": "previous",
+                             "Évolution (%)": shown.evolution * 100, "Part (%)": shown.share * 100})
+    return figure_values(fig, table, f"{SOURCE} ; {france.ATTRIBUTION}")
 
 
 @cached_callback(*figure_outputs(ROLLOUT), Input("filters", "data"), Input("demarches-grain", "id"))
@@ -127,8 +126,7 @@ def update_rollout(data, _mount):
     f = filters_of(data)
     rollout = dossiers.rollout(f)
     fig = dossier_figures.rollout_timeline(rollout, f.start, f.end)
-    table = rollout.assign(departement=rollout.departement + " – " + rollout.name).rename(columns={
-        "departement": "Département", "first_deposit": "Premier dossier", "dossiers": "Dossiers depuis",
-        "in_period": "Dossiers de la période"})
-    return figure_values(fig, table[["Département", "Premier dossier", "Dossiers depuis", "Dossiers de la période"]],
-                         f"{SOURCE}, premier dossier déposé par département")
+    table = table_of(rollout, {"Département": rollout.departement + " – " + rollout.name,
+                               "Premier dossier": "first_deposit", "Dossiers depuis": "dossiers",
+                               "Dossiers de la période": "in_period"})
+    return figure_values(fig, table, f"{SOURCE}, premier dossier déposé par département")

@@ -8,7 +8,7 @@ from components import audience_figures as af
 from components import charts, dossier_figures
 from components import format as fmt
 from components.audience_figures import SOURCE, Indicator
-from components.dossier_figures import filters_of, percent
+from components.dossier_figures import filters_of, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import journey
@@ -90,12 +90,12 @@ def update_indicators(data, _mount):
 @cached_callback(*figure_outputs(FUNNEL), Input("filters", "data"), MOUNT)
 def update_funnel(data, _mount):
     funnel = journey.funnel(filters_of(data))
-    table = percent(funnel, {"conversion": "Depuis l'étape précédente (%)", "overall": "Depuis l'accueil (%)"})
-    table["Source"] = table.source.map({"site": "Visites (Matomo)", "ds": "Dossiers (Démarches Simplifiées)"})
-    table = table.rename(columns={"label": "Étape", "count": "Nombre", "drop": "Perte depuis l'étape précédente"})
-    columns = ["Étape", "Source", "Nombre", "Depuis l'étape précédente (%)", "Perte depuis l'étape précédente",
-               "Depuis l'accueil (%)"]
-    return figure_values(af.funnel_figure(funnel), table[columns],
+    table = table_of(funnel, {
+        "Étape": "label",
+        "Source": funnel.source.map({"site": "Visites (Matomo)", "ds": "Dossiers (Démarches Simplifiées)"}),
+        "Nombre": "count", "Depuis l'étape précédente (%)": funnel.conversion * 100,
+        "Perte depuis l'étape précédente": "drop", "Depuis l'accueil (%)": funnel.overall * 100})
+    return figure_values(af.funnel_figure(funnel), table,
                          f"{SOURCE} ; Démarches Simplifiées, dossiers déposés pendant la période (tous contrats)")
 
 
@@ -105,59 +105,49 @@ def update_funnel_by(data, by):
     shown = groups[groups.checklist > 0].sort_values(["checklist", "label"], ascending=[False, True]).head(TOP_GROUPS)
     fig = dossier_figures.hbars(shown, "label", "ds_rate", axis_title="Part des visites de la liste des pièces "
                                 "parties vers Démarches Simplifiées", pct=True)
-    table = percent(groups, {"checklist_rate": "Accueil → liste des pièces (%)",
-                             "ds_rate": "Liste des pièces → clic DS (%)", "deposit_ratio": "Dossiers / clics DS (%)"})
-    table = table.rename(columns={"label": BY[by], "accueil": "Visites du parcours", "checklist": "Liste des pièces",
-                                  "depart_ds": "Clics vers DS", "deposes": "Dossiers déposés",
-                                  "instruits": "Dossiers instruits", "decides": "Dossiers décidés"})
-    columns = [BY[by], "Visites du parcours", "Liste des pièces", "Clics vers DS", "Accueil → liste des pièces (%)",
-               "Liste des pièces → clic DS (%)"]
+    columns = {BY[by]: "label", "Visites du parcours": "accueil", "Liste des pièces": "checklist",
+               "Clics vers DS": "depart_ds", "Accueil → liste des pièces (%)": groups.checklist_rate * 100,
+               "Liste des pièces → clic DS (%)": groups.ds_rate * 100}
     if by == "departement":
-        columns += ["Dossiers déposés", "Dossiers instruits", "Dossiers décidés", "Dossiers / clics DS (%)"]
-    return figure_values(fig, table[columns], SOURCE if by == "device" else f"{SOURCE} ; Démarches Simplifiées")
+        columns |= {"Dossiers déposés": "deposes", "Dossiers instruits": "instruits", "Dossiers décidés": "decides",
+                    "Dossiers / clics DS (%)": groups.deposit_ratio * 100}
+    return figure_values(fig, table_of(groups, columns),
+                         SOURCE if by == "device" else f"{SOURCE} ; Démarches Simplifiées")
 
 
 @cached_callback(Output("parcours-priorite-liste", "children"), *figure_outputs(PRIORITY), Input("filters", "data"),
                  MOUNT)
 def update_priority(data, _mount):
     priority = journey.priority(filters_of(data))
-    table = percent(priority, {"lost_rate": "Taux de perte (%)", "baseline": "Taux de perte du groupe (%)",
-                               "prev_lost_rate": "Taux de perte, période précédente (%)",
-                               "score_change": "Évolution du score (%)"})
-    table["Groupe"] = table.grp.map(journey.GROUP_LABELS)
-    table = table.rename(columns={"rank": "Rang", "label": "Page", "visits": "Visites", "lost": "Visites perdues",
-                                  "loss_index": "Indice de perte", "score": "Score", "prev_score":
-                                  "Score, période précédente", "prev_rank": "Rang, période précédente"})
-    columns = ["Rang", "Page", "Groupe", "Visites", "Visites perdues", "Taux de perte (%)",
-               "Taux de perte du groupe (%)", "Indice de perte", "Score", "Score, période précédente",
-               "Évolution du score (%)", "Rang, période précédente", "Taux de perte, période précédente (%)"]
-    return (af.priority_list(priority, TOP_PRIORITY),
-            *figure_values(af.score_bars(priority), table[columns], SOURCE))
+    table = table_of(priority, {
+        "Rang": "rank", "Page": "label", "Groupe": priority.grp.map(journey.GROUP_LABELS), "Visites": "visits",
+        "Visites perdues": "lost", "Taux de perte (%)": priority.lost_rate * 100,
+        "Taux de perte du groupe (%)": priority.baseline * 100, "Indice de perte": "loss_index", "Score": "score",
+        "Score, période précédente": "prev_score", "Évolution du score (%)": priority.score_change * 100,
+        "Rang, période précédente": "prev_rank",
+        "Taux de perte, période précédente (%)": priority.prev_lost_rate * 100})
+    return (af.priority_list(priority, TOP_PRIORITY), *figure_values(af.score_bars(priority), table, SOURCE))
 
 
 @cached_callback(*figure_outputs(PAGES), Input("filters", "data"), MOUNT)
 def update_pages(data, _mount):
     pages = journey.page_table(filters_of(data))
-    table = percent(pages, {"exit_rate": "Taux de sortie (%)", "ds_after_rate": "Parties ensuite vers DS (%)",
-                            "lost_rate": "Taux de perte (%)"})
-    table = table.rename(columns={
-        "label": "Page", "visits": "Visites", "pageviews": "Pages vues", "entries": "Entrées", "exits": "Sorties",
-        "avg_time_s": "Temps moyen sur la page (s)", "exits_ds": "Sorties après départ DS",
-        "exits_ineligible": "Sorties non éligibles", "lost": "Visites perdues"})
-    columns = ["Page", "Visites", "Pages vues", "Entrées", "Sorties", "Taux de sortie (%)",
-               "Temps moyen sur la page (s)", "Parties ensuite vers DS (%)", "Sorties après départ DS",
-               "Sorties non éligibles", "Visites perdues", "Taux de perte (%)"]
-    return figure_values(af.exits_bars(pages), table[columns], SOURCE)
+    table = table_of(pages, {
+        "Page": "label", "Visites": "visits", "Pages vues": "pageviews", "Entrées": "entries", "Sorties": "exits",
+        "Taux de sortie (%)": pages.exit_rate * 100, "Temps moyen sur la page (s)": "avg_time_s",
+        "Parties ensuite vers DS (%)": pages.ds_after_rate * 100, "Sorties après départ DS": "exits_ds",
+        "Sorties non éligibles": "exits_ineligible", "Visites perdues": "lost",
+        "Taux de perte (%)": pages.lost_rate * 100})
+    return figure_values(af.exits_bars(pages), table, SOURCE)
 
 
 @cached_callback(*figure_outputs(PATHS), Input("filters", "data"), MOUNT)
 def update_paths(data, _mount):
     f = filters_of(data)
     paths = journey.paths(f)
-    table = percent(paths, {"share": "Part (%)"}).rename(columns={
-        "rank": "Rang", "path_label": "Chemin", "visits": "Visites", "reached_ds": "Départ vers DS"})
-    return figure_values(af.sankey_figure(journey.transitions(f)),
-                         table[["Rang", "Chemin", "Visites", "Part (%)", "Départ vers DS"]], SOURCE)
+    table = table_of(paths, {"Rang": "rank", "Chemin": "path_label", "Visites": "visits",
+                             "Part (%)": paths.share * 100, "Départ vers DS": "reached_ds"})
+    return figure_values(af.sankey_figure(journey.transitions(f)), table, SOURCE)
 
 
 @cached_callback(*figure_outputs(INELIGIBLE), Input("filters", "data"), MOUNT)
@@ -169,7 +159,6 @@ def update_ineligible(data, _mount):
     moments = {"before_opening": "Avant l'ouverture du département", "after_opening": "Après l'ouverture"}
     fig = (dossier_figures.hbars(by_dep.head(TOP_GROUPS), "Département", moments, axis_title="Visites",
                                  grey=("Après l'ouverture",)) if len(by_dep) else charts.empty_figure())
-    table = percent(by_dep, {"share": "Part (%)"}).rename(columns={
-        "visits": "Visites", "before_opening": "Avant l'ouverture", "first_deposit": "Premier dossier déposé"})
-    return figure_values(fig, table[["Département", "Visites", "Part (%)", "Avant l'ouverture",
-                                     "Premier dossier déposé"]], f"{SOURCE} ; Démarches Simplifiées (ouverture)")
+    table = table_of(by_dep, {"Département": "Département", "Visites": "visits", "Part (%)": by_dep.share * 100,
+                              "Avant l'ouverture": "before_opening", "Premier dossier déposé": "first_deposit"})
+    return figure_values(fig, table, f"{SOURCE} ; Démarches Simplifiées (ouverture)")

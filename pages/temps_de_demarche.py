@@ -8,7 +8,7 @@ from components import audience_figures as af
 from components import charts, dossier_figures, plain
 from components import format as fmt
 from components.audience_figures import SOURCE, Indicator
-from components.dossier_figures import filters_of, percent
+from components.dossier_figures import filters_of, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import time_to_apply
@@ -88,19 +88,16 @@ def update_indicators(data, _mount):
 def update_distribution(data, _mount):
     dist = time_to_apply.time_distribution(filters_of(data))
     cap = int(dist.minute.max())
-    table = percent(dist, {"share": "Part (%)", "cumulative_share": "Part cumulée (%)"})
-    table["Minutes"] = [f"{cap} et plus" if o else f"{m} à {m + 1}" for m, o in zip(dist.minute, dist.overflow,
-                                                                                    strict=True)]
-    table = table.rename(columns={"departures": "Départs"})[["Minutes", "Départs", "Part (%)", "Part cumulée (%)"]]
+    minutes = [f"{cap} et plus" if o else f"{m} à {m + 1}" for m, o in zip(dist.minute, dist.overflow, strict=True)]
+    table = table_of(dist, {"Minutes": minutes, "Départs": "departures", "Part (%)": dist.share * 100,
+                            "Part cumulée (%)": dist.cumulative_share * 100})
     return figure_values(af.minutes_histogram(dist), table, SOURCE)
 
 
 def _by_table(frame, heading: str):
-    out = percent(frame, {"share_under_10": "En moins de 10 minutes (%)"})
-    out["Temps médian (min)"] = out.median_s / 60
-    out["9 sur 10 en moins de (min)"] = out.p90_s / 60
-    return out.rename(columns={"label": heading, "departures": "Départs"})[
-        [heading, "Départs", "Temps médian (min)", "9 sur 10 en moins de (min)", "En moins de 10 minutes (%)"]]
+    return table_of(frame, {heading: "label", "Départs": "departures", "Temps médian (min)": frame.median_s / 60,
+                            "9 sur 10 en moins de (min)": frame.p90_s / 60,
+                            "En moins de 10 minutes (%)": frame.share_under_10 * 100})
 
 
 def _measure_values(frame, measure: str):

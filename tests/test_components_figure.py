@@ -10,7 +10,7 @@ import pytest
 from dash import html
 from plotly.io.json import to_json_plotly
 
-from components import charts, figure
+from components import charts, dossier_figures, figure
 from metrics import db
 from tests.factories import dossier, make_warehouse
 
@@ -69,6 +69,19 @@ def test_table_rows_are_accessible_and_french():
     same_row = html.Tr([html.Th("01/01/2025", scope="row"), html.Td(f"1{G}234", className="wif-num"),
                         html.Td("5,2", className="wif-num")])
     assert json.loads(to_json_plotly(body[0])) == json.loads(to_json_plotly(same_row))   # same for the browser
+
+
+def test_elements_are_the_dicts_of_their_components():
+    link = {"href": "https://ds.example/dossiers/1", "title": "Ouvrir", "target": "_blank", "rel": "noopener"}
+    built = figure.element("Tr", [figure.element("Th", figure.element("A", "n° 1", **link), scope="row"),
+                                  figure.element("Td", "5 jours", className="wif-num"), figure.element("Td", None)])
+    component = html.Tr([html.Th(html.A("n° 1", **link), scope="row"), html.Td("5 jours", className="wif-num"),
+                         html.Td(None)])
+    assert to_json_plotly(built) == to_json_plotly(component)       # same text: keys in the same order
+    assert list(built["props"]["children"][0]["props"]["children"]["props"]) == ["children", "href", "rel",
+                                                                                "target", "title"]
+    with pytest.raises(KeyError):
+        figure.element("Td", "x", colour="red")
 
 
 def test_csv_is_for_french_spreadsheets():
@@ -144,3 +157,19 @@ def test_csv_is_written_as_pandas_writes_it(name, monkeypatch):
 def test_csv_of_other_column_kinds_goes_through_pandas():
     frame = pd.DataFrame({"x": pd.Series([1.5, None], dtype="Float64"), "c": pd.Categorical(["a", None])})
     assert figure.to_csv(frame) == "\ufeff" + figure._pandas_csv(frame) == "\ufeffx;c\r\n1,5;a\r\n;\r\n"
+
+
+def test_table_of_is_percent_rename_and_selection_in_one_step():
+    frame = pd.DataFrame({"key": ["b", "a", "c"], "label": ["Bé", "A", None], "n": [3, 1, 2],
+                          "share": [0.5, float("nan"), 1 / 3], "low": pd.array([0.25, None, 0.1], dtype="Float64")},
+                         index=[2, 0, 1])   # a sorted frame: its index is not 0..n-1
+    old = dossier_figures.percent(frame, {"share": "Part (%)", "low": "Borne basse (%)"})
+    old["Clé"] = old.key.map({"a": "A", "b": "B"})
+    old = old.rename(columns={"label": "Libellé", "n": "Dossiers"})[
+        ["Libellé", "Clé", "Dossiers", "Part (%)", "Borne basse (%)"]]
+    new = dossier_figures.table_of(frame, {"Libellé": "label", "Clé": frame.key.map({"a": "A", "b": "B"}),
+                                           "Dossiers": "n", "Part (%)": frame.share * 100,
+                                           "Borne basse (%)": frame.low * 100})
+    pd.testing.assert_frame_equal(new, old, check_exact=True)
+    assert new.loc[1, "Part (%)"] == (1 / 3) * 100 and pd.isna(new.loc[0, "Borne basse (%)"])
+    assert figure.figure_values({}, new, "s")[1:] == figure.figure_values({}, old, "s")[1:]

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 
+import numpy as np
+import orjson
 import pandas as pd
 import pytest
 from dash import html
 from plotly.io.json import to_json_plotly
 
 from components import charts, memo
+from components.figure import figure_values
+from components.kpi import kpi_card
 from metrics import db
 from tests.factories import dossier, make_warehouse
 
@@ -89,3 +94,36 @@ def test_the_cache_keeps_the_most_recent_answers_within_its_bounds():
     by_bytes.put(ident, ("huge",), b"4" * 26)                # larger than the whole cache: not kept
     assert by_bytes.get(ident, ("huge",)) is None and len(by_bytes) == 2
     assert by_bytes.get(("g", 2, 2, 2), ("a",)) is None and len(by_bytes) == 0
+
+
+def as_data(text) -> bytes:
+    """JSON text → its data written again: same values, same types (1 vs 1.0) and key order, escapes aside."""
+    return orjson.dumps(orjson.loads(text))
+
+
+def test_answers_with_components_are_the_data_plotly_writes():
+    frame = pd.DataFrame({"mois": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]),
+                          "dossiers": [3, 4, 0], "taux": [0.5, np.nan, 1 / 3], "k": ["a/b", "<c>", "é"]})
+    figure = charts.bar(frame, "k", "dossiers")               # a figure as a plain dict, numpy arrays in it
+    cards = [kpi_card("Dossiers", "3", delta="+5 %", id="k-1"), kpi_card("Taux", "50 %", help="aide")]
+    rows = [html.Tr([html.Th(html.A(f"n° {n}", href=f"https://ds.example/dossiers/{n}", rel="noopener"),
+                             scope="row"), html.Td(str(day))])
+            for n, day in zip([12, 13, 14], frame.mois, strict=True)]
+    values = [
+        (cards, "période", *figure_values(figure, frame, "Démarches Simplifiées")),
+        (rows, "3 alertes."),
+        [html.Div([html.P(["a", html.Span(np.int64(7))]), None]), {"x": np.array([1.5, np.nan, 2.0])}],
+        [html.P("dates"), date(2025, 1, 2), datetime(2025, 1, 2, 3, 4, 5), pd.Timestamp("2025-01-02 03:04:05"),
+         pd.Timestamp("2025-01-02", tz="Europe/Paris"), pd.NaT, float("nan"), np.float64("nan"), (1, 2.0)],
+        [html.P("séries"), frame.dossiers, frame.k, frame.mois, np.array(["a", None], dtype=object),
+         np.arange(6.0)[::2], {1: "clé entière"}],
+        html.Div(html.Pre(figure_values(figure, frame.iloc[:0], "source")[2:4])),
+    ]
+    for value in values:
+        assert as_data(memo.to_json_text(value)) == as_data(to_json_plotly(value))
+
+
+def test_plain_answers_are_written_as_orjson_writes_them():
+    value = [{"n": 1, "x": np.array([0.5, np.nan])}, "é/<b>", (date(2025, 1, 2), None)]
+    assert memo.to_json_text(value) == orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+    assert as_data(memo.to_json_text(value)) == as_data(to_json_plotly(value))
