@@ -27,7 +27,7 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, dossier_scope, dossier_where
-from metrics.stats import DECIDED, MIN_CELL, OPEN_SQL, dimension, duration_stats_sql, labelled_groups
+from metrics.stats import DECIDED, MIN_CELL, OPEN_SQL, dimension, duration_stats_sql, grouping_set_id, labelled_groups
 
 UNITS = {"working": "jours ouvrés", "calendar": "jours calendaires"}
 COHORTS = {"decision": "traite_at", "depot": "depose_at"}
@@ -84,20 +84,53 @@ def processing_summary(f: Filters, unit: str = "working", cohort: str = "decisio
     return db.query(f"WITH d AS ({sql}) {duration_stats_sql('d', f'total_{unit}')}", params)
 
 
-def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "decision") -> pd.DataFrame:
+def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "decision",
+                  along: tuple[str, ...] = ()) -> pd.DataFrame:
     """Total processing time per ``by`` (month of the cohort date, departement, contract, nationality, audience).
 
     Columns ``[key, label, n, median, p90, mean_winsorized]``, days in ``unit``; statistics NULL for groups
     of fewer than ``MIN_CELL`` dossiers; row order from ``metrics.stats.breakdown_order``.
+
+    ``along``: breakdowns computed in the same query (one scan of the cohort; the query is cached, so asking next
+    for one of them with the same ``along`` costs nothing), for a page showing several. Same frame either way.
     """
     _check(unit, cohort)
+    frame = _breakdowns(f, tuple(dict.fromkeys((*along, by))), unit, cohort)
+    rows = frame[frame.breakdown == by]
+    return (rows[[f"key_{by}", f"label_{by}", "n", "median", "p90", "mean_winsorized"]]
+            .rename(columns={f"key_{by}": "key", f"label_{by}": "label"}).reset_index(drop=True))
+
+
+def _breakdowns(f: Filters, names: tuple[str, ...], unit: str, cohort: str) -> pd.DataFrame:
+    """The rows of ``processing_by`` for every breakdown of ``names``, from one scan of the cohort (GROUPING SETS).
+
+    Columns ``[breakdown, key_<name>, label_<name>…, n, median, p90, mean_winsorized, pos]``: the rows of
+    breakdown ``name`` have its key and label in ``key_<name>`` and ``label_<name>`` (the other breakdowns' NULL;
+    their types differ: a month's label is its date), in ``processing_by``'s order (``pos``).
+    Months are grouped as the integer yyyymm (cheaper than truncating every date) and made dates once per group.
+    """
     sql, params = decided_sql(f, cohort)
-    stats = duration_stats_sql("g", f"total_{unit}", ("key",), min_n=MIN_CELL)
+    date_col = COHORTS[cohort]
+    groups = tuple(f"key_{name}" for name in names)
+    keys = ", ".join(f"year(d.{date_col}) * 100 + month(d.{date_col}) AS key_month" if name == "month"
+                     else f"{dimension(name, date_col).key} AS key_{name}" for name in names)
+    joint = len(names) > 1
+    stats = duration_stats_sql("g", f"total_{unit}", groups, min_n=MIN_CELL, sets=joint)
+
+    def branch(i: int, name: str) -> str:
+        key = "make_date(key_month // 100, key_month % 100, 1)" if name == "month" else groups[i]
+        where = f"WHERE grouping_set = {grouping_set_id(groups, i)}" if joint else ""
+        rows = labelled_groups(name, f"SELECT {key} AS key, n, median, p90, mean_winsorized FROM s {where}", "n", "pos")
+        return f"(SELECT '{name}' AS breakdown, key AS key_{name}, label AS label_{name}, * EXCLUDE (key, label) " \
+               f"FROM ({rows}))"
+
     return db.query(
         f"""
         WITH d AS ({sql}),
-             g AS (SELECT {dimension(by, COHORTS[cohort]).key} AS key, d.* FROM d)
-        {labelled_groups(by, stats, "n")}
+             g AS (SELECT {keys}, d.total_{unit} FROM d),
+             s AS MATERIALIZED ({stats})
+        {" UNION ALL BY NAME ".join(branch(i, name) for i, name in enumerate(names))}
+        ORDER BY breakdown, pos
         """,
         params,
     )

@@ -63,20 +63,27 @@ def rate_columns_sql(k: str, n: str, name: str) -> str:
 DURATION_QUANTILES = (0.05, 0.5, 0.9, 0.95)   # winsorisation bounds, median, 90th percentile, upper bound
 
 
-def duration_stats_sql(source: str, value: str, groups: tuple[str, ...] = (), min_n: int = 0) -> str:
+def duration_stats_sql(source: str, value: str, groups: tuple[str, ...] = (), min_n: int = 0,
+                       sets: bool = False) -> str:
     """SELECT computing ``n, median, p90, mean_winsorized`` of ``value`` over ``source``, per ``groups``.
 
     ``source`` is a relation (CTE name) holding the ``groups`` columns and the DOUBLE/INTEGER ``value``
     (NULL values are ignored). Without groups the query returns exactly one row (n = 0, NULL statistics
     on an empty source). Statistics are NULL when n < ``min_n``. A group whose values are all NULL is kept,
-    with n = 0.
+    with n = 0. With ``sets``, each group column is a breakdown of its own (GROUPING SETS): the rows of
+    ``groups[i]`` have the other group columns NULL and ``grouping_set = grouping_set_id(groups, i)``.
 
     One aggregation, no window: the quantiles are ``quantile_cont``'s, and the winsorised mean clamps the
     group's histogram (``histogram``: value → count; durations are whole days, so it has few entries) to the
     5th and 95th percentiles and sums it.
     """
     keys = "".join(f"{g}, " for g in groups)
-    group_by = f"GROUP BY {', '.join(groups)}" if groups else ""
+    if sets:
+        group_by = f"GROUP BY GROUPING SETS ({', '.join(f'({g})' for g in groups)})"
+        grouping, grouping_set = f"grouping({', '.join(groups)}) AS grouping_set, ", "grouping_set, "
+    else:
+        group_by = f"GROUP BY {', '.join(groups)}" if groups else ""
+        grouping = grouping_set = ""
     quantiles = ", ".join(str(q) for q in DURATION_QUANTILES)
 
     def guarded(expr: str) -> str:
@@ -84,14 +91,20 @@ def duration_stats_sql(source: str, value: str, groups: tuple[str, ...] = (), mi
 
     clamped = "list_sum(list_transform(map_entries(h), lambda e: e.value * least(greatest(e.key, q[1]), q[4])))"
     return f"""
-        SELECT {keys}n, {guarded("q[2]")} AS median, {guarded("q[3]")} AS p90,
+        SELECT {keys}{grouping_set}n, {guarded("q[2]")} AS median, {guarded("q[3]")} AS p90,
                {guarded(f"{clamped} / n")} AS mean_winsorized
         FROM (
-            SELECT {keys}count(x) AS n, quantile_cont(x, [{quantiles}]) AS q, histogram(x) AS h
+            SELECT {keys}{grouping}count(x) AS n, quantile_cont(x, [{quantiles}]) AS q, histogram(x) AS h
             FROM (SELECT {keys}CAST({value} AS DOUBLE) AS x FROM {source}) AS valued
             {group_by}
         ) AS stats
     """
+
+
+def grouping_set_id(groups: tuple[str, ...], i: int) -> int:
+    """Value of DuckDB's ``grouping(<groups>)`` on the rows grouped by ``groups[i]`` alone: every bit set (column
+    not grouped) but the one of ``groups[i]`` (the first column is the most significant bit)."""
+    return (1 << len(groups)) - 1 - (1 << (len(groups) - 1 - i))
 
 
 @dataclass(frozen=True)
@@ -145,15 +158,18 @@ def labelled_key(name: str, key: str) -> Dimension:
     raise ValueError(f"ventilation inconnue : {name}")
 
 
-def labelled_groups(name: str, grouped: str, volume: str) -> str:
+def labelled_groups(name: str, grouped: str, volume: str, position: str | None = None) -> str:
     """``grouped`` (a query with one row per ``key`` of the breakdown ``name``) with the group's ``label`` after its
-    key, labelled once per group (``labelled_key``), in ``breakdown_order(name, volume)``."""
+    key, labelled once per group (``labelled_key``), in ``breakdown_order(name, volume)``; with ``position``, a last
+    column of that name numbers the rows 1, 2, … in that order (to keep it through a UNION)."""
     group = labelled_key(name, "g.key")
+    order = breakdown_order(name, volume)
+    numbered = f", row_number() OVER (ORDER BY {order}) AS {position}" if position else ""
     return f"""
-        SELECT * EXCLUDE (sort) FROM (
+        SELECT * EXCLUDE (sort){numbered} FROM (
             SELECT g.key, {group.label} AS label, {group.sort} AS sort, g.* EXCLUDE (key)
             FROM ({grouped}) g {group.join}
-        ) ORDER BY {breakdown_order(name, volume)}
+        ) ORDER BY {order}
     """
 
 

@@ -19,6 +19,7 @@ BY_DEP, BY_CONTRACT, BACKLOG = "delais-departements", "delais-contrats", "delais
 STAT_COLUMNS = {"n": "Dossiers décidés", "median": "Médiane (j)", "p90": "9 dossiers sur 10 (j)",
                 "mean_winsorized": "Moyenne écrêtée (j)"}
 HIST_CAP = 30
+BREAKDOWNS = ("month", "departement", "contract")   # delays.processing_by of this page, computed in one query
 
 
 def _definitions() -> html.Div:
@@ -100,7 +101,7 @@ def _stat_table(frame, first: str, first_label: str):
                  Input("delais-cohorte", "value"))
 def update_monthly(data, unit, cohort):
     f = filters_of(data)
-    months = delays.processing_by(f, "month", unit, cohort)
+    months = delays.processing_by(f, "month", unit, cohort, along=BREAKDOWNS)
     fig = (charts.line(months, "key", {"median": "Médiane", "p90": "9 dossiers sur 10",
                                        "mean_winsorized": "Moyenne écrêtée"}, legend_title="statistique",
                        value="days", markers=True,
@@ -141,7 +142,7 @@ def update_histogram(data, unit, cohort):
 
 
 def _breakdown(data, unit: str, cohort: str, by: str, heading: str) -> tuple:
-    frame = delays.processing_by(filters_of(data), by, unit, cohort)
+    frame = delays.processing_by(filters_of(data), by, unit, cohort, along=BREAKDOWNS)
     fig = dossier_figures.duration_bars(frame, "label", axis_title=f"Délai ({_unit_text(unit)})")
     return figure_values(fig, _stat_table(frame, "label", heading), f"{SOURCE}, délais en {_unit_text(unit)}")
 

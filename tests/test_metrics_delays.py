@@ -7,6 +7,7 @@ Ascension), 2025-06-09 (Mon, Pentecôte) are holidays; 2025-04-21 is Easter Mond
 from datetime import date
 
 import duckdb
+import pandas as pd
 import pytest
 
 from metrics import db, delays
@@ -110,6 +111,25 @@ def test_breakdown_suppresses_groups_under_five(warehouse):
     assert list(by_month.n) == [6]
     by_contract = delays.processing_by(JUNE, "contract")
     assert list(by_contract.label) == ["Contrat d'apprentissage", "CDD"] and list(by_contract.n) == [5, 1]
+
+
+def test_breakdowns_computed_together_match_the_single_queries(warehouse):
+    together = ("month", "departement", "contract")
+    by_dep = delays.processing_by(JUNE, "departement", along=together)
+    assert list(by_dep.key) == ["75", "69"] and list(by_dep.label) == ["75 – Paris", "69 – Rhône"]
+    assert by_dep.iloc[0][["n", "median", "p90", "mean_winsorized"]].tolist() == pytest.approx([5, 3.0, 7.6, 3.8])
+    assert by_dep.n[1] == 1 and by_dep.iloc[1][["median", "p90", "mean_winsorized"]].isna().all()   # under 5
+    # Decided in May: 1 → 4, 2 → 0, 3 → 8, 7 → 0 working days, all deposited in May except 3 (April).
+    by_month = delays.processing_by(MAY, "month", cohort="depot", along=together)
+    assert list(by_month.key) == [pd.Timestamp(2025, 5, 1)] and list(by_month.n) == [4]
+    empty = Filters(date(2020, 1, 1), date(2020, 12, 31))
+    for f in (MAY, JUNE, empty):
+        for cohort in delays.COHORTS:
+            for by in (*together, "audience"):
+                alone = delays.processing_by(f, by, "calendar", cohort)
+                pd.testing.assert_frame_equal(delays.processing_by(f, by, "calendar", cohort, along=together), alone)
+                assert len(alone) or f is empty
+    assert delays.processing_by(empty, "departement", along=together).empty
 
 
 def test_stage_split_means_add_up_to_the_total(warehouse):
