@@ -74,8 +74,8 @@ def duration_stats_sql(source: str, value: str, groups: tuple[str, ...] = (), mi
     ``groups[i]`` have the other group columns NULL and ``grouping_set = grouping_set_id(groups, i)``.
 
     One aggregation, no window: the quantiles are ``quantile_cont``'s, and the winsorised mean clamps the
-    group's histogram (``histogram``: value → count; durations are whole days, so it has few entries) to the
-    5th and 95th percentiles and sums it.
+    group's values (gathered by ``list``, cheaper to plan and run than a ``histogram``) to the 5th and 95th
+    percentiles and sums them.
     """
     keys = "".join(f"{g}, " for g in groups)
     if sets:
@@ -89,12 +89,13 @@ def duration_stats_sql(source: str, value: str, groups: tuple[str, ...] = (), mi
     def guarded(expr: str) -> str:
         return f"CASE WHEN n >= {min_n} THEN {expr} END" if min_n else expr
 
-    clamped = "list_sum(list_transform(map_entries(h), lambda e: e.value * least(greatest(e.key, q[1]), q[4])))"
+    clamped = "list_sum(list_transform(v, lambda y: least(greatest(y, q[1]), q[4])))"
     return f"""
         SELECT {keys}{grouping_set}n, {guarded("q[2]")} AS median, {guarded("q[3]")} AS p90,
                {guarded(f"{clamped} / n")} AS mean_winsorized
         FROM (
-            SELECT {keys}{grouping}count(x) AS n, quantile_cont(x, [{quantiles}]) AS q, histogram(x) AS h
+            SELECT {keys}{grouping}count(x) AS n, quantile_cont(x, [{quantiles}]) AS q,
+                   list(x) FILTER (WHERE x IS NOT NULL) AS v
             FROM (SELECT {keys}CAST({value} AS DOUBLE) AS x FROM {source}) AS valued
             {group_by}
         ) AS stats
