@@ -204,26 +204,20 @@ def open_at_end_sql(f: Filters) -> tuple[str, dict]:
     return sql, params | {"end": f.end, "end_next": f.end + timedelta(days=1)}
 
 
-def backlog_summary(f: Filters) -> pd.DataFrame:
+def backlog_summary(f: Filters, with_ages: bool = False) -> pd.DataFrame:
     """Backlog at the end of the period (today's backlog when the period ends on the data date).
 
     One row ``[open, en_construction, en_instruction, over_5, over_10, over_30, median_age]``: dossiers open on
     the period's last day, by stage, those older than 5 / 10 / 30 working days (strictly), and their median
     age in working days (NULL when none is open).
+
+    ``with_ages``: computed in the query of ``backlog_by_age`` (one scan of the dossiers for both; the query is
+    cached), for a page showing both. Same frame either way.
     """
+    if with_ages:
+        return _backlog(f)[list(BACKLOG_SUMMARY)].iloc[[0]].reset_index(drop=True)
     sql, params = open_at_end_sql(f)
-    over = ", ".join(f"count(*) FILTER (WHERE age > {t}) AS over_{t}" for t in BACKLOG_THRESHOLDS)
-    return db.query(
-        f"""
-        WITH o AS ({sql})
-        SELECT count(*) AS open,
-               count(*) FILTER (WHERE stage = 'en_construction') AS en_construction,
-               count(*) FILTER (WHERE stage = 'en_instruction') AS en_instruction,
-               {over}, quantile_cont(age, 0.5) AS median_age
-        FROM o
-        """,
-        params,
-    )
+    return db.query(f"WITH o AS ({sql}) SELECT {_backlog_totals()} FROM o", params)
 
 
 def backlog_by_age(f: Filters) -> pd.DataFrame:
@@ -232,18 +226,36 @@ def backlog_by_age(f: Filters) -> pd.DataFrame:
     Columns ``[bracket, stage, stage_label, dossiers]``: every bracket of ``BACKLOG_BRACKETS`` × both stages,
     zeros included, in that order.
     """
+    return _backlog(f)[["bracket", "stage", "stage_label", "dossiers"]]
+
+
+BACKLOG_SUMMARY = ("open", "en_construction", "en_instruction", *(f"over_{t}" for t in BACKLOG_THRESHOLDS),
+                   "median_age")
+
+
+def _backlog_totals() -> str:
+    """Select items of ``backlog_summary``'s columns over the open dossiers ``o`` (``open_at_end_sql``)."""
+    over = ", ".join(f"count(*) FILTER (WHERE age > {t}) AS over_{t}" for t in BACKLOG_THRESHOLDS)
+    return f"""count(*) AS open, count(*) FILTER (WHERE stage = 'en_construction') AS en_construction,
+               count(*) FILTER (WHERE stage = 'en_instruction') AS en_instruction,
+               {over}, quantile_cont(age, 0.5) AS median_age"""
+
+
+def _backlog(f: Filters) -> pd.DataFrame:
+    """``backlog_by_age``'s rows, each followed by the ``backlog_summary`` columns (the same on every row)."""
     sql, params = open_at_end_sql(f)
     brackets = " ".join(f"WHEN age <= {t} THEN {i}" for i, t in enumerate(BACKLOG_THRESHOLDS, start=1))
     return db.query(
         f"""
-        WITH o AS ({sql}),
+        WITH o AS MATERIALIZED (SELECT age, stage FROM ({sql})),
              b AS (SELECT unnest($brackets) AS bracket, generate_subscripts($brackets, 1) AS pos),
              s AS (SELECT unnest($stages) AS stage, unnest($stage_labels) AS stage_label,
                           generate_subscripts($stages, 1) AS spos),
              c AS (SELECT CASE {brackets} ELSE {len(BACKLOG_THRESHOLDS) + 1} END AS pos, stage, count(*) AS n
-                   FROM o GROUP BY ALL)
-        SELECT b.bracket, s.stage, s.stage_label, coalesce(c.n, 0) AS dossiers
-        FROM b CROSS JOIN s LEFT JOIN c ON c.pos = b.pos AND c.stage = s.stage
+                   FROM o GROUP BY ALL),
+             t AS (SELECT {_backlog_totals()} FROM o)
+        SELECT b.bracket, s.stage, s.stage_label, coalesce(c.n, 0) AS dossiers, t.*
+        FROM b CROSS JOIN s LEFT JOIN c ON c.pos = b.pos AND c.stage = s.stage CROSS JOIN t
         ORDER BY b.pos, s.spos
         """,
         params | {"brackets": list(BACKLOG_BRACKETS), "stages": list(STAGE_LABELS),

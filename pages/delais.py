@@ -168,7 +168,7 @@ def update_backlog(data, _mount):
                               f"{fmt.fmt_days(now.median_age, 0)} ouvrés.")]
     cards += [Card(f"plus-{t}", f"Depuis plus de {t} jours ouvrés", f"over_{t}", "count",
                    f"Dossiers en attente déposés il y a plus de {t} jours ouvrés.") for t in delays.BACKLOG_THRESHOLDS]
-    kpis, _ = indicators("delais", f, delays.backlog_summary, cards)
+    kpis, _ = indicators("delais", f, lambda g: delays.backlog_summary(g, with_ages=True), cards)
     ages = delays.backlog_by_age(f)
     fig = (charts.stacked_bar(ages, "bracket", "dossiers", "stage_label", x_title="Ancienneté (jours ouvrés)",
                               y_title="Dossiers en attente") if ages.dossiers.sum() else charts.empty_figure())

@@ -180,6 +180,9 @@ def test_backlog_at_the_end_of_the_period(backlog):
     assert list(by_age.dossiers) == [2, 1, 0, 0, 1, 0, 0, 1]
     none = row(delays.backlog_summary(Filters(f.start, f.end, departements=("69",))))
     assert none["open"] == 0 and none["median_age"] != none["median_age"]
+    for g in (f, Filters(f.start, f.end, departements=("69",)), Filters(f.start, date(2025, 5, 2))):
+        pd.testing.assert_frame_equal(delays.backlog_summary(g, with_ages=True), delays.backlog_summary(g))
+    assert list(delays.backlog_by_age(Filters(f.start, f.end, departements=("69",))).dossiers) == [0] * 8
 
 
 def test_unknown_options_are_refused(warehouse):
