@@ -73,13 +73,19 @@ def decided_sql(f: Filters, cohort: str) -> tuple[str, dict]:
     return sql, params
 
 
-def processing_summary(f: Filters, unit: str = "working", cohort: str = "decision") -> pd.DataFrame:
+def processing_summary(f: Filters, unit: str = "working", cohort: str = "decision",
+                       histogram_cap: int | None = None) -> pd.DataFrame:
     """Total processing time of the cohort's decided dossiers.
 
     One row ``[n, median, p90, mean_winsorized]``: ``n`` dossiers, statistics in days (``unit``: "working" or
     "calendar"), NULL when n = 0.
+
+    ``histogram_cap``: computed in the query of ``duration_histogram(f, unit, cohort, histogram_cap)`` (one scan
+    of the cohort for both; the query is cached), for a page showing both. Same frame either way.
     """
     _check(unit, cohort)
+    if histogram_cap is not None:
+        return _histogram(f, unit, cohort, histogram_cap)[list(SUMMARY_COLUMNS)].iloc[[0]].reset_index(drop=True)
     sql, params = decided_sql(f, cohort)
     return db.query(f"WITH d AS ({sql}) {duration_stats_sql('d', f'total_{unit}')}", params)
 
@@ -169,15 +175,24 @@ def duration_histogram(f: Filters, unit: str = "working", cohort: str = "decisio
     true on the last row ("``cap`` jours ou plus"); ``share`` in 0..1 of the cohort, NULL when it is empty.
     """
     _check(unit, cohort)
+    return _histogram(f, unit, cohort, cap)[["days", "dossiers", "share", "overflow"]]
+
+
+SUMMARY_COLUMNS = ("n", "median", "p90", "mean_winsorized")
+
+
+def _histogram(f: Filters, unit: str, cohort: str, cap: int) -> pd.DataFrame:
+    """``duration_histogram``'s rows, each followed by the ``processing_summary`` columns (the same on every row)."""
     sql, params = decided_sql(f, cohort)
     return db.query(
         f"""
-        WITH d AS ({sql}),
+        WITH d AS MATERIALIZED (SELECT total_{unit} FROM ({sql})),
              c AS (SELECT least(total_{unit}, $cap) AS days, count(*) AS n FROM d
-                   WHERE total_{unit} IS NOT NULL GROUP BY 1)
+                   WHERE total_{unit} IS NOT NULL GROUP BY 1),
+             t AS ({duration_stats_sql('d', f'total_{unit}')})
         SELECT CAST(b.days AS INTEGER) AS days, coalesce(c.n, 0) AS dossiers,
-               coalesce(c.n, 0) / nullif(sum(coalesce(c.n, 0)) OVER (), 0) AS share, b.days = $cap AS overflow
-        FROM range(0, $cap + 1) b(days) LEFT JOIN c ON c.days = b.days
+               coalesce(c.n, 0) / nullif(sum(coalesce(c.n, 0)) OVER (), 0) AS share, b.days = $cap AS overflow, t.*
+        FROM range(0, $cap + 1) b(days) LEFT JOIN c ON c.days = b.days CROSS JOIN t
         ORDER BY b.days
         """,
         params | {"cap": cap},

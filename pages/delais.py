@@ -90,7 +90,8 @@ def update_indicators(data, unit, cohort):
         Card("n", "Dossiers pris en compte", "n", "count",
              f"Nombre de {_scope(cohort)}, acceptés, refusés ou classés sans suite."),
     ]
-    return indicators("delais", filters_of(data), lambda f: delays.processing_summary(f, unit, cohort), cards)
+    return indicators("delais", filters_of(data),
+                      lambda f: delays.processing_summary(f, unit, cohort, histogram_cap=HIST_CAP), cards)
 
 
 def _stat_table(frame, first: str, first_label: str):

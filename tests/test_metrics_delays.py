@@ -152,6 +152,12 @@ def test_histogram_bins_days_with_an_overflow_bin(warehouse):
     assert hist.share.tolist() == pytest.approx([0.5, 0, 0, 0, 0.25, 0.25])
     empty = delays.duration_histogram(Filters(date(2020, 1, 1), date(2020, 1, 31)), cap=3)
     assert list(empty.dossiers) == [0, 0, 0, 0] and empty.share.isna().all()
+    # The summary read from the histogram's query is processing_summary's (MAY: n 4, median 2, p90 6.8).
+    assert row(delays.processing_summary(MAY, histogram_cap=5))["p90"] == pytest.approx(6.8)
+    for f in (MAY, JUNE, Filters(date(2025, 5, 30), date(2025, 5, 30)), Filters(date(2020, 1, 1), date(2020, 1, 31))):
+        for unit, cohort in (("working", "decision"), ("calendar", "depot")):
+            pd.testing.assert_frame_equal(delays.processing_summary(f, unit, cohort, histogram_cap=3),
+                                          delays.processing_summary(f, unit, cohort))
 
 
 @pytest.fixture
