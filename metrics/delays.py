@@ -113,18 +113,17 @@ def _breakdowns(f: Filters, names: tuple[str, ...], unit: str, cohort: str) -> p
     Columns ``[breakdown, key_<name>, label_<name>…, n, median, p90, mean_winsorized, pos]``: the rows of
     breakdown ``name`` have its key and label in ``key_<name>`` and ``label_<name>`` (the other breakdowns' NULL;
     their types differ: a month's label is its date), in ``processing_by``'s order (``pos``).
-    Months are grouped as the integer yyyymm (cheaper than truncating every date) and made dates once per group.
     """
     sql, params = decided_sql(f, cohort)
     date_col = COHORTS[cohort]
     groups = tuple(f"key_{name}" for name in names)
-    keys = ", ".join(f"year(d.{date_col}) * 100 + month(d.{date_col}) AS key_month" if name == "month"
+    keys = ", ".join(f"{_month_number(date_col)} AS key_month" if name == "month"
                      else f"{dimension(name, date_col).key} AS key_{name}" for name in names)
     joint = len(names) > 1
     stats = duration_stats_sql("g", f"total_{unit}", groups, min_n=MIN_CELL, sets=joint)
 
     def branch(i: int, name: str) -> str:
-        key = "make_date(key_month // 100, key_month % 100, 1)" if name == "month" else groups[i]
+        key = _month_date("key_month") if name == "month" else groups[i]
         where = f"WHERE grouping_set = {grouping_set_id(groups, i)}" if joint else ""
         rows = labelled_groups(name, f"SELECT {key} AS key, n, median, p90, mean_winsorized FROM s {where}", "n", "pos")
         return f"(SELECT '{name}' AS breakdown, key AS key_{name}, label AS label_{name}, * EXCLUDE (key, label) " \
@@ -142,6 +141,17 @@ def _breakdowns(f: Filters, names: tuple[str, ...], unit: str, cohort: str) -> p
     )
 
 
+def _month_number(date_col: str) -> str:
+    """The month of ``d.<date_col>`` as the integer yyyymm: cheaper to compute and to group by than truncating every
+    date (``dimension("month", …)``); ``_month_date`` makes it the month's first day, once per group."""
+    return f"year(d.{date_col}) * 100 + month(d.{date_col})"
+
+
+def _month_date(number: str) -> str:
+    """The DATE of the first day of the month ``number`` (yyyymm, see ``_month_number``)."""
+    return f"make_date({number} // 100, {number} % 100, 1)"
+
+
 def stage_split(f: Filters, unit: str = "working", cohort: str = "decision") -> pd.DataFrame:
     """Construction and instruction stages per month of the cohort date.
 
@@ -151,18 +161,18 @@ def stage_split(f: Filters, unit: str = "working", cohort: str = "decision") -> 
     """
     _check(unit, cohort)
     sql, params = decided_sql(f, cohort)
-    month = dimension("month", COHORTS[cohort]).key
     guard = f"CASE WHEN count(*) >= {MIN_CELL} THEN"
     return db.query(
         f"""
         WITH d AS ({sql})
-        SELECT {month} AS month, count(*) AS n,
+        SELECT {_month_date("m")} AS month, count(*) AS n,
                {guard} avg(construction_{unit}) END AS construction_mean,
                {guard} avg(instruction_{unit}) END AS instruction_mean,
                {guard} quantile_cont(construction_{unit}, 0.5) END AS construction_median,
                {guard} quantile_cont(instruction_{unit}, 0.5) END AS instruction_median
-        FROM d WHERE construction_{unit} IS NOT NULL
-        GROUP BY 1 ORDER BY 1
+        FROM (SELECT {_month_number(COHORTS[cohort])} AS m, construction_{unit}, instruction_{unit} FROM d
+              WHERE construction_{unit} IS NOT NULL)
+        GROUP BY m ORDER BY m
         """,
         params,
     )
