@@ -69,34 +69,52 @@ def duration_stats_sql(source: str, value: str, groups: tuple[str, ...] = (), mi
 
     ``source`` is a relation (CTE name) holding the ``groups`` columns and the DOUBLE/INTEGER ``value``
     (NULL values are ignored). Without groups the query returns exactly one row (n = 0, NULL statistics
-    on an empty source). Statistics are NULL when n < ``min_n``. A group whose values are all NULL is kept,
-    with n = 0. With ``sets``, each group column is a breakdown of its own (GROUPING SETS): the rows of
-    ``groups[i]`` have the other group columns NULL and ``grouping_set = grouping_set_id(groups, i)``.
+    on an empty source). Statistics are NULL when n < ``min_n``. With ``sets``, each group column is a breakdown
+    of its own (GROUPING SETS): the rows of ``groups[i]`` have the other group columns NULL and
+    ``grouping_set = grouping_set_id(groups, i)``.
 
-    One aggregation, no window: the quantiles are ``quantile_cont``'s, and the winsorised mean clamps the
-    group's values (gathered by ``list``, cheaper to plan and run than a ``histogram``) to the 5th and 95th
-    percentiles and sums them.
+    Durations are whole days, so a group has few distinct values: everything is computed from the group's
+    histogram (value, count) instead of its rows. A quantile q is ``quantile_cont``'s exactly: with
+    h = (n − 1)·q, the order statistics of ranks ⌊h⌋ and ⌈h⌉ (0-based: the smallest value whose cumulated count
+    exceeds the rank) interpolated as lo + (hi − lo)·(h − ⌊h⌋). The winsorised mean sums the clamped values of the
+    histogram. A group whose values are all NULL is kept, with n = 0.
     """
     keys = "".join(f"{g}, " for g in groups)
+    histogram = f"SELECT {keys}CAST({value} AS DOUBLE) AS x, count(*) AS c FROM {source} GROUP BY ALL"
     if sets:
-        group_by = f"GROUP BY GROUPING SETS ({', '.join(f'({g})' for g in groups)})"
-        grouping, grouping_set = f"grouping({', '.join(groups)}) AS grouping_set, ", "grouping_set, "
-    else:
-        group_by = f"GROUP BY {', '.join(groups)}" if groups else ""
-        grouping = grouping_set = ""
-    quantiles = ", ".join(str(q) for q in DURATION_QUANTILES)
+        histogram = (f"SELECT {keys}grouping({', '.join(groups)}) AS grouping_set, x, count(*) AS c "
+                     f"FROM (SELECT {keys}CAST({value} AS DOUBLE) AS x FROM {source}) "
+                     f"GROUP BY GROUPING SETS ({', '.join(f'({g}, x)' for g in groups)})")
+        groups = (*groups, "grouping_set")
+        keys += "grouping_set, "
+    part = f"PARTITION BY {', '.join(groups)}" if groups else ""
+    group_by = f"GROUP BY {', '.join(groups)}" if groups else ""
 
     def guarded(expr: str) -> str:
         return f"CASE WHEN n >= {min_n} THEN {expr} END" if min_n else expr
 
-    clamped = "list_sum(list_transform(v, lambda y: least(greatest(y, q[1]), q[4])))"
+    def order_statistic(q: float, rounding: str) -> str:
+        return f"min(x) FILTER (WHERE upto > {rounding}((n - 1) * {q})) OVER ({part})"
+
+    bounds = ", ".join(f"{order_statistic(q, 'floor')} AS lo{i}, {order_statistic(q, 'ceil')} AS hi{i}"
+                       for i, q in enumerate(DURATION_QUANTILES))
+    quantiles = ", ".join(f"lo{i} + (hi{i} - lo{i}) * ((n - 1) * {q} - floor((n - 1) * {q})) AS q{i}"
+                          for i, q in enumerate(DURATION_QUANTILES))
     return f"""
-        SELECT {keys}{grouping_set}n, {guarded("q[2]")} AS median, {guarded("q[3]")} AS p90,
-               {guarded(f"{clamped} / n")} AS mean_winsorized
+        SELECT {keys}n, {guarded("q1")} AS median, {guarded("q2")} AS p90, {guarded("clamped / n")} AS mean_winsorized
         FROM (
-            SELECT {keys}{grouping}count(x) AS n, quantile_cont(x, [{quantiles}]) AS q,
-                   list(x) FILTER (WHERE x IS NOT NULL) AS v
-            FROM (SELECT {keys}CAST({value} AS DOUBLE) AS x FROM {source}) AS valued
+            SELECT {keys}coalesce(any_value(n), 0) AS n, any_value(q1) AS q1, any_value(q2) AS q2,
+                   sum(c * least(greatest(x, q0), q3)) FILTER (WHERE x IS NOT NULL) AS clamped   -- greatest skips NULL
+            FROM (
+                SELECT *, {quantiles} FROM (
+                    SELECT *, {bounds} FROM (
+                        SELECT *, sum(c) FILTER (WHERE x IS NOT NULL) OVER ({part} ORDER BY x ROWS UNBOUNDED PRECEDING)
+                                      AS upto,
+                               CAST(coalesce(sum(c) FILTER (WHERE x IS NOT NULL) OVER ({part}), 0) AS BIGINT) AS n
+                        FROM ({histogram}) AS histogram   -- a NULL x counts a group's rows without value
+                    ) AS cumulated
+                ) AS ranked
+            ) AS valued
             {group_by}
         ) AS stats
     """
