@@ -101,7 +101,10 @@ def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "dec
     for one of them with the same ``along`` costs nothing), for a page showing several. Same frame either way.
     """
     _check(unit, cohort)
-    frame = _breakdowns(f, tuple(dict.fromkeys((*along, by))), unit, cohort)
+    names = tuple(dict.fromkeys((*along, by)))
+    if len(names) == 1:
+        return _breakdowns(f, names, unit, cohort)
+    frame = _breakdowns(f, names, unit, cohort)
     rows = frame[frame.breakdown == by]
     return (rows[[f"key_{by}", f"label_{by}", "n", "median", "p90", "mean_winsorized"]]
             .rename(columns={f"key_{by}": "key", f"label_{by}": "label"}).reset_index(drop=True))
@@ -110,9 +113,10 @@ def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "dec
 def _breakdowns(f: Filters, names: tuple[str, ...], unit: str, cohort: str) -> pd.DataFrame:
     """The rows of ``processing_by`` for every breakdown of ``names``, from one scan of the cohort (GROUPING SETS).
 
-    Columns ``[breakdown, key_<name>, label_<name>…, n, median, p90, mean_winsorized, pos]``: the rows of
-    breakdown ``name`` have its key and label in ``key_<name>`` and ``label_<name>`` (the other breakdowns' NULL;
-    their types differ: a month's label is its date), in ``processing_by``'s order (``pos``).
+    One breakdown: ``processing_by``'s frame. Several: columns ``[breakdown, key_<name>, label_<name>…, n, median,
+    p90, mean_winsorized, pos]``: the rows of breakdown ``name`` have its key and label in ``key_<name>`` and
+    ``label_<name>`` (the other breakdowns' NULL; their types differ: a month's label is its date), in
+    ``processing_by``'s order (``pos``).
     """
     sql, params = decided_sql(f, cohort)
     date_col = COHORTS[cohort]
@@ -122,20 +126,24 @@ def _breakdowns(f: Filters, names: tuple[str, ...], unit: str, cohort: str) -> p
     joint = len(names) > 1
     stats = duration_stats_sql("g", f"total_{unit}", groups, min_n=MIN_CELL, sets=joint)
 
-    def branch(i: int, name: str) -> str:
+    def rows(i: int, name: str, position: str | None = None) -> str:
         key = _month_date("key_month") if name == "month" else groups[i]
         where = f"WHERE grouping_set = {grouping_set_id(groups, i)}" if joint else ""
-        rows = labelled_groups(name, f"SELECT {key} AS key, n, median, p90, mean_winsorized FROM s {where}", "n", "pos")
-        return f"(SELECT '{name}' AS breakdown, key AS key_{name}, label AS label_{name}, * EXCLUDE (key, label) " \
-               f"FROM ({rows}))"
+        return labelled_groups(name, f"SELECT {key} AS key, n, median, p90, mean_winsorized FROM s {where}", "n",
+                               position)
 
+    def branch(i: int, name: str) -> str:
+        return f"(SELECT '{name}' AS breakdown, key AS key_{name}, label AS label_{name}, * EXCLUDE (key, label) " \
+               f"FROM ({rows(i, name, 'pos')}))"
+
+    select = (f'{" UNION ALL BY NAME ".join(branch(i, name) for i, name in enumerate(names))} ORDER BY breakdown, pos'
+              if joint else rows(0, names[0]))
     return db.query(
         f"""
         WITH d AS ({sql}),
              g AS (SELECT {keys}, d.total_{unit} FROM d),
-             s AS MATERIALIZED ({stats})
-        {" UNION ALL BY NAME ".join(branch(i, name) for i, name in enumerate(names))}
-        ORDER BY breakdown, pos
+             s AS {"MATERIALIZED " if joint else ""}({stats})
+        {select}
         """,
         params,
     )
