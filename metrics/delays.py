@@ -27,7 +27,7 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, dossier_scope, dossier_where
-from metrics.stats import DECIDED, MIN_CELL, OPEN_SQL, dimension, duration_stats_sql, labelled_groups
+from metrics.stats import DECIDED, MIN_CELL, OPEN_SQL, dimension, duration_stats_sql, grouping_set_id, labelled_groups
 
 UNITS = {"working": "jours ouvrés", "calendar": "jours calendaires"}
 COHORTS = {"decision": "traite_at", "depot": "depose_at"}
@@ -73,34 +73,91 @@ def decided_sql(f: Filters, cohort: str) -> tuple[str, dict]:
     return sql, params
 
 
-def processing_summary(f: Filters, unit: str = "working", cohort: str = "decision") -> pd.DataFrame:
+def processing_summary(f: Filters, unit: str = "working", cohort: str = "decision",
+                       histogram_cap: int | None = None) -> pd.DataFrame:
     """Total processing time of the cohort's decided dossiers.
 
     One row ``[n, median, p90, mean_winsorized]``: ``n`` dossiers, statistics in days (``unit``: "working" or
     "calendar"), NULL when n = 0.
+
+    ``histogram_cap``: computed in the query of ``duration_histogram(f, unit, cohort, histogram_cap)`` (one scan
+    of the cohort for both; the query is cached), for a page showing both. Same frame either way.
     """
     _check(unit, cohort)
+    if histogram_cap is not None:
+        return _histogram(f, unit, cohort, histogram_cap)[list(SUMMARY_COLUMNS)].iloc[[0]].reset_index(drop=True)
     sql, params = decided_sql(f, cohort)
     return db.query(f"WITH d AS ({sql}) {duration_stats_sql('d', f'total_{unit}')}", params)
 
 
-def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "decision") -> pd.DataFrame:
+def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "decision",
+                  along: tuple[str, ...] = ()) -> pd.DataFrame:
     """Total processing time per ``by`` (month of the cohort date, departement, contract, nationality, audience).
 
     Columns ``[key, label, n, median, p90, mean_winsorized]``, days in ``unit``; statistics NULL for groups
     of fewer than ``MIN_CELL`` dossiers; row order from ``metrics.stats.breakdown_order``.
+
+    ``along``: breakdowns computed in the same query (one scan of the cohort; the query is cached, so asking next
+    for one of them with the same ``along`` costs nothing), for a page showing several. Same frame either way.
     """
     _check(unit, cohort)
+    names = tuple(dict.fromkeys((*along, by)))
+    if len(names) == 1:
+        return _breakdowns(f, names, unit, cohort)
+    frame = _breakdowns(f, names, unit, cohort)
+    rows = frame[frame.breakdown == by]
+    return (rows[[f"key_{by}", f"label_{by}", "n", "median", "p90", "mean_winsorized"]]
+            .rename(columns={f"key_{by}": "key", f"label_{by}": "label"}).reset_index(drop=True))
+
+
+def _breakdowns(f: Filters, names: tuple[str, ...], unit: str, cohort: str) -> pd.DataFrame:
+    """The rows of ``processing_by`` for every breakdown of ``names``, from one scan of the cohort (GROUPING SETS).
+
+    One breakdown: ``processing_by``'s frame. Several: columns ``[breakdown, key_<name>, label_<name>…, n, median,
+    p90, mean_winsorized, pos]``: the rows of breakdown ``name`` have its key and label in ``key_<name>`` and
+    ``label_<name>`` (the other breakdowns' NULL; their types differ: a month's label is its date), in
+    ``processing_by``'s order (``pos``).
+    """
     sql, params = decided_sql(f, cohort)
-    stats = duration_stats_sql("g", f"total_{unit}", ("key",), min_n=MIN_CELL)
+    date_col = COHORTS[cohort]
+    groups = tuple(f"key_{name}" for name in names)
+    keys = ", ".join(f"{_month_number(date_col)} AS key_month" if name == "month"
+                     else f"{dimension(name, date_col).key} AS key_{name}" for name in names)
+    joint = len(names) > 1
+    stats = duration_stats_sql("g", f"total_{unit}", groups, min_n=MIN_CELL, sets=joint)
+
+    def rows(i: int, name: str, position: str | None = None) -> str:
+        key = _month_date("key_month") if name == "month" else groups[i]
+        where = f"WHERE grouping_set = {grouping_set_id(groups, i)}" if joint else ""
+        return labelled_groups(name, f"SELECT {key} AS key, n, median, p90, mean_winsorized FROM s {where}", "n",
+                               position)
+
+    def branch(i: int, name: str) -> str:
+        return f"(SELECT '{name}' AS breakdown, key AS key_{name}, label AS label_{name}, * EXCLUDE (key, label) " \
+               f"FROM ({rows(i, name, 'pos')}))"
+
+    select = (f'{" UNION ALL BY NAME ".join(branch(i, name) for i, name in enumerate(names))} ORDER BY breakdown, pos'
+              if joint else rows(0, names[0]))
     return db.query(
         f"""
         WITH d AS ({sql}),
-             g AS (SELECT {dimension(by, COHORTS[cohort]).key} AS key, d.* FROM d)
-        {labelled_groups(by, stats, "n")}
+             g AS (SELECT {keys}, d.total_{unit} FROM d),
+             s AS {"MATERIALIZED " if joint else ""}({stats})
+        {select}
         """,
         params,
     )
+
+
+def _month_number(date_col: str) -> str:
+    """The month of ``d.<date_col>`` as the integer yyyymm: cheaper to compute and to group by than truncating every
+    date (``dimension("month", …)``); ``_month_date`` makes it the month's first day, once per group."""
+    return f"year(d.{date_col}) * 100 + month(d.{date_col})"
+
+
+def _month_date(number: str) -> str:
+    """The DATE of the first day of the month ``number`` (yyyymm, see ``_month_number``)."""
+    return f"make_date({number} // 100, {number} % 100, 1)"
 
 
 def stage_split(f: Filters, unit: str = "working", cohort: str = "decision") -> pd.DataFrame:
@@ -112,18 +169,18 @@ def stage_split(f: Filters, unit: str = "working", cohort: str = "decision") -> 
     """
     _check(unit, cohort)
     sql, params = decided_sql(f, cohort)
-    month = dimension("month", COHORTS[cohort]).key
     guard = f"CASE WHEN count(*) >= {MIN_CELL} THEN"
     return db.query(
         f"""
         WITH d AS ({sql})
-        SELECT {month} AS month, count(*) AS n,
+        SELECT {_month_date("m")} AS month, count(*) AS n,
                {guard} avg(construction_{unit}) END AS construction_mean,
                {guard} avg(instruction_{unit}) END AS instruction_mean,
                {guard} quantile_cont(construction_{unit}, 0.5) END AS construction_median,
                {guard} quantile_cont(instruction_{unit}, 0.5) END AS instruction_median
-        FROM d WHERE construction_{unit} IS NOT NULL
-        GROUP BY 1 ORDER BY 1
+        FROM (SELECT {_month_number(COHORTS[cohort])} AS m, construction_{unit}, instruction_{unit} FROM d
+              WHERE construction_{unit} IS NOT NULL)
+        GROUP BY m ORDER BY m
         """,
         params,
     )
@@ -136,15 +193,24 @@ def duration_histogram(f: Filters, unit: str = "working", cohort: str = "decisio
     true on the last row ("``cap`` jours ou plus"); ``share`` in 0..1 of the cohort, NULL when it is empty.
     """
     _check(unit, cohort)
+    return _histogram(f, unit, cohort, cap)[["days", "dossiers", "share", "overflow"]]
+
+
+SUMMARY_COLUMNS = ("n", "median", "p90", "mean_winsorized")
+
+
+def _histogram(f: Filters, unit: str, cohort: str, cap: int) -> pd.DataFrame:
+    """``duration_histogram``'s rows, each followed by the ``processing_summary`` columns (the same on every row)."""
     sql, params = decided_sql(f, cohort)
     return db.query(
         f"""
-        WITH d AS ({sql}),
+        WITH d AS MATERIALIZED (SELECT total_{unit} FROM ({sql})),
              c AS (SELECT least(total_{unit}, $cap) AS days, count(*) AS n FROM d
-                   WHERE total_{unit} IS NOT NULL GROUP BY 1)
+                   WHERE total_{unit} IS NOT NULL GROUP BY 1),
+             t AS ({duration_stats_sql('d', f'total_{unit}')})
         SELECT CAST(b.days AS INTEGER) AS days, coalesce(c.n, 0) AS dossiers,
-               coalesce(c.n, 0) / nullif(sum(coalesce(c.n, 0)) OVER (), 0) AS share, b.days = $cap AS overflow
-        FROM range(0, $cap + 1) b(days) LEFT JOIN c ON c.days = b.days
+               coalesce(c.n, 0) / nullif(sum(coalesce(c.n, 0)) OVER (), 0) AS share, b.days = $cap AS overflow, t.*
+        FROM range(0, $cap + 1) b(days) LEFT JOIN c ON c.days = b.days CROSS JOIN t
         ORDER BY b.days
         """,
         params | {"cap": cap},
@@ -171,26 +237,20 @@ def open_at_end_sql(f: Filters) -> tuple[str, dict]:
     return sql, params | {"end": f.end, "end_next": f.end + timedelta(days=1)}
 
 
-def backlog_summary(f: Filters) -> pd.DataFrame:
+def backlog_summary(f: Filters, with_ages: bool = False) -> pd.DataFrame:
     """Backlog at the end of the period (today's backlog when the period ends on the data date).
 
     One row ``[open, en_construction, en_instruction, over_5, over_10, over_30, median_age]``: dossiers open on
     the period's last day, by stage, those older than 5 / 10 / 30 working days (strictly), and their median
     age in working days (NULL when none is open).
+
+    ``with_ages``: computed in the query of ``backlog_by_age`` (one scan of the dossiers for both; the query is
+    cached), for a page showing both. Same frame either way.
     """
+    if with_ages:
+        return _backlog(f)[list(BACKLOG_SUMMARY)].iloc[[0]].reset_index(drop=True)
     sql, params = open_at_end_sql(f)
-    over = ", ".join(f"count(*) FILTER (WHERE age > {t}) AS over_{t}" for t in BACKLOG_THRESHOLDS)
-    return db.query(
-        f"""
-        WITH o AS ({sql})
-        SELECT count(*) AS open,
-               count(*) FILTER (WHERE stage = 'en_construction') AS en_construction,
-               count(*) FILTER (WHERE stage = 'en_instruction') AS en_instruction,
-               {over}, quantile_cont(age, 0.5) AS median_age
-        FROM o
-        """,
-        params,
-    )
+    return db.query(f"WITH o AS ({sql}) SELECT {_backlog_totals()} FROM o", params)
 
 
 def backlog_by_age(f: Filters) -> pd.DataFrame:
@@ -199,18 +259,36 @@ def backlog_by_age(f: Filters) -> pd.DataFrame:
     Columns ``[bracket, stage, stage_label, dossiers]``: every bracket of ``BACKLOG_BRACKETS`` × both stages,
     zeros included, in that order.
     """
+    return _backlog(f)[["bracket", "stage", "stage_label", "dossiers"]]
+
+
+BACKLOG_SUMMARY = ("open", "en_construction", "en_instruction", *(f"over_{t}" for t in BACKLOG_THRESHOLDS),
+                   "median_age")
+
+
+def _backlog_totals() -> str:
+    """Select items of ``backlog_summary``'s columns over the open dossiers ``o`` (``open_at_end_sql``)."""
+    over = ", ".join(f"count(*) FILTER (WHERE age > {t}) AS over_{t}" for t in BACKLOG_THRESHOLDS)
+    return f"""count(*) AS open, count(*) FILTER (WHERE stage = 'en_construction') AS en_construction,
+               count(*) FILTER (WHERE stage = 'en_instruction') AS en_instruction,
+               {over}, quantile_cont(age, 0.5) AS median_age"""
+
+
+def _backlog(f: Filters) -> pd.DataFrame:
+    """``backlog_by_age``'s rows, each followed by the ``backlog_summary`` columns (the same on every row)."""
     sql, params = open_at_end_sql(f)
     brackets = " ".join(f"WHEN age <= {t} THEN {i}" for i, t in enumerate(BACKLOG_THRESHOLDS, start=1))
     return db.query(
         f"""
-        WITH o AS ({sql}),
+        WITH o AS MATERIALIZED (SELECT age, stage FROM ({sql})),
              b AS (SELECT unnest($brackets) AS bracket, generate_subscripts($brackets, 1) AS pos),
              s AS (SELECT unnest($stages) AS stage, unnest($stage_labels) AS stage_label,
                           generate_subscripts($stages, 1) AS spos),
              c AS (SELECT CASE {brackets} ELSE {len(BACKLOG_THRESHOLDS) + 1} END AS pos, stage, count(*) AS n
-                   FROM o GROUP BY ALL)
-        SELECT b.bracket, s.stage, s.stage_label, coalesce(c.n, 0) AS dossiers
-        FROM b CROSS JOIN s LEFT JOIN c ON c.pos = b.pos AND c.stage = s.stage
+                   FROM o GROUP BY ALL),
+             t AS (SELECT {_backlog_totals()} FROM o)
+        SELECT b.bracket, s.stage, s.stage_label, coalesce(c.n, 0) AS dossiers, t.*
+        FROM b CROSS JOIN s LEFT JOIN c ON c.pos = b.pos AND c.stage = s.stage CROSS JOIN t
         ORDER BY b.pos, s.spos
         """,
         params | {"brackets": list(BACKLOG_BRACKETS), "stages": list(STAGE_LABELS),

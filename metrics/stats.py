@@ -63,12 +63,15 @@ def rate_columns_sql(k: str, n: str, name: str) -> str:
 DURATION_QUANTILES = (0.05, 0.5, 0.9, 0.95)   # winsorisation bounds, median, 90th percentile, upper bound
 
 
-def duration_stats_sql(source: str, value: str, groups: tuple[str, ...] = (), min_n: int = 0) -> str:
+def duration_stats_sql(source: str, value: str, groups: tuple[str, ...] = (), min_n: int = 0,
+                       sets: bool = False) -> str:
     """SELECT computing ``n, median, p90, mean_winsorized`` of ``value`` over ``source``, per ``groups``.
 
     ``source`` is a relation (CTE name) holding the ``groups`` columns and the DOUBLE/INTEGER ``value``
     (NULL values are ignored). Without groups the query returns exactly one row (n = 0, NULL statistics
-    on an empty source). Statistics are NULL when n < ``min_n``.
+    on an empty source). Statistics are NULL when n < ``min_n``. With ``sets``, each group column is a breakdown
+    of its own (GROUPING SETS): the rows of ``groups[i]`` have the other group columns NULL and
+    ``grouping_set = grouping_set_id(groups, i)``.
 
     Durations are whole days, so a group has few distinct values: everything is computed from the group's
     histogram (value, count) instead of its rows. A quantile q is ``quantile_cont``'s exactly: with
@@ -77,6 +80,13 @@ def duration_stats_sql(source: str, value: str, groups: tuple[str, ...] = (), mi
     histogram. A group whose values are all NULL is kept, with n = 0.
     """
     keys = "".join(f"{g}, " for g in groups)
+    histogram = f"SELECT {keys}CAST({value} AS DOUBLE) AS x, count(*) AS c FROM {source} GROUP BY ALL"
+    if sets:
+        histogram = (f"SELECT {keys}grouping({', '.join(groups)}) AS grouping_set, x, count(*) AS c "
+                     f"FROM (SELECT {keys}CAST({value} AS DOUBLE) AS x FROM {source}) "
+                     f"GROUP BY GROUPING SETS ({', '.join(f'({g}, x)' for g in groups)})")
+        groups = (*groups, "grouping_set")
+        keys += "grouping_set, "
     part = f"PARTITION BY {', '.join(groups)}" if groups else ""
     group_by = f"GROUP BY {', '.join(groups)}" if groups else ""
 
@@ -101,14 +111,19 @@ def duration_stats_sql(source: str, value: str, groups: tuple[str, ...] = (), mi
                         SELECT *, sum(c) FILTER (WHERE x IS NOT NULL) OVER ({part} ORDER BY x ROWS UNBOUNDED PRECEDING)
                                       AS upto,
                                CAST(coalesce(sum(c) FILTER (WHERE x IS NOT NULL) OVER ({part}), 0) AS BIGINT) AS n
-                        FROM (SELECT {keys}CAST({value} AS DOUBLE) AS x, count(*) AS c FROM {source}
-                              GROUP BY ALL) AS histogram   -- a NULL x counts a group's rows without value
+                        FROM ({histogram}) AS histogram   -- a NULL x counts a group's rows without value
                     ) AS cumulated
                 ) AS ranked
             ) AS valued
             {group_by}
         ) AS stats
     """
+
+
+def grouping_set_id(groups: tuple[str, ...], i: int) -> int:
+    """Value of DuckDB's ``grouping(<groups>)`` on the rows grouped by ``groups[i]`` alone: every bit set (column
+    not grouped) but the one of ``groups[i]`` (the first column is the most significant bit)."""
+    return (1 << len(groups)) - 1 - (1 << (len(groups) - 1 - i))
 
 
 @dataclass(frozen=True)
@@ -162,15 +177,18 @@ def labelled_key(name: str, key: str) -> Dimension:
     raise ValueError(f"ventilation inconnue : {name}")
 
 
-def labelled_groups(name: str, grouped: str, volume: str) -> str:
+def labelled_groups(name: str, grouped: str, volume: str, position: str | None = None) -> str:
     """``grouped`` (a query with one row per ``key`` of the breakdown ``name``) with the group's ``label`` after its
-    key, labelled once per group (``labelled_key``), in ``breakdown_order(name, volume)``."""
+    key, labelled once per group (``labelled_key``), in ``breakdown_order(name, volume)``; with ``position``, a last
+    column of that name numbers the rows 1, 2, … in that order (to keep it through a UNION)."""
     group = labelled_key(name, "g.key")
+    order = breakdown_order(name, volume)
+    numbered = f", row_number() OVER (ORDER BY {order}) AS {position}" if position else ""
     return f"""
-        SELECT * EXCLUDE (sort) FROM (
+        SELECT * EXCLUDE (sort){numbered} FROM (
             SELECT g.key, {group.label} AS label, {group.sort} AS sort, g.* EXCLUDE (key)
             FROM ({grouped}) g {group.join}
-        ) ORDER BY {breakdown_order(name, volume)}
+        ) ORDER BY {order}
     """
 
 

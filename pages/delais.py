@@ -19,6 +19,7 @@ BY_DEP, BY_CONTRACT, BACKLOG = "delais-departements", "delais-contrats", "delais
 STAT_COLUMNS = {"n": "Dossiers décidés", "median": "Médiane (j)", "p90": "9 dossiers sur 10 (j)",
                 "mean_winsorized": "Moyenne écrêtée (j)"}
 HIST_CAP = 30
+BREAKDOWNS = ("month", "departement", "contract")   # delays.processing_by of this page, computed in one query
 
 
 def _definitions() -> html.Div:
@@ -89,7 +90,8 @@ def update_indicators(data, unit, cohort):
         Card("n", "Dossiers pris en compte", "n", "count",
              f"Nombre de {_scope(cohort)}, acceptés, refusés ou classés sans suite."),
     ]
-    return indicators("delais", filters_of(data), lambda f: delays.processing_summary(f, unit, cohort), cards)
+    return indicators("delais", filters_of(data),
+                      lambda f: delays.processing_summary(f, unit, cohort, histogram_cap=HIST_CAP), cards)
 
 
 def _stat_table(frame, first: str, first_label: str):
@@ -100,7 +102,7 @@ def _stat_table(frame, first: str, first_label: str):
                  Input("delais-cohorte", "value"))
 def update_monthly(data, unit, cohort):
     f = filters_of(data)
-    months = delays.processing_by(f, "month", unit, cohort)
+    months = delays.processing_by(f, "month", unit, cohort, along=BREAKDOWNS)
     fig = (charts.line(months, "key", {"median": "Médiane", "p90": "9 dossiers sur 10",
                                        "mean_winsorized": "Moyenne écrêtée"}, legend_title="statistique",
                        value="days", markers=True,
@@ -141,7 +143,7 @@ def update_histogram(data, unit, cohort):
 
 
 def _breakdown(data, unit: str, cohort: str, by: str, heading: str) -> tuple:
-    frame = delays.processing_by(filters_of(data), by, unit, cohort)
+    frame = delays.processing_by(filters_of(data), by, unit, cohort, along=BREAKDOWNS)
     fig = dossier_figures.duration_bars(frame, "label", axis_title=f"Délai ({_unit_text(unit)})")
     return figure_values(fig, _stat_table(frame, "label", heading), f"{SOURCE}, délais en {_unit_text(unit)}")
 
@@ -167,7 +169,7 @@ def update_backlog(data, _mount):
                               f"{fmt.fmt_days(now.median_age, 0)} ouvrés.")]
     cards += [Card(f"plus-{t}", f"Depuis plus de {t} jours ouvrés", f"over_{t}", "count",
                    f"Dossiers en attente déposés il y a plus de {t} jours ouvrés.") for t in delays.BACKLOG_THRESHOLDS]
-    kpis, _ = indicators("delais", f, delays.backlog_summary, cards)
+    kpis, _ = indicators("delais", f, lambda g: delays.backlog_summary(g, with_ages=True), cards)
     ages = delays.backlog_by_age(f)
     fig = (charts.stacked_bar(ages, "bracket", "dossiers", "stage_label", x_title="Ancienneté (jours ouvrés)",
                               y_title="Dossiers en attente") if ages.dossiers.sum() else charts.empty_figure())

@@ -7,6 +7,7 @@ Ascension), 2025-06-09 (Mon, Pentecôte) are holidays; 2025-04-21 is Easter Mond
 from datetime import date
 
 import duckdb
+import pandas as pd
 import pytest
 
 from metrics import db, delays
@@ -112,6 +113,25 @@ def test_breakdown_suppresses_groups_under_five(warehouse):
     assert list(by_contract.label) == ["Contrat d'apprentissage", "CDD"] and list(by_contract.n) == [5, 1]
 
 
+def test_breakdowns_computed_together_match_the_single_queries(warehouse):
+    together = ("month", "departement", "contract")
+    by_dep = delays.processing_by(JUNE, "departement", along=together)
+    assert list(by_dep.key) == ["75", "69"] and list(by_dep.label) == ["75 – Paris", "69 – Rhône"]
+    assert by_dep.iloc[0][["n", "median", "p90", "mean_winsorized"]].tolist() == pytest.approx([5, 3.0, 7.6, 3.8])
+    assert by_dep.n[1] == 1 and by_dep.iloc[1][["median", "p90", "mean_winsorized"]].isna().all()   # under 5
+    # Decided in May: 1 → 4, 2 → 0, 3 → 8, 7 → 0 working days, all deposited in May except 3 (April).
+    by_month = delays.processing_by(MAY, "month", cohort="depot", along=together)
+    assert list(by_month.key) == [pd.Timestamp(2025, 5, 1)] and list(by_month.n) == [4]
+    empty = Filters(date(2020, 1, 1), date(2020, 12, 31))
+    for f in (MAY, JUNE, empty):
+        for cohort in delays.COHORTS:
+            for by in (*together, "audience"):
+                alone = delays.processing_by(f, by, "calendar", cohort)
+                pd.testing.assert_frame_equal(delays.processing_by(f, by, "calendar", cohort, along=together), alone)
+                assert len(alone) or f is empty
+    assert delays.processing_by(empty, "departement", along=together).empty
+
+
 def test_stage_split_means_add_up_to_the_total(warehouse):
     june = delays.stage_split(JUNE, "working")
     assert len(june) == 1 and june.n[0] == 5                 # the Rhône dossier has no instruction date
@@ -132,6 +152,12 @@ def test_histogram_bins_days_with_an_overflow_bin(warehouse):
     assert hist.share.tolist() == pytest.approx([0.5, 0, 0, 0, 0.25, 0.25])
     empty = delays.duration_histogram(Filters(date(2020, 1, 1), date(2020, 1, 31)), cap=3)
     assert list(empty.dossiers) == [0, 0, 0, 0] and empty.share.isna().all()
+    # The summary read from the histogram's query is processing_summary's (MAY: n 4, median 2, p90 6.8).
+    assert row(delays.processing_summary(MAY, histogram_cap=5))["p90"] == pytest.approx(6.8)
+    for f in (MAY, JUNE, Filters(date(2025, 5, 30), date(2025, 5, 30)), Filters(date(2020, 1, 1), date(2020, 1, 31))):
+        for unit, cohort in (("working", "decision"), ("calendar", "depot")):
+            pd.testing.assert_frame_equal(delays.processing_summary(f, unit, cohort, histogram_cap=3),
+                                          delays.processing_summary(f, unit, cohort))
 
 
 @pytest.fixture
@@ -160,6 +186,9 @@ def test_backlog_at_the_end_of_the_period(backlog):
     assert list(by_age.dossiers) == [2, 1, 0, 0, 1, 0, 0, 1]
     none = row(delays.backlog_summary(Filters(f.start, f.end, departements=("69",))))
     assert none["open"] == 0 and none["median_age"] != none["median_age"]
+    for g in (f, Filters(f.start, f.end, departements=("69",)), Filters(f.start, date(2025, 5, 2))):
+        pd.testing.assert_frame_equal(delays.backlog_summary(g, with_ages=True), delays.backlog_summary(g))
+    assert list(delays.backlog_by_age(Filters(f.start, f.end, departements=("69",))).dossiers) == [0] * 8
 
 
 def test_unknown_options_are_refused(warehouse):
