@@ -101,7 +101,7 @@ def as_data(text) -> bytes:
     return orjson.dumps(orjson.loads(text))
 
 
-def test_answers_with_components_are_the_data_plotly_writes():
+def test_answers_with_components_are_the_data_plotly_writes(tmp_path):
     frame = pd.DataFrame({"mois": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]),
                           "dossiers": [3, 4, 0], "taux": [0.5, np.nan, 1 / 3], "k": ["a/b", "<c>", "é"]})
     figure = charts.bar(frame, "k", "dossiers")               # a figure as a plain dict, numpy arrays in it
@@ -109,18 +109,22 @@ def test_answers_with_components_are_the_data_plotly_writes():
     rows = [html.Tr([html.Th(html.A(f"n° {n}", href=f"https://ds.example/dossiers/{n}", rel="noopener"),
                              scope="row"), html.Td(str(day))])
             for n, day in zip([12, 13, 14], frame.mois, strict=True)]
-    values = [
-        (cards, "période", *figure_values(figure, frame, "Démarches Simplifiées")),
-        (rows, "3 alertes."),
-        [html.Div([html.P(["a", html.Span(np.int64(7))]), None]), {"x": np.array([1.5, np.nan, 2.0])}],
-        [html.P("dates"), date(2025, 1, 2), datetime(2025, 1, 2, 3, 4, 5), pd.Timestamp("2025-01-02 03:04:05"),
-         pd.Timestamp("2025-01-02", tz="Europe/Paris"), pd.NaT, float("nan"), np.float64("nan"), (1, 2.0)],
-        [html.P("séries"), frame.dossiers, frame.k, frame.mois, np.array(["a", None], dtype=object),
-         np.arange(6.0)[::2], {1: "clé entière"}],
-        html.Div(html.Pre(figure_values(figure, frame.iloc[:0], "source")[2:4])),
-    ]
-    for value in values:
-        assert as_data(memo.to_json_text(value)) == as_data(to_json_plotly(value))
+    db.use_database(make_warehouse(tmp_path))     # the source notes read the warehouse's date
+    try:
+        values = [
+            (cards, "période", *figure_values(figure, frame, "Démarches Simplifiées")),
+            (rows, "3 alertes."),
+            [html.Div([html.P(["a", html.Span(np.int64(7))]), None]), {"x": np.array([1.5, np.nan, 2.0])}],
+            [html.P("dates"), date(2025, 1, 2), datetime(2025, 1, 2, 3, 4, 5), pd.Timestamp("2025-01-02 03:04:05"),
+             pd.Timestamp("2025-01-02", tz="Europe/Paris"), pd.NaT, float("nan"), np.float64("nan"), (1, 2.0)],
+            [html.P("séries"), frame.dossiers, frame.k, frame.mois, np.array(["a", None], dtype=object),
+             np.arange(6.0)[::2], {1: "clé entière"}],
+            html.Div(html.Pre(figure_values(figure, frame.iloc[:0], "source")[2:4])),
+        ]
+        for value in values:
+            assert as_data(memo.to_json_text(value)) == as_data(to_json_plotly(value))
+    finally:
+        db.use_database(None)
 
 
 def test_plain_answers_are_written_as_orjson_writes_them():
