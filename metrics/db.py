@@ -188,6 +188,14 @@ def query(sql: str, params: dict | None = None) -> pd.DataFrame:
         return _cached_query(*key).copy()
 
 
+def bound_rows(columns: dict[str, tuple[str, list]]) -> tuple[str, dict]:
+    """A SELECT reading values already at hand (the rows of a cached frame) as a relation, and its parameters: one
+    column per entry ``name: (DuckDB type, values)``, the values (all of one length) bound as a list parameter
+    named after the column."""
+    select = ", ".join(f"unnest(CAST(${name} AS {kind}[])) AS {name}" for name, (kind, _) in columns.items())
+    return f"SELECT {select}", {name: values for name, (_, values) in columns.items()}
+
+
 def scalar(sql: str, params: dict | None = None):
     """First column of the first row of ``query(sql, params)``, or None when there is no row."""
     frame = query(sql, params)

@@ -34,6 +34,9 @@ COHORTS = {"decision": "traite_at", "depot": "depose_at"}
 COHORT_LABELS = {"decision": "mois de décision", "depot": "mois de dépôt"}
 BACKLOG_THRESHOLDS = (5, 10, 30)   # working days
 BACKLOG_BRACKETS = ("0 à 5 jours", "6 à 10 jours", "11 à 30 jours", "plus de 30 jours")
+SUMMARY_COLUMNS = ("n", "median", "p90", "mean_winsorized")   # processing_summary
+BACKLOG_SUMMARY = ("open", "en_construction", "en_instruction", *(f"over_{t}" for t in BACKLOG_THRESHOLDS),
+                   "median_age")
 STAGE_LABELS = {"en_construction": "En construction", "en_instruction": "En instruction"}
 DEFINITIONS = (
     ("Délai total", "date de décision − date de dépôt du dossier."),
@@ -85,7 +88,7 @@ def processing_summary(f: Filters, unit: str = "working", cohort: str = "decisio
     """
     _check(unit, cohort)
     if histogram_cap is not None:
-        return _histogram(f, unit, cohort, histogram_cap)[list(SUMMARY_COLUMNS)].iloc[[0]].reset_index(drop=True)
+        return _first_row(_histogram(f, unit, cohort, histogram_cap), SUMMARY_COLUMNS)
     sql, params = decided_sql(f, cohort)
     return db.query(f"WITH d AS ({sql}) {duration_stats_sql('d', f'total_{unit}')}", params)
 
@@ -106,7 +109,7 @@ def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "dec
         return _breakdowns(f, names, unit, cohort)
     frame = _breakdowns(f, names, unit, cohort)
     rows = frame[frame.breakdown == by]
-    return (rows[[f"key_{by}", f"label_{by}", "n", "median", "p90", "mean_winsorized"]]
+    return (rows[[f"key_{by}", f"label_{by}", *SUMMARY_COLUMNS]]
             .rename(columns={f"key_{by}": "key", f"label_{by}": "label"}).reset_index(drop=True))
 
 
@@ -196,7 +199,10 @@ def duration_histogram(f: Filters, unit: str = "working", cohort: str = "decisio
     return _histogram(f, unit, cohort, cap)[["days", "dossiers", "share", "overflow"]]
 
 
-SUMMARY_COLUMNS = ("n", "median", "p90", "mean_winsorized")
+def _first_row(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """The ``columns`` of ``frame``'s first row, as a one-row frame: a summary repeated on every row of a query
+    that answers two metrics (``_histogram``, ``_backlog``)."""
+    return frame[list(columns)].iloc[[0]].reset_index(drop=True)
 
 
 def _histogram(f: Filters, unit: str, cohort: str, cap: int) -> pd.DataFrame:
@@ -248,7 +254,7 @@ def backlog_summary(f: Filters, with_ages: bool = False) -> pd.DataFrame:
     cached), for a page showing both. Same frame either way.
     """
     if with_ages:
-        return _backlog(f)[list(BACKLOG_SUMMARY)].iloc[[0]].reset_index(drop=True)
+        return _first_row(_backlog(f), BACKLOG_SUMMARY)
     sql, params = open_at_end_sql(f)
     return db.query(f"WITH o AS ({sql}) SELECT {_backlog_totals()} FROM o", params)
 
@@ -260,10 +266,6 @@ def backlog_by_age(f: Filters) -> pd.DataFrame:
     zeros included, in that order.
     """
     return _backlog(f)[["bracket", "stage", "stage_label", "dossiers"]]
-
-
-BACKLOG_SUMMARY = ("open", "en_construction", "en_instruction", *(f"over_{t}" for t in BACKLOG_THRESHOLDS),
-                   "median_age")
 
 
 def _backlog_totals() -> str:

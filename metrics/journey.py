@@ -133,11 +133,11 @@ def funnel(f: Filters, by: str = "departement") -> pd.DataFrame:
         raise ValueError(f"ventilation sans les dossiers : {by}")
     groups = funnel_by(f, by)
     steps = [step for step, _, _ in FUNNEL_STEPS]
-    rows = ", ".join(f"unnest(CAST(${step} AS BIGINT[])) AS {step}" for step in steps)
+    rows, counts = db.bound_rows({step: ("BIGINT", groups[step].tolist()) for step in steps})
     sums = ", ".join(f"CAST(coalesce(sum({step}), 0) AS BIGINT) AS {step}" for step in steps)
     return db.query(
         f"""
-        WITH c AS (SELECT {sums} FROM (SELECT {rows})),
+        WITH c AS (SELECT {sums} FROM ({rows})),
              u AS (UNPIVOT c ON {", ".join(steps)} INTO NAME step VALUE n),
              steps AS (SELECT unnest($steps) AS step, unnest($labels) AS label, unnest($sources) AS source,
                               generate_subscripts($steps, 1) AS pos)
@@ -148,7 +148,7 @@ def funnel(f: Filters, by: str = "departement") -> pd.DataFrame:
         WINDOW w AS (ORDER BY steps.pos)
         ORDER BY steps.pos
         """,
-        {step: groups[step].tolist() for step in steps} | _FUNNEL_PARAMS,
+        counts | _FUNNEL_PARAMS,
     )
 
 
@@ -264,11 +264,10 @@ _PAGE_COLUMNS = {"page_key": "VARCHAR", "label": "VARCHAR", "role": "VARCHAR", "
 
 
 def _page_rows_sql(f: Filters) -> tuple[str, dict]:
-    """SQL of the columns ``_PAGE_COLUMNS`` of the rows of ``page_table(f)``, bound as list parameters, and those
-    parameters."""
+    """SQL of the columns ``_PAGE_COLUMNS`` of the rows of ``page_table(f)``, bound as list parameters
+    (``db.bound_rows``), and those parameters."""
     table = page_table(f)
-    rows = ", ".join(f"unnest(CAST(${column} AS {kind}[])) AS {column}" for column, kind in _PAGE_COLUMNS.items())
-    return f"SELECT {rows}", {column: table[column].tolist() for column in _PAGE_COLUMNS}
+    return db.bound_rows({column: (kind, table[column].tolist()) for column, kind in _PAGE_COLUMNS.items()})
 
 
 def _scored_sql(rows: str) -> str:
@@ -404,10 +403,11 @@ def transitions(f: Filters, limit: int = 10) -> pd.DataFrame:
                                                                                 strict=True))
               for step, node in enumerate(path, 1)]   # each node of each kept path, with the path's visits
     rows, steps, nodes, visits = (list(c) for c in zip(*placed, strict=True)) if placed else ([], [], [], [])
+    nodes_sql, params = db.bound_rows({"row": ("INTEGER", rows), "step": ("INTEGER", steps),
+                                       "node": ("VARCHAR", nodes), "visits": ("BIGINT", visits)})
     return db.query(
         f"""
-        WITH n AS (SELECT unnest(CAST($rows AS INTEGER[])) AS row, unnest(CAST($steps AS INTEGER[])) AS step,
-                          unnest(CAST($nodes AS VARCHAR[])) AS node, unnest(CAST($visits AS BIGINT[])) AS visits),
+        WITH n AS ({nodes_sql}),
              links AS (SELECT s.step, s.node AS source, t.node AS target, s.visits
                        FROM n s JOIN n t ON t.row = s.row AND t.step = s.step + 1)
         SELECT step, source, ls.label AS source_label, target, lt.label AS target_label,
@@ -415,8 +415,7 @@ def transitions(f: Filters, limit: int = 10) -> pd.DataFrame:
         FROM links JOIN {NODE_LABELS} ls ON ls.node = source JOIN {NODE_LABELS} lt ON lt.node = target
         GROUP BY ALL ORDER BY step, visits DESC, source, target
         """,
-        {"rows": rows, "steps": steps, "nodes": nodes, "visits": visits, "end_keys": list(END_NODES),
-         "end_labels": list(END_NODES.values())},
+        params | {"end_keys": list(END_NODES), "end_labels": list(END_NODES.values())},
     )
 
 
@@ -451,13 +450,14 @@ def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
     parameters.
     """
     where, params = visit_where(f)
-    opened = _openings()
+    openings = _openings()
+    opened, opened_params = db.bound_rows({"departement": ("VARCHAR", openings.departement.tolist()),
+                                           "first_deposit": ("DATE", openings.first_deposit.dt.date.tolist())})
     return db.query(
         f"""
         WITH n AS (SELECT v.visit_key, v.page_departement AS departement, v.visit_date
                    FROM ineligible_views v WHERE {where}),
-             opened AS (SELECT unnest(CAST($opened AS VARCHAR[])) AS departement,
-                               unnest(CAST($first_deposits AS DATE[])) AS first_deposit)
+             opened AS ({opened})
         SELECT n.departement, coalesce(r.name, n.departement, 'Non renseigné') AS name, count(*) AS visits,
                count(*) / sum(count(*)) OVER () AS share,
                count(*) FILTER (WHERE o.first_deposit IS NULL OR n.visit_date < o.first_deposit) AS before_opening,
@@ -466,7 +466,7 @@ def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
         GROUP BY n.departement, r.name, o.first_deposit
         ORDER BY visits DESC, n.departement NULLS LAST
         """,
-        params | {"opened": opened.departement.tolist(), "first_deposits": opened.first_deposit.dt.date.tolist()},
+        params | opened_params,
     )
 
 
