@@ -41,7 +41,8 @@ REFERENCE_FILES = {
 }
 TABLES = {
     "meta", "etl_runs", "calendar", "demarches", "dossiers", "visits", "actions", "visit_paths", "page_views_daily",
-    "ineligible_views", "paths", "visits_daily", "visit_paths_daily",
+    "ineligible_views", "paths", "visits_daily", "visit_paths_daily", "visit_breakdowns_daily", "visits_hourly",
+    "ds_departures", "decisions_daily",
     "matomo_daily",
     "matomo_pages_daily",
     *REFERENCE_FILES,

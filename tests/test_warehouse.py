@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from etl.warehouse import BREAKDOWN_KEYS, DURATION_COLUMNS, SCHEMA_VERSION, RunRecord, Warehouse
+from etl.warehouse import BREAKDOWN_KEYS, DURATION_COLUMNS, SCHEMA_VERSION, TABLES, RunRecord, Warehouse, create_schema
 from metrics import audience
 from tests.factories import action, dossier, make_warehouse, visit
 
@@ -375,3 +375,10 @@ def test_upsert_delete_and_failed_build_keeps_published_file(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM dossiers").fetchone()[0] == 1
     assert not list(tmp_path.glob("*.tmp-*"))
+
+
+def test_every_table_of_the_schema_is_known_to_the_loader_and_the_run_summary():
+    con = duckdb.connect()
+    create_schema(con)
+    tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert tables == TABLES      # TABLES whitelists inserts and lists the rows of every table after a run
