@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from datetime import date
 
+import pandas as pd
 import pytest
 
 from metrics import db
@@ -38,10 +40,10 @@ def test_a_query_in_flight_keeps_its_file_and_the_switch_waits_for_it(published)
     seen: dict[str, object] = {}
 
     def in_flight():
-        with db._borrow() as con:
+        with db._borrow() as handle:
             holding.set()
             release.wait(30)
-            seen["old"] = con.cursor().execute(COUNT).fetchall()[0][0]
+            seen["old"] = handle.statements().run(COUNT, {}).iat[0, 0]
 
     def next_request():
         seen["new"] = db.scalar(COUNT)
@@ -82,3 +84,20 @@ def test_identical_queries_asked_together_run_once(published, monkeypatch):
     assert not db._in_flight._locks      # nothing left behind
     db.scalar("SELECT count(*) + 1 FROM dossiers")
     assert len(runs) == 2                # another query runs
+
+
+def test_a_statement_is_prepared_once_per_thread_and_run_with_each_filter(published):
+    sql = "SELECT count(*) FILTER (WHERE n = ANY($ns)) AS hits, $label AS label, $day AS day FROM (SELECT 1 AS n)"
+    first = db.query(sql, {"ns": [1, 2], "label": "l'été", "day": date(2021, 3, 4)})
+    second = db.query(sql, {"ns": [3], "label": "x", "day": date(2022, 1, 1)})
+    assert first.to_dict("records") == [{"hits": 1, "label": "l'été", "day": pd.Timestamp("2021-03-04")}]
+    assert second.to_dict("records") == [{"hits": 0, "label": "x", "day": pd.Timestamp("2022-01-01")}]
+    with db._borrow() as handle:
+        assert list(handle.statements().names).count(sql) == 1
+
+
+def test_sql_literals_cannot_be_escaped_from():
+    assert db.sql_literal("a'); DROP TABLE x; --") == "'a''); DROP TABLE x; --'"
+    assert db.sql_literal([date(2021, 1, 2), None, True, 3, 1.5]) == "[DATE '2021-01-02', NULL, true, 3, 1.5]"
+    with pytest.raises(TypeError):
+        db.sql_literal(object())
