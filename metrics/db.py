@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from etl.warehouse import SCHEMA_VERSION
@@ -77,8 +78,11 @@ def sql_literal(value) -> str:
     """``value`` (None, bool, int, float, str, date, datetime or a list/tuple of them) written as a DuckDB literal.
 
     Strings are quoted with their quotes doubled (DuckDB reads no backslash escape in them): a value typed into a
-    URL can't end the literal. Any other type raises TypeError."""
-    if value is None:
+    URL can't end the literal. numpy scalars count as their Python value, pandas' NA and NaT as NULL; any other
+    type raises TypeError."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT:
         return "NULL"
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -99,5 +100,7 @@ def test_a_statement_is_prepared_once_per_thread_and_run_with_each_filter(publis
 def test_sql_literals_cannot_be_escaped_from():
     assert db.sql_literal("a'); DROP TABLE x; --") == "'a''); DROP TABLE x; --'"
     assert db.sql_literal([date(2021, 1, 2), None, True, 3, 1.5]) == "[DATE '2021-01-02', NULL, true, 3, 1.5]"
+    assert db.sql_literal([np.int64(7), np.bool_(False), pd.NaT, pd.Timestamp("2021-01-02 03:04")]) == (
+        "[7, false, NULL, TIMESTAMP '2021-01-02 03:04:00']")
     with pytest.raises(TypeError):
         db.sql_literal(object())
