@@ -76,7 +76,7 @@ CARDS = [
 @cached_callback(Output("contrats-kpis", "children"), Output("contrats-period", "children"),
                  Input("filters", "data"), Input("contrats-mesure", "id"))
 def update_indicators(data, _mount):
-    return indicators("contrats", filters_of(data), contracts.contract_summary, CARDS)
+    return indicators("contrats", filters_of(data), contracts.contract_summaries, CARDS, pair=True)
 
 
 def _wide(tidy, index: str, index_label: str, values: str):
