@@ -24,6 +24,7 @@ ALTERNANCE = ("apprentissage", "professionnalisation")
 APT_BRACKETS = ((1, "1 à 30 jours"), (31, "31 à 90 jours"), (91, "91 à 182 jours"), (183, "183 à 365 jours"),
                 (366, "plus de 365 jours"))
 APT_INVALID = "Dates absentes ou incohérentes"
+MAX_TOP = 10   # nationalities ranked per contract category (``top_nationalities``)
 APT_LENGTH_SQL = ("CASE WHEN d.apt_start IS NOT NULL AND d.apt_end >= d.apt_start "
                   "THEN date_diff('day', d.apt_start, d.apt_end) + 1 END")
 
@@ -91,23 +92,21 @@ def top_nationalities(f: Filters, top: int = 5) -> pd.DataFrame:
 
     Columns ``[contract, contract_label, rank, nationality, label, dossiers, share]``: ``share`` of the
     category's dossiers (unknown nationalities included in that total but never ranked); ties broken by
-    nationality name, so ranks are 1..top without gaps. Categories in reference order.
+    nationality name, so ranks are 1..top without gaps. Categories in reference order. ``top`` at most ``MAX_TOP``.
     """
+    if not 0 < top <= MAX_TOP:
+        raise ValueError(f"nombre de nationalités hors de 1..{MAX_TOP} : {top}")
     return _part(f, "nationality", ["contract", "contract_label", "rank", "nationality", "label", "dossiers", "share"],
                  top=top)
 
 
 def _part(f: Filters, part: str, columns: list[str], top: int | None = None) -> pd.DataFrame:
-    """The rows of ``part`` in ``_profile(f)`` (nationalities ranked up to ``top``), its ``columns`` with their own
-    types again (the other parts' rows made NULL integers nullable)."""
+    """The ``columns`` of the rows of ``part`` in ``_profile(f)`` (nationalities ranked up to ``top``)."""
     profile = _profile(f)
     rows = profile.part.to_numpy() == part
     if top is not None:
-        rows &= profile["rank"].fillna(top + 1).to_numpy() <= top
-    frame = profile.loc[rows, columns].reset_index(drop=True)
-    nullable = [c for c in columns if isinstance(frame[c].dtype, pd.api.extensions.ExtensionDtype)
-                and frame[c].dtype.kind in "iu"]
-    return frame.astype({c: frame[c].dtype.numpy_dtype for c in nullable})
+        rows &= profile["rank"].to_numpy() <= top
+    return profile.iloc[rows.nonzero()[0], [profile.columns.get_loc(c) for c in columns]].reset_index(drop=True)
 
 
 def _count(n: str, condition: str) -> str:
@@ -119,8 +118,8 @@ def _profile(f: Filters) -> pd.DataFrame:
     """Every figure of the page Contrats on the dossiers déposés, from one query, one part after the other (column
     ``part``): "summary" (``contract_summaries``), "mix" (``contract_mix``), "departement"
     (``contract_by_departement``), "contract" (``demande_types`` and ``apt_long_by_contract``), "apt"
-    (``apt_lengths``), "nationality" (every ranked nationality of ``top_nationalities``; ``rank`` NULL for unknown
-    ones). A part's rows are in its metric's order; the columns of the other parts are NULL on them.
+    (``apt_lengths``), "nationality" (the ``MAX_TOP`` first nationalities of ``top_nationalities``). A part's rows are
+    in its metric's order; the columns of the other parts are NULL on them (0 for counts: they stay integers).
 
     The dossiers of the period and of the previous one are read once and counted in three groupings (month ×
     department × contract, contract × demande × APT bracket for both periods, contract × nationality); every part
@@ -146,8 +145,7 @@ def _profile(f: Filters) -> pd.DataFrame:
     """
     rated = f"""SELECT *, {rate_sql('renouvellement', 'premiere + renouvellement')} AS renouvellement_share,
                           {rate_sql('long', 'long + short')} AS long_share FROM ({counts})"""
-    return db.query(
-        f"""
+    parts = f"""
         WITH d AS (
             SELECT d.depose_at >= CAST($cur AS TIMESTAMP) AS current, {_month_number("d.depose_at")} AS month,
                    d.departement, d.contract_category AS contract, d.demande_type,
@@ -201,9 +199,12 @@ def _profile(f: Filters) -> pd.DataFrame:
         UNION ALL BY NAME
         SELECT 'nationality' AS part, contract, contract_label, CAST(r AS INTEGER) AS rank, nationality, label,
                dossiers, share, row_number() OVER (ORDER BY sort NULLS LAST, contract, r) AS pos
-        FROM nat WHERE r IS NOT NULL
-        ORDER BY part, pos
-        """,
+        FROM nat WHERE r <= {MAX_TOP}
+        """
+    counts = ("deposes", "dossiers", "premiere", "renouvellement", "non_renseigne", "total", "long", "short", "invalid",
+              "rank")
+    return db.query(
+        f"SELECT * REPLACE ({', '.join(f'coalesce({c}, 0) AS {c}' for c in counts)}) FROM ({parts}) ORDER BY part, pos",
         params | {"labels": labels, "cur": f.start, "alternance": list(ALTERNANCE)},
     )
 

@@ -81,3 +81,5 @@ def test_top_nationalities_break_ties_by_name(warehouse):
         ["professionnalisation", 1, "Chine", 1], ["professionnalisation", 2, "Tunisie", 1],   # tie: by name
         ["cdd", 1, "Algérie", 2]]
     assert top.share.tolist() == pytest.approx([0.5, 0.25, 0.5, 0.5, 1.0])      # unknown nationality counted
+    with pytest.raises(ValueError):
+        contracts.top_nationalities(MARCH, top=contracts.MAX_TOP + 1)
