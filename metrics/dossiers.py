@@ -6,13 +6,14 @@ function says otherwise. The "état" of a dossier is its state today (at the dat
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pandas as pd
 
-from metrics import db
-from metrics.filters import Filters, buckets_cte, dossier_scope, dossier_where
-from metrics.stats import DECIDED
+from metrics import audience, db, decisions, delays
+from metrics.filters import Filters, buckets_cte, decisions_where, dossier_scope, dossier_where, visit_where
+from metrics.stats import DECIDED, duration_stats_sql
 
 # DS states in journey order, with their French labels.
 STATES = {
@@ -31,6 +32,53 @@ def deposits_summary(f: Filters) -> pd.DataFrame:
     """
     where, params = dossier_where(f, "depose_at")
     return db.query(f"SELECT count(*) AS deposes FROM dossiers d WHERE {where}", params)
+
+
+def headlines(f: Filters, unit: str = "working") -> pd.DataFrame:
+    """The home page's headline figures for the period and the previous one (``f.previous()``), in one query.
+
+    Two rows, the period first: ``[current, deposes, delay_n, delay_median, decided, refuses, refusal_rate,
+    refusal_low, refusal_high, visits, purged_days]``. Each value is the one of its own metric over that row's
+    period: ``deposits_summary``; ``delays.processing_summary(…, unit, "decision")`` (``n``, ``median``);
+    ``decisions.decision_rates``; ``audience.audience_summary`` (``visits``, ``purged_days``). Zeros and NULL
+    statistics for a period without data.
+    """
+    both = replace(f, start=f.previous().start)     # the two adjacent periods, scanned once, split on ``$cur``
+    deposited, params = dossier_where(both, "depose_at")
+    decided, _ = delays.decided_sql(both, "decision")
+    daily, _ = decisions_where(both)
+    visited, _ = visit_where(both)
+    cur_ts = "CAST($cur AS TIMESTAMP)"
+    stats = duration_stats_sql("t", f"total_{unit}", ("current",))
+    return db.query(
+        f"""
+        WITH dep AS (SELECT d.depose_at >= {cur_ts} AS current, count(*) AS deposes
+                     FROM dossiers d WHERE {deposited} GROUP BY 1),
+             t AS (SELECT traite_at >= {cur_ts} AS current, total_{unit} FROM ({decided})),
+             dly AS ({stats}),
+             dec AS (SELECT c.day >= $cur AS current, {decisions.DECISION_COUNTS_SQL}
+                     FROM decisions_daily c WHERE {daily} GROUP BY 1),
+             raw AS (SELECT v.visit_date >= $cur AS current, sum(v.visits) AS visits
+                     FROM {audience._RAW_DAYS} v WHERE {visited} GROUP BY 1),
+             purged AS (SELECT day >= $cur AS current, count(*) AS days, sum(visits) AS visits
+                        FROM ({audience._PURGED}) GROUP BY 1),
+             counts AS (
+                 SELECT p.current, coalesce(dep.deposes, 0) AS deposes, coalesce(dly.n, 0) AS delay_n,
+                        dly.median AS delay_median, coalesce(dec.decided, 0) AS decided,
+                        coalesce(dec.acceptes, 0) AS acceptes, coalesce(dec.refuses, 0) AS refuses,
+                        coalesce(dec.sans_suite, 0) AS sans_suite,
+                        CAST(coalesce(raw.visits, 0) + CASE WHEN $reports THEN coalesce(purged.visits, 0) ELSE 0 END
+                             AS BIGINT) AS visits,
+                        CAST(coalesce(purged.days, 0) AS BIGINT) AS purged_days
+                 FROM (VALUES (true), (false)) p(current) LEFT JOIN dep USING (current) LEFT JOIN dly USING (current)
+                      LEFT JOIN dec USING (current) LEFT JOIN raw USING (current) LEFT JOIN purged USING (current)
+             )
+        SELECT current, deposes, delay_n, delay_median, decided, refuses,
+               {decisions.DECISION_RATES_SQL}, visits, purged_days
+        FROM counts ORDER BY current DESC
+        """,
+        params | {"au": f.end, "cur": f.start, "reports": audience._reports_included(f)},
+    )
 
 
 def volume_summary(f: Filters) -> pd.DataFrame:

@@ -74,9 +74,15 @@ CARDS = [
 
 
 @cached_callback(Output("contrats-kpis", "children"), Output("contrats-period", "children"),
-                 Input("filters", "data"), Input("contrats-mesure", "id"))
-def update_indicators(data, _mount):
-    return indicators("contrats", filters_of(data), contracts.contract_summary, CARDS)
+                 *figure_outputs(DEMANDE), *figure_outputs(APT), *figure_outputs(APT_CONTRACT),
+                 Output("contrats-categorie", "options"), Output("contrats-categorie", "value"),
+                 Input("filters", "data"), Input("contrats-mesure", "id"), State("contrats-categorie", "value"))
+def update_profile(data, _mount, category):
+    """Every block drawn from ``contracts``' one query of the period: indicators, demande, APT lengths and split,
+    and the choice of contract category for the nationalities."""
+    f = filters_of(data)
+    return (*indicators("contrats", f, contracts.contract_summaries, CARDS, pair=True), *_demande(f), *_apt(f),
+            *_apt_contract(f), *_categories(f, category))
 
 
 def _wide(tidy, index: str, index_label: str, values: str):
@@ -86,9 +92,15 @@ def _wide(tidy, index: str, index_label: str, values: str):
     return table.reset_index().rename(columns={index: index_label}).rename_axis(columns=None)
 
 
-@cached_callback(*figure_outputs(MIX), Input("filters", "data"), Input("contrats-mesure", "value"))
-def update_mix(data, measure):
+@cached_callback(*figure_outputs(MIX), *figure_outputs(BY_DEP), Input("filters", "data"),
+                 Input("contrats-mesure", "value"))
+def update_measured(data, measure):
+    """The two figures shown as counts or shares (``measure``)."""
     f = filters_of(data)
+    return (*_mix(f, measure), *_departements(f, measure))
+
+
+def _mix(f, measure: str) -> tuple:
     mix = contracts.contract_mix(f)
     column, value = ("dossiers", "int") if measure == "count" else ("share", "pct")
     fig = (charts.stacked_bar(mix, "month", column, "label", value=value, y_title=MEASURES[measure])
@@ -102,9 +114,7 @@ def update_mix(data, measure):
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt")
 
 
-@cached_callback(*figure_outputs(BY_DEP), Input("filters", "data"), Input("contrats-mesure", "value"))
-def update_departements(data, measure):
-    f = filters_of(data)
+def _departements(f, measure: str) -> tuple:
     by_dep = contracts.contract_by_departement(f)
     column = "dossiers" if measure == "count" else "share"
     fig = dossier_figures.hbars(by_dep, "departement_label", column, "label", axis_title=MEASURES[measure],
@@ -113,9 +123,7 @@ def update_departements(data, measure):
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt")
 
 
-@cached_callback(*figure_outputs(DEMANDE), Input("filters", "data"), Input("contrats-mesure", "id"))
-def update_demande(data, _mount):
-    f = filters_of(data)
+def _demande(f) -> tuple:
     types = contracts.demande_types(f)
     fig = dossier_figures.hbars(types, "label", {"premiere": "Première demande", "renouvellement": "Renouvellement",
                                                  "non_renseigne": "Non renseigné"},
@@ -126,9 +134,7 @@ def update_demande(data, _mount):
     return figure_values(fig, table.drop(columns=["key", "renouvellement_share"]), f"{SOURCE}, champ « Demande »")
 
 
-@cached_callback(*figure_outputs(APT), Input("filters", "data"), Input("contrats-mesure", "id"))
-def update_apt(data, _mount):
-    f = filters_of(data)
+def _apt(f) -> tuple:
     lengths = contracts.apt_lengths(f)
     fig = (charts.bar(lengths, "bracket", "dossiers", y_title="Dossiers déposés", x_title="Durée demandée")
            if lengths.dossiers.sum() else charts.empty_figure())
@@ -142,9 +148,7 @@ def update_apt(data, _mount):
                          f"{SOURCE}, champs « Date de début » et « Date de fin »")
 
 
-@cached_callback(*figure_outputs(APT_CONTRACT), Input("filters", "data"), Input("contrats-mesure", "id"))
-def update_apt_contract(data, _mount):
-    f = filters_of(data)
+def _apt_contract(f) -> tuple:
     split = contracts.apt_long_by_contract(f)
     names = {"long": f"{contracts.LONG_APT_DAYS} jours ou plus", "short": f"Moins de {contracts.LONG_APT_DAYS} jours",
              "invalid": "Dates absentes ou incohérentes"}
@@ -154,9 +158,15 @@ def update_apt_contract(data, _mount):
     return figure_values(fig, table.drop(columns=["key", "long_share"]), f"{SOURCE}, dossiers par date de dépôt")
 
 
-@cached_callback(*figure_outputs(OUTCOME), Input("filters", "data"), Input("contrats-mesure", "id"))
-def update_outcome(data, _mount):
+@cached_callback(*figure_outputs(OUTCOME), *figure_outputs(DELAY), Input("filters", "data"),
+                 Input("contrats-mesure", "id"))
+def update_decided(data, _mount):
+    """The two figures on the dossiers decided in the period: outcome and processing time by contract."""
     f = filters_of(data)
+    return (*_outcome(f), *_delay(f))
+
+
+def _outcome(f) -> tuple:
     rates = decisions.rates_by(f, "contract")
     fig = dossier_figures.hbars(rates, "label", OUTCOME_LABELS, axis_title="Dossiers décidés")
     table = table_of(rates, {
@@ -166,9 +176,7 @@ def update_outcome(data, _mount):
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de décision")
 
 
-@cached_callback(*figure_outputs(DELAY), Input("filters", "data"), Input("contrats-mesure", "id"))
-def update_delay(data, _mount):
-    f = filters_of(data)
+def _delay(f) -> tuple:
     frame = delays.processing_by(f, "contract", "working", "decision")
     fig = dossier_figures.duration_bars(frame, "label", axis_title="Délai (jours ouvrés)")
     table = frame.rename(columns={"label": "Type de contrat", "n": "Dossiers décidés", "median": "Médiane (j)",
@@ -176,10 +184,7 @@ def update_delay(data, _mount):
     return figure_values(fig, table.drop(columns=["key"]), f"{SOURCE}, délais en jours ouvrés")
 
 
-@cached_callback(Output("contrats-categorie", "options"), Output("contrats-categorie", "value"),
-                 Input("filters", "data"), Input("contrats-mesure", "id"), State("contrats-categorie", "value"))
-def update_categories(data, _mount, current):
-    f = filters_of(data)
+def _categories(f, current: str | None) -> tuple:
     mix = contracts.demande_types(f)
     options = [{"label": label, "value": key} for key, label in zip(mix.key.fillna(""), mix.label, strict=True)]
     values = [o["value"] for o in options]

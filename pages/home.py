@@ -11,7 +11,7 @@ from components.figure import figure_block, figure_outputs, figure_values
 from components.kpi import kpi_card
 from components.layout import NAV, page_link
 from components.memo import cached_callback
-from metrics import audience, decisions, delays, dossiers, meta
+from metrics import delays, dossiers, meta
 from metrics.filters import Filters
 
 dash.register_page(__name__, path="/", name="Accueil", title="Accueil — WIF statistiques", order=0)
@@ -72,11 +72,6 @@ def layout(**_query):
 
 
 # ---------------------------------------------------------------- indicators
-def _value(frame, column):
-    """The single value of a one-row metric frame."""
-    return frame[column].iloc[0]
-
-
 def _comparison(current, previous, mode: str, formatter, comparable: bool) -> dict:
     if not comparable:
         return {}
@@ -84,38 +79,27 @@ def _comparison(current, previous, mode: str, formatter, comparable: bool) -> di
 
 
 def _cards(f: Filters, unit: str, comparable: bool) -> list:
-    prev = f.previous()
-    deposits = _value(dossiers.deposits_summary(f), "deposes")
-    deposits_prev = _value(dossiers.deposits_summary(prev), "deposes")
-    delay = delays.processing_summary(f, unit=unit, cohort="decision")
-    delay_prev = delays.processing_summary(prev, unit=unit, cohort="decision")
-    rates = decisions.decision_rates(f)
-    rates_prev = decisions.decision_rates(prev)
-    visits = audience.audience_summary(f)
-    visits_prev = audience.audience_summary(prev)
-
-    decided, refusal = _value(rates, "decided"), _value(rates, "refusal_rate")
+    now, before = dossiers.headlines(f, unit).to_dict("records")
+    decided, refusal = now["decided"], now["refusal_rate"]
     if fmt.is_missing(refusal):
         refusal_help = f"Moins de 5 décisions sur la période ({fmt.fmt_int(decided)}) : taux non calculé."
     else:
-        refusal_help = (f"{fmt.fmt_int(_value(rates, 'refuses'))} refus sur {fmt.fmt_int(decided)} décisions ; "
-                        f"intervalle de confiance à 95{fmt.UNIT}% : {fmt.fmt_pct(_value(rates, 'refusal_low'))} – "
-                        f"{fmt.fmt_pct(_value(rates, 'refusal_high'))}.")
+        refusal_help = (f"{fmt.fmt_int(now['refuses'])} refus sur {fmt.fmt_int(decided)} décisions ; "
+                        f"intervalle de confiance à 95{fmt.UNIT}% : {fmt.fmt_pct(now['refusal_low'])} – "
+                        f"{fmt.fmt_pct(now['refusal_high'])}.")
     return [
-        kpi_card("Dossiers déposés", fmt.fmt_int(deposits), id="home-kpi-deposes",
+        kpi_card("Dossiers déposés", fmt.fmt_int(now["deposes"]), id="home-kpi-deposes",
                  help="Dossiers déposés sur Démarches Simplifiées pendant la période, quel que soit leur état.",
-                 **_comparison(deposits, deposits_prev, "relative", fmt.fmt_int, comparable)),
-        kpi_card("Délai médian de traitement", fmt.fmt_days(_value(delay, "median")), id="home-kpi-delai",
+                 **_comparison(now["deposes"], before["deposes"], "relative", fmt.fmt_int, comparable)),
+        kpi_card("Délai médian de traitement", fmt.fmt_days(now["delay_median"]), id="home-kpi-delai",
                  help=f"Du dépôt à la décision, en {delays.UNITS[unit]}, pour les "
-                      f"{fmt.fmt_int(_value(delay, 'n'))} dossiers décidés pendant la période.",
-                 **_comparison(_value(delay, "median"), _value(delay_prev, "median"), "days", fmt.fmt_days,
-                               comparable)),
+                      f"{fmt.fmt_int(now['delay_n'])} dossiers décidés pendant la période.",
+                 **_comparison(now["delay_median"], before["delay_median"], "days", fmt.fmt_days, comparable)),
         kpi_card("Taux de refus", fmt.fmt_pct(refusal), id="home-kpi-refus", help=refusal_help,
-                 **_comparison(refusal, _value(rates_prev, "refusal_rate"), "points", fmt.fmt_pct, comparable)),
-        kpi_card("Visites", fmt.fmt_int(_value(visits, "visits")), id="home-kpi-visites",
-                 help=_visits_help(f, _value(visits, "purged_days")),
-                 **_comparison(_value(visits, "visits"), _value(visits_prev, "visits"), "relative", fmt.fmt_int,
-                               comparable)),
+                 **_comparison(refusal, before["refusal_rate"], "points", fmt.fmt_pct, comparable)),
+        kpi_card("Visites", fmt.fmt_int(now["visits"]), id="home-kpi-visites",
+                 help=_visits_help(f, now["purged_days"]),
+                 **_comparison(now["visits"], before["visits"], "relative", fmt.fmt_int, comparable)),
     ]
 
 

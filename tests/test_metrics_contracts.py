@@ -37,14 +37,16 @@ def warehouse(tmp_path):
     db.use_database(None)
 
 
-def test_summary(warehouse):
-    got = contracts.contract_summary(MARCH).iloc[0]
+def test_summaries_of_the_period_and_the_previous_one(warehouse):
+    got, previous = (row for _, row in contracts.contract_summaries(MARCH).iterrows())
     assert got.deposes == 8
     assert got.alternance_share == pytest.approx(6 / 8)
     assert got.renouvellement_share == pytest.approx(2 / 6)           # 6 dossiers answered
     assert got.long_share == pytest.approx(3 / 5)                      # valid dates: 1, 2, 3, 5, 7
-    empty = contracts.contract_summary(Filters(date(2020, 1, 1), date(2020, 1, 31))).iloc[0]
-    assert empty.deposes == 0 and empty[["alternance_share", "long_share"]].isna().all()
+    assert previous.deposes == 1 and previous.alternance_share == 0    # 9: a CDI, no demande, no dates
+    assert previous[["renouvellement_share", "long_share"]].isna().all()
+    empty = contracts.contract_summaries(Filters(date(2020, 1, 1), date(2020, 1, 31)))
+    assert empty.deposes.tolist() == [0, 0] and empty[["alternance_share", "long_share"]].isna().all(axis=None)
 
 
 def test_apt_lengths_split_at_91_days(warehouse):
@@ -79,3 +81,5 @@ def test_top_nationalities_break_ties_by_name(warehouse):
         ["professionnalisation", 1, "Chine", 1], ["professionnalisation", 2, "Tunisie", 1],   # tie: by name
         ["cdd", 1, "Algérie", 2]]
     assert top.share.tolist() == pytest.approx([0.5, 0.25, 0.5, 0.5, 1.0])      # unknown nationality counted
+    with pytest.raises(ValueError):
+        contracts.top_nationalities(MARCH, top=contracts.MAX_TOP + 1)

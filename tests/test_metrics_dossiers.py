@@ -5,6 +5,7 @@ Period: March 2025 (31 days); the previous period runs from 29 January to 28 Feb
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from metrics import db, dossiers
@@ -38,6 +39,23 @@ def test_deposits_and_headline_volumes(warehouse):
     assert dossiers.deposits_summary(Filters(MARCH.start, MARCH.end, audience="employeur")).deposes[0] == 1
     empty = Filters(date(2020, 1, 1), date(2020, 1, 31))
     assert dossiers.volume_summary(empty).to_dict("records") == [{"deposes": 0, "decides": 0, "departements": 0}]
+
+
+def test_headlines_give_both_periods_in_one_query(warehouse):
+    rows = dossiers.headlines(MARCH).to_dict("records")
+    # March: deposits 1, 2, 3; decided 1 (3 → 10 March: 5 working days) and 5 (10 February → 5 March: 17).
+    # Previous period (29 January – 28 February): deposits 5, 6, 9; decided 6 (sans suite, Thursday 20 → Tuesday 25).
+    assert [{k: r[k] for k in ("current", "deposes", "delay_n", "delay_median", "decided", "refuses", "visits",
+                               "purged_days")} for r in rows] == [
+        {"current": True, "deposes": 3, "delay_n": 2, "delay_median": 11.0, "decided": 2, "refuses": 0, "visits": 0,
+         "purged_days": 0},
+        {"current": False, "deposes": 3, "delay_n": 1, "delay_median": 3.0, "decided": 1, "refuses": 0, "visits": 0,
+         "purged_days": 0}]
+    assert dossiers.headlines(MARCH, "calendar").delay_median.tolist() == [15.0, 5.0]   # 7 and 23 days; 5 days
+    assert all(pd.isna(r["refusal_rate"]) for r in rows)                                  # under 5 decisions
+    empty = dossiers.headlines(Filters(date(2020, 1, 1), date(2020, 1, 31))).to_dict("records")
+    assert [(r["deposes"], r["delay_n"], r["decided"], r["visits"]) for r in empty] == [(0, 0, 0, 0)] * 2
+    assert all(pd.isna(r["delay_median"]) for r in empty)
 
 
 def test_status_mix_counts_current_states(warehouse):
