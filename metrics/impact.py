@@ -13,12 +13,12 @@ its launch. Department, audience and contract filters apply as everywhere.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 
 from metrics import db, journey
-from metrics.filters import Filters, dossier_scope
+from metrics.filters import Filters, dossier_scope, visit_where
 from metrics.meta import freshness
 
 
@@ -95,6 +95,25 @@ def departements_covered(f: Filters) -> pd.DataFrame:
     )
 
 
+def _reach_ds(f: Filters) -> pd.DataFrame:
+    """``reach_ds_by_month``'s rows then one total row (``month`` NULL), from one scan of ``visits_daily``."""
+    where, params = visit_where(f)
+    steps = f"""{journey.visits_with("depth >= 1")} AS started, {journey.visits_with("depth >= 3")} AS reached_ds"""
+    return db.query(
+        f"""
+        WITH {_months_sql()},
+             s AS ({journey.site_steps_sql(where)}),
+             c AS (SELECT CAST(date_trunc('month', visit_date) AS DATE) AS month, {steps} FROM s GROUP BY 1),
+             r AS (SELECT m.month, coalesce(c.started, 0) AS started, coalesce(c.reached_ds, 0) AS reached_ds
+                   FROM months m LEFT JOIN c USING (month)
+                   UNION ALL SELECT NULL, CAST(coalesce(sum(c.started), 0) AS BIGINT),
+                                    CAST(coalesce(sum(c.reached_ds), 0) AS BIGINT) FROM c)
+        SELECT month, started, reached_ds, reached_ds / nullif(started, 0) AS share FROM r ORDER BY month NULLS LAST
+        """,
+        params | _params(f),
+    )
+
+
 def reach_ds_by_month(f: Filters) -> pd.DataFrame:
     """Share of the visitors starting the WIF journey who went on to the Démarches Simplifiées form, per month.
 
@@ -104,10 +123,12 @@ def reach_ds_by_month(f: Filters) -> pd.DataFrame:
     Columns ``[month, started, reached_ds, share]``; ``share`` = reached_ds / started in 0..1, NULL when no visit
     started. Unit: visits (raw log: days whose log is purged are missing from both counts).
     """
-    months = pd.date_range(date(f.start.year, f.start.month, 1), f.end, freq="MS", name="month")
-    steps = journey.funnel_by(f, "month").set_index("key")[["accueil", "depart_ds"]]
-    steps.index = pd.to_datetime(steps.index)
-    frame = steps.reindex(months, fill_value=0).astype("int64").reset_index()
-    frame.columns = ["month", "started", "reached_ds"]
-    frame["share"] = frame.reached_ds / frame.started.where(frame.started > 0)
-    return frame
+    frame = _reach_ds(f)
+    return frame.iloc[:-1].reset_index(drop=True)
+
+
+def reach_ds(f: Filters) -> pd.DataFrame:
+    """``reach_ds_by_month`` over the whole period: one row ``[started, reached_ds, share]``, the counts of
+    ``journey.funnel``'s first and DS departure steps and its ``overall`` share of the latter (NULL when no visit
+    started). Same query as ``reach_ds_by_month`` (cached): a page showing both scans the visits once."""
+    return _reach_ds(f).iloc[-1:][["started", "reached_ds", "share"]].reset_index(drop=True)
