@@ -155,7 +155,7 @@ def _kpis(f: Filters, period: str) -> list:
     cumul = impact.cumulative_deposits(f)
     covered = impact.departements_covered(f)
     reach = impact.reach_ds(f).iloc[0]
-    timing = time_to_apply.time_summary(f).iloc[0]
+    timing = time_to_apply.time_summary(f, ("month",)).iloc[0]
     processing = delays.processing_summary(f, "working", "decision").iloc[0]
     rates = decisions.decision_rates(f).iloc[0]
     return [
