@@ -41,13 +41,8 @@ def _params(f: Filters) -> dict:
     return {"du": f.start, "au_next": f.end + timedelta(days=1)}
 
 
-def cumulative_deposits(f: Filters) -> pd.DataFrame:
-    """Dossiers déposés per month of the period and cumulated since the first dossier ever.
-
-    Columns ``[month, deposes, cumulative]``: every month overlapping the period (DATE, first day; the first
-    and last months count only their days inside the period); ``cumulative`` counts every deposit up to the end
-    of the month (or of the period), including those before the period. Unit: dossiers.
-    """
+def _deposits(f: Filters) -> pd.DataFrame:
+    """The columns of ``cumulative_deposits`` then those of ``departements_covered`` (``month`` once), one query."""
     scope, params = dossier_scope(f)
     return db.query(
         f"""
@@ -56,13 +51,40 @@ def cumulative_deposits(f: Filters) -> pd.DataFrame:
                    FROM dossiers d
                    WHERE {scope} AND d.depose_at >= CAST($du AS TIMESTAMP) AND d.depose_at < CAST($au_next AS TIMESTAMP)
                    GROUP BY 1),
-             before AS (SELECT count(*) AS n FROM dossiers d WHERE {scope} AND d.depose_at < CAST($du AS TIMESTAMP))
+             before AS (SELECT count(*) AS n FROM dossiers d WHERE {scope} AND d.depose_at < CAST($du AS TIMESTAMP)),
+             first AS (SELECT g.departement, coalesce(r.name, g.departement) AS name, g.first_at
+                       FROM (SELECT d.departement, min(d.depose_at) AS first_at FROM dossiers d
+                             WHERE {scope} AND d.departement IS NOT NULL AND d.depose_at IS NOT NULL GROUP BY 1) g
+                       LEFT JOIN ref_departements r ON r.code = g.departement),
+             covered AS (SELECT b.month,
+                                count(f.departement) FILTER (WHERE f.first_at >= b.lo) AS new,
+                                count(f.departement) AS covered,
+                                string_agg(f.name, ', ' ORDER BY f.departement) FILTER (WHERE f.first_at >= b.lo)
+                                    AS new_names
+                         FROM (SELECT month, greatest(CAST(month AS TIMESTAMP), CAST($du AS TIMESTAMP)) AS lo,
+                                      least(CAST(month + INTERVAL 1 MONTH AS TIMESTAMP),
+                                            CAST($au_next AS TIMESTAMP)) AS hi
+                               FROM months) b
+                         LEFT JOIN first f ON f.first_at < b.hi
+                         GROUP BY b.month)
         SELECT m.month, coalesce(c.n, 0) AS deposes,
-               CAST((SELECT n FROM before) + sum(coalesce(c.n, 0)) OVER (ORDER BY m.month) AS BIGINT) AS cumulative
-        FROM months m LEFT JOIN c USING (month) ORDER BY m.month
+               CAST((SELECT n FROM before) + sum(coalesce(c.n, 0)) OVER (ORDER BY m.month) AS BIGINT) AS cumulative,
+               covered.new, covered.covered, covered.new_names
+        FROM months m LEFT JOIN c USING (month) JOIN covered USING (month) ORDER BY m.month
         """,
         params | _params(f),
     )
+
+
+def cumulative_deposits(f: Filters) -> pd.DataFrame:
+    """Dossiers déposés per month of the period and cumulated since the first dossier ever.
+
+    Columns ``[month, deposes, cumulative]``: every month overlapping the period (DATE, first day; the first
+    and last months count only their days inside the period); ``cumulative`` counts every deposit up to the end
+    of the month (or of the period), including those before the period. Unit: dossiers. Same query as
+    ``departements_covered`` (cached).
+    """
+    return _deposits(f)[["month", "deposes", "cumulative"]]
 
 
 def departements_covered(f: Filters) -> pd.DataFrame:
@@ -71,38 +93,20 @@ def departements_covered(f: Filters) -> pd.DataFrame:
 
     Columns ``[month, new, covered, new_names]`` for every month overlapping the period: departments whose first
     dossier falls in the month (within the period), departments covered at the end of the month (or of the
-    period), and the new ones' names (comma-separated, by code; NULL when none). Unit: departments.
+    period), and the new ones' names (comma-separated, by code; NULL when none). Unit: departments. Same query as
+    ``cumulative_deposits`` (cached).
     """
-    scope, params = dossier_scope(f)
-    return db.query(
-        f"""
-        WITH {_months_sql()},
-             first AS (SELECT g.departement, coalesce(r.name, g.departement) AS name, g.first_at
-                       FROM (SELECT d.departement, min(d.depose_at) AS first_at FROM dossiers d
-                             WHERE {scope} AND d.departement IS NOT NULL AND d.depose_at IS NOT NULL GROUP BY 1) g
-                       LEFT JOIN ref_departements r ON r.code = g.departement),
-             bounds AS (SELECT month, greatest(CAST(month AS TIMESTAMP), CAST($du AS TIMESTAMP)) AS lo,
-                               least(CAST(month + INTERVAL 1 MONTH AS TIMESTAMP), CAST($au_next AS TIMESTAMP)) AS hi
-                        FROM months)
-        SELECT b.month,
-               count(f.departement) FILTER (WHERE f.first_at >= b.lo) AS new,
-               count(f.departement) AS covered,
-               string_agg(f.name, ', ' ORDER BY f.departement) FILTER (WHERE f.first_at >= b.lo) AS new_names
-        FROM bounds b LEFT JOIN first f ON f.first_at < b.hi
-        GROUP BY b.month ORDER BY b.month
-        """,
-        params | _params(f),
-    )
+    return _deposits(f)[["month", "new", "covered", "new_names"]]
 
 
 def _reach_ds(f: Filters) -> pd.DataFrame:
     """``reach_ds_by_month``'s rows then one total row (``month`` NULL), from one scan of ``visits_daily``."""
     where, params = visit_where(f)
-    steps = f"""{journey.visits_with("depth >= 1")} AS started, {journey.visits_with("depth >= 3")} AS reached_ds"""
+    steps = f"""{journey._visits_with("depth >= 1")} AS started, {journey._visits_with("depth >= 3")} AS reached_ds"""
     return db.query(
         f"""
         WITH {_months_sql()},
-             s AS ({journey.site_steps_sql(where)}),
+             s AS ({journey._site_steps_sql(where)}),
              c AS (SELECT CAST(date_trunc('month', visit_date) AS DATE) AS month, {steps} FROM s GROUP BY 1),
              r AS (SELECT m.month, coalesce(c.started, 0) AS started, coalesce(c.reached_ds, 0) AS reached_ds
                    FROM months m LEFT JOIN c USING (month)

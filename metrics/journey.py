@@ -82,10 +82,6 @@ def _visits_with(condition: str) -> str:
     return f"CAST(coalesce(sum(n) FILTER (WHERE {condition}), 0) AS BIGINT)"
 
 
-# Public names of the two helpers above, for a metric elsewhere counting the same funnel steps (``metrics.impact``).
-site_steps_sql, visits_with = _site_steps_sql, _visits_with
-
-
 def journey_summary(f: Filters) -> pd.DataFrame:
     """Headline figures of the journey: one row ``[visits, journey_visits, departures, departure_rate, lost,
     lost_share, ineligible]``.

@@ -88,3 +88,10 @@ def test_reach_ds_over_the_period(warehouse):
     assert got.share == journey.funnel(PERIOD, "month").set_index("step").loc["depart_ds", "overall"]
     none = impact.reach_ds(Filters(date(2020, 1, 1), date(2020, 1, 31))).iloc[0]
     assert (none.started, none.reached_ds) == (0, 0) and pd.isna(none.share)
+
+
+def test_deposits_and_departments_from_one_query(warehouse):
+    db._cached_query.cache_clear()
+    impact.cumulative_deposits(PERIOD), impact.departements_covered(PERIOD)
+    impact.reach_ds_by_month(PERIOD), impact.reach_ds(PERIOD)
+    assert db._cached_query.cache_info().misses == 2
