@@ -100,13 +100,14 @@ def departements_covered(f: Filters) -> pd.DataFrame:
 
 
 def _reach_ds(f: Filters) -> pd.DataFrame:
-    """``reach_ds_by_month``'s rows then one total row (``month`` NULL), from one scan of ``visits_daily``."""
+    """``reach_ds_by_month``'s rows then one total row (``month`` NULL), from one scan of ``visits_daily`` (summed
+    per day and depth first: the month is then computed once per day, not once per row)."""
     where, params = visit_where(f)
     steps = f"""{journey._visits_with("depth >= 1")} AS started, {journey._visits_with("depth >= 3")} AS reached_ds"""
     return db.query(
         f"""
         WITH {_months_sql()},
-             s AS ({journey._site_steps_sql(where)}),
+             s AS (SELECT visit_date, depth, sum(n) AS n FROM ({journey._site_steps_sql(where)}) GROUP BY 1, 2),
              c AS (SELECT CAST(date_trunc('month', visit_date) AS DATE) AS month, {steps} FROM s GROUP BY 1),
              r AS (SELECT m.month, coalesce(c.started, 0) AS started, coalesce(c.reached_ds, 0) AS reached_ds
                    FROM months m LEFT JOIN c USING (month)
