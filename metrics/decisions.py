@@ -83,6 +83,22 @@ def rates_by(f: Filters, by: str) -> pd.DataFrame:
     return db.query(labelled_groups(by, counts, "decided"), params)
 
 
+def rates_by_month_and_total(f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(rates_by(f, "month"), decision_rates(f))`` — the same two frames — from one query (GROUPING SETS: the
+    decisions are counted once), for a page showing both."""
+    where, params = decisions_where(f)
+    counts = f"""
+        SELECT *, {DECISION_RATES_SQL} FROM (
+            SELECT {dimension("month", "day", alias="c").key} AS key, {DECISION_COUNTS_SQL}, grouping(key) = 1 AS total
+            FROM {_source()} WHERE {where} GROUP BY GROUPING SETS ((key), ())
+        )
+    """
+    frame = db.query(labelled_groups("month", counts, "decided"), params)
+    total = frame.pop("total")
+    return (frame[~total].reset_index(drop=True),
+            frame[total].drop(columns=["key", "label"]).reset_index(drop=True))
+
+
 def departement_funnel(f: Filters, outcome: str = "refuse") -> pd.DataFrame:
     """Departments' rate of ``outcome`` ("refuse" or "sans_suite") against the national rate (funnel plot).
 

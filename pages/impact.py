@@ -16,7 +16,7 @@ from components.dossier_figures import SOURCE, filters_of, month_axis, month_lab
 from components.figure import figure_block, figure_outputs, figure_values, slugify, to_csv
 from components.kpi import kpi_card
 from components.memo import cached_callback
-from metrics import decisions, delays, impact, journey, time_to_apply
+from metrics import decisions, delays, impact, time_to_apply
 from metrics.filters import Filters
 
 dash.register_page(__name__, path="/impact", name="Impact", title="Impact — WIF statistiques", order=10)
@@ -86,8 +86,8 @@ def _time_to_apply(f: Filters):
 
 
 def _refusals(f: Filters):
-    frame = decisions.rates_by(f, "month")
-    overall = decisions.decision_rates(f).refusal_rate.iloc[0]
+    frame, total = decisions.rates_by_month_and_total(f)
+    overall = total.refusal_rate.iloc[0]
     fig = rate_over_time(frame, "key", "refusal_rate", "refusal_low", "refusal_high", name="Taux de refus",
                          reference=overall)
     table = pd.DataFrame({"Mois": month_labels(frame.key), "Dossiers décidés": frame.decided,
@@ -151,26 +151,22 @@ def layout(**_query):
     ])
 
 
-@cached_callback(Output("impact-kpis", "children"), Output("impact-period", "children"),
-                 Input("filters", "data"), Input("impact-periode", "value"))
-def update_kpis(data, period):
-    f = _scope(data, period)
+def _kpis(f: Filters, period: str) -> list:
     cumul = impact.cumulative_deposits(f)
     covered = impact.departements_covered(f)
-    steps = journey.funnel(f, "month").set_index("step")   # the months of reach_ds_by_month, counted once
-    timing = time_to_apply.time_summary(f).iloc[0]
+    reach = impact.reach_ds(f).iloc[0]
+    timing = time_to_apply.time_summary(f, ("month",)).iloc[0]
     processing = delays.processing_summary(f, "working", "decision").iloc[0]
-    rates = decisions.decision_rates(f).iloc[0]
-    cards = [
+    rates = decisions.rates_by_month_and_total(f)[1].iloc[0]
+    return [
         kpi_card("Dossiers déposés depuis le lancement", fmt.fmt_int(cumul.cumulative.iloc[-1]), id="impact-kpi-cumul",
                  help=None if period == "lancement" else f"Dont {fmt.fmt_int(cumul.deposes.sum())} sur la période."),
         kpi_card("Départements couverts", fmt.fmt_int(covered.covered.iloc[-1]), id="impact-kpi-departements",
                  help=None if period == "lancement" else f"Dont {fmt.fmt_int(covered.new.sum())} arrivés sur la "
                                                          "période."),
-        kpi_card("Visiteurs partis vers Démarches Simplifiées", fmt.fmt_pct(steps.loc["depart_ds", "overall"]),
-                 id="impact-kpi-parcours",
-                 help=f"{fmt.fmt_int(steps.loc['depart_ds', 'count'])} visites sur "
-                      f"{fmt.fmt_int(steps.loc['accueil', 'count'])} entrées dans le parcours."),
+        kpi_card("Visiteurs partis vers Démarches Simplifiées", fmt.fmt_pct(reach.share), id="impact-kpi-parcours",
+                 help=f"{fmt.fmt_int(reach.reached_ds)} visites sur {fmt.fmt_int(reach.started)} entrées dans le "
+                      "parcours."),
         kpi_card("Temps médian pour postuler", fmt.fmt_duration_s(timing.median_s), id="impact-kpi-temps",
                  help=f"{fmt.fmt_pct(timing.share_under_10)} des départs vers le formulaire en moins de 10 minutes."),
         kpi_card("Délai médian de traitement", fmt.fmt_days(processing["median"]), id="impact-kpi-delai",
@@ -178,18 +174,18 @@ def update_kpis(data, period):
         kpi_card("Taux de refus", fmt.fmt_pct(rates.refusal_rate), id="impact-kpi-refus",
                  help=f"{fmt.fmt_int(rates.refuses)} refus sur {fmt.fmt_int(rates.decided)} décisions."),
     ]
-    return cards, f"Période {fmt.fmt_period(f.start, f.end)}."
 
 
-def _register(figure: ImpactFigure) -> None:
-    @cached_callback(*figure_outputs(figure.fig_id), Input("filters", "data"), Input("impact-periode", "value"))
-    def update(data, period):
-        fig, table, source = figure.build(_scope(data, period))
-        return figure_values(fig, table, source)
-
-
-for _figure in FIGURES:
-    _register(_figure)
+# One callback for the whole page: every output follows the same two inputs, and one answer spares a request per
+# figure (the figures' queries are shared with the indicators through metrics.db's cache).
+@cached_callback(Output("impact-kpis", "children"), Output("impact-period", "children"),
+                 *[output for figure in FIGURES for output in figure_outputs(figure.fig_id)],
+                 Input("filters", "data"), Input("impact-periode", "value"))
+def update_page(data, period):
+    f = _scope(data, period)
+    figures = [figure_values(*figure.build(f)) for figure in FIGURES]
+    return (_kpis(f, period), f"Période {fmt.fmt_period(f.start, f.end)}.",
+            *[value for values in figures for value in values])
 
 
 _png_lock = threading.Lock()

@@ -12,13 +12,13 @@ from components.dossier_figures import filters_of, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import time_to_apply
+from metrics.filters import Filters
 
 dash.register_page(__name__, path="/temps-de-demarche", name="Temps de démarche",
                    title="Temps de démarche — WIF statistiques", order=7)
 
 MEASURES = {"share_under_10": "Part en moins de 10 minutes", "median_s": "Temps médian"}
 DIST, BY_DEVICE, BY_AUDIENCE, MONTHLY = "temps-distribution", "temps-appareils", "temps-publics", "temps-mois"
-MOUNT = Input("temps-indicateur", "id")
 SUPPRESSED = "« — » : moins de 5 départs, valeur non calculée."
 INDICATORS = [
     Indicator("median", "Temps médian", "median_s", fmt.fmt_duration_s, "relative",
@@ -78,15 +78,13 @@ def layout(**_query):
     ])
 
 
-@cached_callback(Output("temps-kpis", "children"), Output("temps-period", "children"),
-                 Output("temps-notices", "children"), Input("filters", "data"), MOUNT)
-def update_indicators(data, _mount):
-    return af.indicator_panel("temps", filters_of(data), time_to_apply.time_summary, INDICATORS, totals=False)
+def _summary(f: Filters):
+    """``time_summary`` of ``f`` from the query of its breakdowns (one scan for the whole page)."""
+    return lambda g: time_to_apply.time_summary(g, time_to_apply.BY if g == f else ())
 
 
-@cached_callback(*figure_outputs(DIST), Input("filters", "data"), MOUNT)
-def update_distribution(data, _mount):
-    dist = time_to_apply.time_distribution(filters_of(data))
+def _distribution(f: Filters) -> tuple:
+    dist = time_to_apply.time_distribution(f)
     cap = int(dist.minute.max())
     minutes = [f"{cap} et plus" if o else f"{m} à {m + 1}" for m, o in zip(dist.minute, dist.overflow, strict=True)]
     table = table_of(dist, {"Minutes": minutes, "Départs": "departures", "Part (%)": dist.share * 100,
@@ -105,27 +103,16 @@ def _measure_values(frame, measure: str):
     return frame[measure] if measure == "share_under_10" else frame[measure] / 60
 
 
-def _bars(data, by: str, heading: str, measure: str) -> tuple:
-    frame = time_to_apply.time_by(filters_of(data), by)
+def _bars(f: Filters, by: str, heading: str, measure: str) -> tuple:
+    frame = time_to_apply.time_by(f, by, time_to_apply.BY)
     shown = frame.assign(value=_measure_values(frame, measure))
     fig = dossier_figures.hbars(shown, "label", "value", pct=measure == "share_under_10",
                                 axis_title=MEASURES[measure] + ("" if measure == "share_under_10" else " (minutes)"))
     return figure_values(fig, _by_table(frame, heading), SOURCE)
 
 
-@cached_callback(*figure_outputs(BY_DEVICE), Input("filters", "data"), Input("temps-indicateur", "value"))
-def update_devices(data, measure):
-    return _bars(data, "device", "Appareil", measure)
-
-
-@cached_callback(*figure_outputs(BY_AUDIENCE), Input("filters", "data"), Input("temps-indicateur", "value"))
-def update_audiences(data, measure):
-    return _bars(data, "audience", "Public", measure)
-
-
-@cached_callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("temps-indicateur", "value"))
-def update_monthly(data, measure):
-    months = time_to_apply.time_by(filters_of(data), "month")
+def _monthly(f: Filters, measure: str) -> tuple:
+    months = time_to_apply.time_by(f, "month", time_to_apply.BY)
     shown = months.assign(value=_measure_values(months, measure))
     if shown.value.notna().any():
         fig = charts.line(shown, "key", "value", value="pct" if measure == "share_under_10" else "float",
@@ -137,3 +124,16 @@ def update_monthly(data, measure):
         fig = charts.empty_figure()
     table = _by_table(months.assign(label=dossier_figures.month_labels(months.key)), "Mois")
     return figure_values(fig, table, SOURCE)
+
+
+# One callback for the page: the indicators and the three breakdowns come from one query (``time_to_apply.BY``);
+# a change of indicator answers the unchanged parts from metrics.db's cache.
+@cached_callback(Output("temps-kpis", "children"), Output("temps-period", "children"),
+                 Output("temps-notices", "children"),
+                 *[output for fig_id in (DIST, BY_DEVICE, BY_AUDIENCE, MONTHLY) for output in figure_outputs(fig_id)],
+                 Input("filters", "data"), Input("temps-indicateur", "value"))
+def update_page(data, measure):
+    f = filters_of(data)
+    return (*af.indicator_panel("temps", f, _summary(f), INDICATORS, totals=False), *_distribution(f),
+            *_bars(f, "device", "Appareil", measure), *_bars(f, "audience", "Public", measure),
+            *_monthly(f, measure))

@@ -6,6 +6,7 @@ Known Wilson 95 % intervals: 2/10 → [0.0567, 0.5098]; 1/10 → [0.0179, 0.4042
 from datetime import date
 
 import duckdb
+import pandas as pd
 import pytest
 
 from metrics import db, decisions
@@ -102,6 +103,20 @@ def test_rates_by_breakdowns(warehouse):
     by_month = decisions.rates_by(Filters(date(2025, 2, 1), date(2025, 4, 30)), "month")
     assert [k.date() for k in by_month.key] == [date(2025, 2, 1), date(2025, 3, 1), date(2025, 4, 1)]
     assert list(by_month.decided) == [1, 14, 1]
+
+
+def test_monthly_rates_and_total_from_one_query(warehouse):
+    spring = Filters(date(2025, 2, 1), date(2025, 4, 30))
+    db._cached_query.cache_clear()
+    months, total = decisions.rates_by_month_and_total(spring)
+    assert db._cached_query.cache_info().misses == 1
+    assert list(months.decided) == [1, 14, 1] and list(months.refuses) == [1, 3, 1]
+    assert total.decided.tolist() == [16] and total.refusal_rate[0] == pytest.approx(5 / 16)
+    for f in (spring, Filters(MARCH.start, MARCH.end, departements=("69",)),
+              Filters(date(2020, 1, 1), date(2020, 1, 31))):
+        months, total = decisions.rates_by_month_and_total(f)
+        pd.testing.assert_frame_equal(months, decisions.rates_by(f, "month"))
+        pd.testing.assert_frame_equal(total, decisions.decision_rates(f))
 
 
 def test_funnel_flags_departments_outside_the_interval(tmp_path):

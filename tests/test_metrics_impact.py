@@ -11,7 +11,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from metrics import db, impact
+from metrics import db, impact, journey
 from metrics.filters import Filters
 from tests.factories import dossier, make_warehouse
 from tests.test_metrics_audience import journey_visit, step
@@ -80,3 +80,18 @@ def test_reach_ds_by_month(warehouse):
     assert months(got) == ["2025-01", "2025-02", "2025-03"]
     assert got.started.tolist() == [0, 2, 1] and got.reached_ds.tolist() == [0, 1, 1]
     assert pd.isna(got.share.iloc[0]) and got.share.tolist()[1:] == [0.5, 1.0]
+
+
+def test_reach_ds_over_the_period(warehouse):
+    got = impact.reach_ds(PERIOD).iloc[0]
+    assert (got.started, got.reached_ds, got.share) == (3, 2, pytest.approx(2 / 3))
+    assert got.share == journey.funnel(PERIOD, "month").set_index("step").loc["depart_ds", "overall"]
+    none = impact.reach_ds(Filters(date(2020, 1, 1), date(2020, 1, 31))).iloc[0]
+    assert (none.started, none.reached_ds) == (0, 0) and pd.isna(none.share)
+
+
+def test_deposits_and_departments_from_one_query(warehouse):
+    db._cached_query.cache_clear()
+    impact.cumulative_deposits(PERIOD), impact.departements_covered(PERIOD)
+    impact.reach_ds_by_month(PERIOD), impact.reach_ds(PERIOD)
+    assert db._cached_query.cache_info().misses == 2

@@ -62,6 +62,22 @@ def test_summary_quantiles_and_share_under_ten_minutes(warehouse):
     assert none.departures == 0 and pd.isna(none.p90_s)
 
 
+def test_breakdowns_and_summary_from_one_query(warehouse):
+    """``along``: the summary and every breakdown from one cached query, the same frames as asked alone."""
+    for f in (MARCH, SPRING, Filters(date(2020, 1, 1), date(2020, 2, 28))):
+        alone = [time_to_apply.time_summary(f), *(time_to_apply.time_by(f, by) for by in time_to_apply.BY)]
+        db._cached_query.cache_clear()
+        joint = [time_to_apply.time_summary(f, time_to_apply.BY),
+                 *(time_to_apply.time_by(f, by, time_to_apply.BY) for by in time_to_apply.BY)]
+        assert db._cached_query.cache_info().misses == 1
+        for a, b in zip(alone, joint, strict=True):
+            pd.testing.assert_frame_equal(a, b)
+    assert time_to_apply.time_summary(MARCH, ("month",)).iloc[0].to_dict() == pytest.approx(
+        {"departures": 7, "median_s": 599, "p25_s": 210, "p75_s": 750, "p90_s": 1340, "under_10": 4,
+         "share_under_10": 4 / 7})
+    assert time_to_apply.time_by(SPRING, "month", ("device",)).departures.tolist() == [7, 1]
+
+
 def test_distribution_by_minute_with_an_overflow_bin(warehouse):
     got = time_to_apply.time_distribution(MARCH, cap_minutes=30)
     assert got.minute.tolist() == list(range(31)) and got.overflow.tolist() == [False] * 30 + [True]
