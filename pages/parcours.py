@@ -84,7 +84,11 @@ def layout(**_query):
 @cached_callback(Output("parcours-kpis", "children"), Output("parcours-period", "children"),
                  Output("parcours-notices", "children"), Input("filters", "data"), MOUNT)
 def update_indicators(data, _mount):
-    return af.indicator_panel("parcours", filters_of(data), journey.journey_summary, INDICATORS, totals=False)
+    f = filters_of(data)
+    summaries = journey.journey_summaries(f)
+    now, before = summaries.iloc[0], summaries.iloc[1]
+    cards, period = af.compared_cards("parcours", f, now, before, INDICATORS)
+    return cards, period, af.source_notices(f, int(now.purged_days), int(now.purged_visits), totals=False)
 
 
 @cached_callback(*figure_outputs(FUNNEL), Input("filters", "data"), MOUNT)
