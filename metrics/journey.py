@@ -146,17 +146,15 @@ def funnel(f: Filters, by: str = "departement") -> pd.DataFrame:
     groups = funnel_by(f, by)
     steps = [step for step, _, _ in FUNNEL_STEPS]
     rows, counts = db.bound_rows({step: ("BIGINT", groups[step].tolist()) for step in steps})
-    sums = ", ".join(f"CAST(coalesce(sum({step}), 0) AS BIGINT)" for step in steps)
-    n = [f"c[{i}]" for i in range(1, len(steps) + 1)]
-    conversion = ", ".join(f"{now} / nullif({before}, 0)" for before, now in zip(n, n[1:], strict=False))
-    drop = ", ".join(f"{before} - {now}" for before, now in zip(n, n[1:], strict=False))
-    overall = ", ".join(f"{now} / nullif(c[1], 0)" for now in n[1:])
+    sums = ", ".join(f"coalesce(sum({step}), 0)" for step in steps)
+    before = ", ".join(f"c[{i}]" for i in range(1, len(steps)))
     return db.query(
         f"""
-        SELECT unnest($steps) AS step, unnest($labels) AS label, unnest($sources) AS source, unnest(c) AS count,
-               unnest([NULL, {conversion}]) AS conversion, unnest([NULL, {drop}]) AS drop,
-               unnest([NULL, {overall}]) AS overall
-        FROM (SELECT [{sums}] AS c FROM ({rows}))
+        SELECT step, label, source, count, count / nullif(before, 0) AS conversion, before - count AS drop,
+               CASE WHEN before IS NOT NULL THEN count / nullif(first, 0) END AS overall
+        FROM (SELECT unnest($steps) AS step, unnest($labels) AS label, unnest($sources) AS source,
+                     unnest(c) AS count, unnest([NULL, {before}]) AS before, c[1] AS first
+              FROM (SELECT CAST([{sums}] AS BIGINT[]) AS c FROM ({rows})))
         """,
         counts | _FUNNEL_PARAMS,
     )
@@ -226,8 +224,9 @@ def _page_stats_sql(where: str) -> str:
     counts come from ``page_views_daily``, entries and exits from ``visits_daily`` (both derived by the ETL, per
     day, department and audience, filtered by the same ``where``)."""
     return f"""
-        WITH v AS (SELECT v.visit_date >= $cur_du AS cur, v.entry_page, v.exit_page, v.reached_ds, v.visits
-                   FROM visits_daily v WHERE {where}),
+        WITH v AS (SELECT v.visit_date >= $cur_du AS cur, v.entry_page, v.exit_page, v.reached_ds,
+                          sum(v.visits) AS visits
+                   FROM visits_daily v WHERE {where} GROUP BY ALL),
              viewed AS (SELECT v.visit_date >= $cur_du AS cur, page_key, CAST(sum(visits) AS BIGINT) AS visits,
                                CAST(sum(pageviews) AS BIGINT) AS pageviews, sum(seconds) AS seconds,
                                sum(timed) AS timed, CAST(sum(ds_after) AS BIGINT) AS ds_after

@@ -228,7 +228,8 @@ def test_journey_summaries_match_the_funnel_and_the_page_table(warehouse):
     assert (before.purged_days, before.purged_visits) == (1, 12)
     # The purged days ignore the department filter; the visits follow it (v3 alone in the 75 employers' March).
     employers = journey.journey_summaries(Filters(MARCH.start, MARCH.end, departements=("75",), audience="employeur"))
-    assert employers[["visits", "lost", "purged_days", "purged_visits"]].values.tolist() == [[1, 1, 1, 40], [0, 0, 1, 12]]
+    assert employers[["visits", "lost", "purged_days", "purged_visits"]].values.tolist() == [[1, 1, 1, 40],
+                                                                                              [0, 0, 1, 12]]
     empty = journey.journey_summaries(Filters(date(2020, 1, 1), date(2020, 1, 31)))
     assert (empty[["visits", "lost", "ineligible", "purged_days"]] == 0).all().all()
     assert empty.departure_rate.isna().all() and empty.lost_share.isna().all()
