@@ -196,9 +196,10 @@ def funnel_by(f: Filters, by: str) -> pd.DataFrame:
     return db.query(
         f"""
         WITH s AS ({_site_steps_sql(where)}),
-             site AS (SELECT {key} AS key, {_visits_with("depth >= 1")} AS accueil,
+             site AS (SELECT key, {_visits_with("depth >= 1")} AS accueil,
                              {_visits_with("depth >= 2")} AS checklist, {_visits_with("depth >= 3")} AS depart_ds
-                      FROM s GROUP BY 1 HAVING sum(n) FILTER (WHERE depth >= 1) > 0),
+                      FROM (SELECT {key} AS key, depth, sum(n) AS n FROM s GROUP BY 1, 2)
+                      GROUP BY 1 HAVING sum(n) FILTER (WHERE depth >= 1) > 0),
              ds AS ({ds}),
              g AS (SELECT coalesce(site.key, ds.key) AS key, coalesce(site.accueil, 0) AS accueil,
                           coalesce(site.checklist, 0) AS checklist, coalesce(site.depart_ds, 0) AS depart_ds,
