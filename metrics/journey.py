@@ -446,12 +446,13 @@ def ineligibility_summary(f: Filters) -> pd.DataFrame:
 def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
     """Where demand exists before rollout: visits on the "département non couvert" page per department asked for.
 
-    Columns ``[departement, name, visits, share, before_opening, first_deposit]``: ``visits`` visits of the
-    period that viewed the page for that department (the department carried by the page's URL; NULL when the
-    URL carries none, e.g. the 2018 static site: "Non renseigné"); ``share`` of all such visits (0..1);
-    ``first_deposit`` the first dossier ever deposited in the department (whole history, all filters but the
-    department ignored: the department's opening), NULL if it never opened; ``before_opening`` the visits
-    before that date (all of them when it never opened). Most visits first. The (visit, department) pairs come
+    Columns ``[departement, name, visits, share, before_opening, first_deposit, label, after_opening]``:
+    ``visits`` visits of the period that viewed the page for that department (the department carried by the
+    page's URL; NULL when the URL carries none, e.g. the 2018 static site: "Non renseigné"); ``share`` of all such
+    visits (0..1); ``first_deposit`` the first dossier ever deposited in the department (whole history, all
+    filters but the department ignored: the department's opening), NULL if it never opened; ``before_opening``
+    the visits before that date (all of them when it never opened), ``after_opening`` the others; ``label`` "code
+    – name" ("Non renseigné" without department). Most visits first. The (visit, department) pairs come
     from ``ineligible_views``, derived from the actions by the ETL; the openings from ``_openings``, bound as
     parameters.
     """
@@ -467,7 +468,10 @@ def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
         SELECT n.departement, coalesce(r.name, n.departement, 'Non renseigné') AS name, count(*) AS visits,
                count(*) / sum(count(*)) OVER () AS share,
                count(*) FILTER (WHERE o.first_deposit IS NULL OR n.visit_date < o.first_deposit) AS before_opening,
-               o.first_deposit
+               o.first_deposit,
+               CASE WHEN n.departement IS NULL THEN 'Non renseigné'
+                    ELSE n.departement || ' – ' || coalesce(r.name, n.departement) END AS label,
+               visits - before_opening AS after_opening
         FROM n LEFT JOIN opened o USING (departement) LEFT JOIN ref_departements r ON r.code = n.departement
         GROUP BY n.departement, r.name, o.first_deposit
         ORDER BY visits DESC, n.departement NULLS LAST

@@ -157,12 +157,9 @@ def update_paths(data, _mount):
 @cached_callback(*figure_outputs(INELIGIBLE), Input("filters", "data"), MOUNT)
 def update_ineligible(data, _mount):
     by_dep = journey.ineligibility_by_departement(filters_of(data))
-    by_dep["Département"] = (by_dep.departement.fillna("—") + " – " + by_dep.name).where(
-        by_dep.departement.notna(), "Non renseigné")
-    by_dep["after_opening"] = by_dep.visits - by_dep.before_opening
     moments = {"before_opening": "Avant l'ouverture du département", "after_opening": "Après l'ouverture"}
-    fig = (dossier_figures.hbars(by_dep.head(TOP_GROUPS), "Département", moments, axis_title="Visites",
+    fig = (dossier_figures.hbars(by_dep.head(TOP_GROUPS), "label", moments, axis_title="Visites",
                                  grey=("Après l'ouverture",)) if len(by_dep) else charts.empty_figure())
-    table = table_of(by_dep, {"Département": "Département", "Visites": "visits", "Part (%)": by_dep.share * 100,
+    table = table_of(by_dep, {"Département": "label", "Visites": "visits", "Part (%)": by_dep.share * 100,
                               "Avant l'ouverture": "before_opening", "Premier dossier déposé": "first_deposit"})
     return figure_values(fig, table, f"{SOURCE} ; Démarches Simplifiées (ouverture)")

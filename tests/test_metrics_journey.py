@@ -204,7 +204,8 @@ def test_ineligibility_by_requested_department(warehouse):
     assert by_dep.departement.tolist() == ["33", "69"] and by_dep.name.tolist() == ["Gironde", "Rhône"]
     assert by_dep.visits.tolist() == [1, 1] and by_dep.share.tolist() == [0.5, 0.5]
     # Gironde never opened: demand before rollout; the Rhône opened on 10 March, before v10.
-    assert by_dep.before_opening.tolist() == [1, 0]
+    assert by_dep.before_opening.tolist() == [1, 0] and by_dep.after_opening.tolist() == [0, 1]
+    assert by_dep.label.tolist() == ["33 – Gironde", "69 – Rhône"]
     assert by_dep.first_deposit.isna().tolist() == [True, False]
     assert by_dep.first_deposit[1].date() == date(2025, 3, 10)
     assert journey.ineligibility_by_departement(Filters(MARCH.start, MARCH.end, departements=("33",))).visits.tolist() \
