@@ -373,14 +373,12 @@ def _labelled_paths(f: Filters, limit: int) -> pd.DataFrame:
     return db.query(
         f"""
         WITH r AS ({_ranked_paths_sql(where)}),
-             labelled AS (SELECT r.path, string_agg(l.label, ' → ' ORDER BY u.i) AS path_label,
-                                 list(l.label ORDER BY u.i) AS labels
-                          FROM r, unnest(r.path) WITH ORDINALITY AS u(node, i) LEFT JOIN {NODE_LABELS} l USING (node)
-                          GROUP BY r.path)
-        SELECT row_number() OVER (ORDER BY r.other, r.visits DESC, r.rank) AS rank, r.path, l.path_label,
-               CAST(r.visits AS BIGINT) AS visits, r.visits / sum(r.visits) OVER () AS share,
-               r.path[-1] = 'depart_ds' AS reached_ds, r.other, l.labels
-        FROM r JOIN labelled l USING (path)
+             names AS (SELECT map(list(node), list(label)) AS m FROM {NODE_LABELS}),
+             l AS (SELECT r.*, list_transform(r.path, lambda node: names.m[node]) AS labels FROM r, names)
+        SELECT row_number() OVER (ORDER BY other, visits DESC, rank) AS rank, path,
+               array_to_string(labels, ' → ') AS path_label, CAST(visits AS BIGINT) AS visits,
+               visits / sum(visits) OVER () AS share, path[-1] = 'depart_ds' AS reached_ds, other, labels
+        FROM l
         ORDER BY rank
         """,
         params | _path_params(limit),
