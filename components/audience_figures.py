@@ -52,8 +52,14 @@ def decimal(value) -> str:
 def indicator_cards(prefix: str, f: Filters, metric: Callable[[Filters], pd.DataFrame],
                     indicators: list[Indicator]) -> tuple[list, str]:
     """KPI cards of ``metric`` over ``f`` with the previous period, and the period sentence."""
+    return compared_cards(prefix, f, metric(f).iloc[0], metric(f.previous()).iloc[0], indicators)
+
+
+def compared_cards(prefix: str, f: Filters, now: pd.Series, before: pd.Series,
+                   indicators: list[Indicator]) -> tuple[list, str]:
+    """KPI cards of the row ``now`` of a metric over ``f`` compared with ``before``, its row over ``f.previous()``,
+    and the period sentence."""
     comparable = has_previous(f, meta.freshness().data_start)
-    now, before = metric(f).iloc[0], metric(f.previous()).iloc[0]
     cards = []
     for ind in indicators:
         current, previous = now[ind.column], before[ind.column]

@@ -82,32 +82,44 @@ def _visits_with(condition: str) -> str:
     return f"CAST(coalesce(sum(n) FILTER (WHERE {condition}), 0) AS BIGINT)"
 
 
-def journey_summary(f: Filters) -> pd.DataFrame:
-    """Headline figures of the journey: one row ``[visits, journey_visits, departures, departure_rate, lost,
-    lost_share, ineligible]``.
+def journey_summaries(f: Filters) -> pd.DataFrame:
+    """Headline figures of the journey over ``f`` (first row) and ``f.previous()`` (second row), counted in one
+    query: columns ``[visits, journey_visits, departures, departure_rate, lost, lost_share, ineligible,
+    purged_days, purged_visits]``.
 
     ``visits``: visits of the period; ``journey_visits``: those that reached the home page, a checklist page
     or DS (first funnel step); ``departures``: those that clicked through to DS; ``departure_rate`` =
     departures / journey_visits; ``lost``: visits lost (as in ``page_table``, summed over pages);
     ``lost_share`` = lost / visits; ``ineligible``: visits that viewed the "département non couvert" page
     (``ineligible_views``, derived from the actions by the ETL). Counts of visits (the others from
-    ``visits_daily``); ratios in 0..1, NULL when the denominator is 0.
+    ``visits_daily``); ratios in 0..1, NULL when the denominator is 0. ``purged_days``: days of the period whose
+    raw log is purged (``matomo_daily``), missing from every other figure; ``purged_visits``: their visits in
+    Matomo's daily reports (whole site: these two ignore the department and audience filters).
     """
-    where, params = visit_where(f)
+    where, params = visit_where(replace(f, start=f.previous().start))
     return db.query(
         f"""
-        WITH s AS (SELECT depth, exit_page, reached_ds, sum(n) AS n FROM ({_site_steps_sql(where)}) GROUP BY ALL),
-             c AS (SELECT {_visits_with("TRUE")} AS visits, {_visits_with("depth >= 1")} AS journey_visits,
+        WITH s AS (SELECT v.visit_date >= $cur_du AS cur, v.journey_depth AS depth, v.exit_page, v.reached_ds,
+                          sum(v.visits) AS n
+                   FROM visits_daily v WHERE {where} GROUP BY ALL),
+             c AS (SELECT cur, {_visits_with("TRUE")} AS visits, {_visits_with("depth >= 1")} AS journey_visits,
                           {_visits_with("depth >= 3")} AS departures,
                           {_visits_with("NOT reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')")}
-                              AS lost,
-                          (SELECT count(DISTINCT v.visit_key) FROM ineligible_views v WHERE {where}) AS ineligible
-                   FROM s LEFT JOIN ref_pages p ON p.page_key = s.exit_page)
-        SELECT visits, journey_visits, departures, departures / nullif(journey_visits, 0) AS departure_rate,
-               lost, lost / nullif(visits, 0) AS lost_share, ineligible
-        FROM c
+                              AS lost
+                   FROM s LEFT JOIN ref_pages p ON p.page_key = s.exit_page GROUP BY cur),
+             i AS (SELECT v.visit_date >= $cur_du AS cur, count(DISTINCT v.visit_key) AS ineligible
+                   FROM ineligible_views v WHERE {where} GROUP BY 1),
+             d AS (SELECT day >= $cur_du AS cur, count(*) AS days, sum(nb_visits) AS visits FROM matomo_daily
+                   WHERE raw_status = 'purged' AND day BETWEEN $du AND $au GROUP BY 1)
+        SELECT coalesce(c.visits, 0) AS visits, coalesce(c.journey_visits, 0) AS journey_visits,
+               coalesce(c.departures, 0) AS departures, c.departures / nullif(c.journey_visits, 0) AS departure_rate,
+               coalesce(c.lost, 0) AS lost, c.lost / nullif(c.visits, 0) AS lost_share,
+               coalesce(i.ineligible, 0) AS ineligible, coalesce(d.days, 0) AS purged_days,
+               CAST(coalesce(d.visits, 0) AS BIGINT) AS purged_visits
+        FROM (VALUES (true), (false)) t(cur) LEFT JOIN c USING (cur) LEFT JOIN i USING (cur) LEFT JOIN d USING (cur)
+        ORDER BY cur DESC
         """,
-        params,
+        params | {"cur_du": f.start},
     )
 
 
@@ -134,19 +146,15 @@ def funnel(f: Filters, by: str = "departement") -> pd.DataFrame:
     groups = funnel_by(f, by)
     steps = [step for step, _, _ in FUNNEL_STEPS]
     rows, counts = db.bound_rows({step: ("BIGINT", groups[step].tolist()) for step in steps})
-    sums = ", ".join(f"CAST(coalesce(sum({step}), 0) AS BIGINT) AS {step}" for step in steps)
+    sums = ", ".join(f"coalesce(sum({step}), 0)" for step in steps)
+    before = ", ".join(f"c[{i}]" for i in range(1, len(steps)))
     return db.query(
         f"""
-        WITH c AS (SELECT {sums} FROM ({rows})),
-             u AS (UNPIVOT c ON {", ".join(steps)} INTO NAME step VALUE n),
-             steps AS (SELECT unnest($steps) AS step, unnest($labels) AS label, unnest($sources) AS source,
-                              generate_subscripts($steps, 1) AS pos)
-        SELECT steps.step, steps.label, steps.source, CAST(u.n AS BIGINT) AS count,
-               u.n / nullif(lag(u.n) OVER w, 0) AS conversion, lag(u.n) OVER w - u.n AS drop,
-               CASE WHEN steps.pos > 1 THEN u.n / nullif(first_value(u.n) OVER w, 0) END AS overall
-        FROM steps JOIN u USING (step)
-        WINDOW w AS (ORDER BY steps.pos)
-        ORDER BY steps.pos
+        SELECT step, label, source, count, count / nullif(before, 0) AS conversion, before - count AS drop,
+               CASE WHEN before IS NOT NULL THEN count / nullif(first, 0) END AS overall
+        FROM (SELECT unnest($steps) AS step, unnest($labels) AS label, unnest($sources) AS source,
+                     unnest(c) AS count, unnest([NULL, {before}]) AS before, c[1] AS first
+              FROM (SELECT CAST([{sums}] AS BIGINT[]) AS c FROM ({rows})))
         """,
         counts | _FUNNEL_PARAMS,
     )
@@ -188,9 +196,10 @@ def funnel_by(f: Filters, by: str) -> pd.DataFrame:
     return db.query(
         f"""
         WITH s AS ({_site_steps_sql(where)}),
-             site AS (SELECT {key} AS key, {_visits_with("depth >= 1")} AS accueil,
+             site AS (SELECT key, {_visits_with("depth >= 1")} AS accueil,
                              {_visits_with("depth >= 2")} AS checklist, {_visits_with("depth >= 3")} AS depart_ds
-                      FROM s GROUP BY 1 HAVING sum(n) FILTER (WHERE depth >= 1) > 0),
+                      FROM (SELECT {key} AS key, depth, sum(n) AS n FROM s GROUP BY 1, 2)
+                      GROUP BY 1 HAVING sum(n) FILTER (WHERE depth >= 1) > 0),
              ds AS ({ds}),
              g AS (SELECT coalesce(site.key, ds.key) AS key, coalesce(site.accueil, 0) AS accueil,
                           coalesce(site.checklist, 0) AS checklist, coalesce(site.depart_ds, 0) AS depart_ds,
@@ -210,25 +219,29 @@ def funnel_by(f: Filters, by: str) -> pd.DataFrame:
 
 
 def _page_stats_sql(where: str) -> str:
-    """Per page key of ``ref_pages`` viewed by visits (role other than departure/document), for the visits
-    matching ``where`` (on alias ``v``): the columns documented in ``page_table``. The view counts come from
-    ``page_views_daily``, entries and exits from ``visits_daily`` (both derived by the ETL, per day, department
-    and audience, filtered by the same ``where``)."""
+    """Per page key of ``ref_pages`` viewed by visits (role other than departure/document) and period, for the
+    visits matching ``where`` (on alias ``v``): ``cur`` true for the visits from ``$cur_du`` on, false for the
+    earlier ones, then the columns documented in ``page_table`` (both periods listed for every page). The view
+    counts come from ``page_views_daily``, entries and exits from ``visits_daily`` (both derived by the ETL, per
+    day, department and audience, filtered by the same ``where``)."""
     return f"""
-        WITH v AS (SELECT v.entry_page, v.exit_page, v.reached_ds, v.visits FROM visits_daily v WHERE {where}),
-             viewed AS (SELECT page_key, CAST(sum(visits) AS BIGINT) AS visits,
+        WITH v AS (SELECT v.visit_date >= $cur_du AS cur, v.entry_page, v.exit_page, v.reached_ds,
+                          sum(v.visits) AS visits
+                   FROM visits_daily v WHERE {where} GROUP BY ALL),
+             viewed AS (SELECT v.visit_date >= $cur_du AS cur, page_key, CAST(sum(visits) AS BIGINT) AS visits,
                                CAST(sum(pageviews) AS BIGINT) AS pageviews, sum(seconds) AS seconds,
                                sum(timed) AS timed, CAST(sum(ds_after) AS BIGINT) AS ds_after
-                        FROM page_views_daily v WHERE {where} GROUP BY 1),
-             entries AS (SELECT entry_page AS page_key, CAST(sum(visits) AS BIGINT) AS entries FROM v GROUP BY 1),
-             exits AS (SELECT exit_page AS page_key, CAST(sum(visits) AS BIGINT) AS exits,
+                        FROM page_views_daily v WHERE {where} GROUP BY 1, 2),
+             entries AS (SELECT cur, entry_page AS page_key, CAST(sum(visits) AS BIGINT) AS entries
+                         FROM v GROUP BY 1, 2),
+             exits AS (SELECT cur, exit_page AS page_key, CAST(sum(visits) AS BIGINT) AS exits,
                               CAST(coalesce(sum(visits) FILTER (WHERE reached_ds), 0) AS BIGINT) AS exits_ds,
                               CAST(coalesce(sum(visits) FILTER (WHERE NOT reached_ds AND exit_page = 'non_eligible'),
                                             0) AS BIGINT) AS exits_ineligible,
                               CAST(coalesce(sum(visits) FILTER (WHERE NOT reached_ds AND exit_page <> 'non_eligible'),
                                             0) AS BIGINT) AS lost
-                       FROM v GROUP BY 1)
-        SELECT p.page_key, p.label, p.role,
+                       FROM v GROUP BY 1, 2)
+        SELECT cur, page_key, p.label, p.role,
                coalesce(w.visits, 0) AS visits, coalesce(w.pageviews, 0) AS pageviews,
                coalesce(e.entries, 0) AS entries, coalesce(x.exits, 0) AS exits,
                x.exits / nullif(w.visits, 0) AS exit_rate,
@@ -236,10 +249,19 @@ def _page_stats_sql(where: str) -> str:
                coalesce(w.ds_after, 0) AS ds_after, w.ds_after / nullif(w.visits, 0) AS ds_after_rate,
                coalesce(x.exits_ds, 0) AS exits_ds, coalesce(x.exits_ineligible, 0) AS exits_ineligible,
                coalesce(x.lost, 0) AS lost, coalesce(x.lost, 0) / nullif(w.visits, 0) AS lost_rate
-        FROM ref_pages p
-        LEFT JOIN viewed w USING (page_key) LEFT JOIN entries e USING (page_key) LEFT JOIN exits x USING (page_key)
+        FROM ref_pages p CROSS JOIN (VALUES (true), (false)) t(cur)
+        LEFT JOIN viewed w USING (cur, page_key) LEFT JOIN entries e USING (cur, page_key)
+        LEFT JOIN exits x USING (cur, page_key)
         WHERE p.role NOT IN ('depart', 'document')
     """
+
+
+def _page_stats(f: Filters) -> pd.DataFrame:
+    """The rows of ``_page_stats_sql`` for the period of ``f`` (``cur``) and the previous one, in one count:
+    the current period's rows first, each period's most visited first."""
+    where, params = visit_where(replace(f, start=f.previous().start))
+    return db.query(f"SELECT * FROM ({_page_stats_sql(where)}) ORDER BY cur DESC, visits DESC, page_key",
+                    params | {"cur_du": f.start})
 
 
 def page_table(f: Filters) -> pd.DataFrame:
@@ -254,35 +276,14 @@ def page_table(f: Filters) -> pd.DataFrame:
     ds_after / visits; ``exits_ds`` exits of visits that had reached DS (successful departures);
     ``exits_ineligible`` exits on the "département non couvert" page without DS; ``lost`` the other exits
     (visites perdues), ``lost_rate`` = lost / visits. Rates in 0..1, NULL when visits = 0; pages without visit
-    are listed with zeros.
+    are listed with zeros. Counted with the previous period's (``_page_stats``, which ``priority`` reads too).
     """
-    where, params = visit_where(f)
-    return db.query(f"SELECT * FROM ({_page_stats_sql(where)}) ORDER BY visits DESC, page_key", params)
+    stats = _page_stats(f)
+    return stats[stats.cur].drop(columns="cur").reset_index(drop=True)
 
 
-_PAGE_COLUMNS = {"page_key": "VARCHAR", "label": "VARCHAR", "role": "VARCHAR", "visits": "BIGINT", "lost": "BIGINT"}
-
-
-def _page_rows_sql(f: Filters) -> tuple[str, dict]:
-    """SQL of the columns ``_PAGE_COLUMNS`` of the rows of ``page_table(f)``, bound as list parameters
-    (``db.bound_rows``), and those parameters."""
-    table = page_table(f)
-    return db.bound_rows({column: (kind, table[column].tolist()) for column, kind in _PAGE_COLUMNS.items()})
-
-
-def _scored_sql(rows: str) -> str:
-    """The pages of ``rows`` (SQL with the columns ``_PAGE_COLUMNS``) in a role of ``BASELINE_GROUPS``, with
-    ``lost_rate``, ``grp``, ``baseline``, ``loss_index`` and ``score`` as documented in ``priority``."""
-    groups = " ".join(f"WHEN '{role}' THEN '{group}'" for role, group in BASELINE_GROUPS.items())
-    return f"""
-        SELECT *, lost_rate / nullif(baseline, 0) AS loss_index,
-               CASE WHEN visits >= $min_visits THEN lost * coalesce(lost_rate / nullif(baseline, 0), 0) END AS score
-        FROM (
-            SELECT *, sum(lost) OVER (PARTITION BY grp) / nullif(sum(visits) OVER (PARTITION BY grp), 0) AS baseline
-            FROM (SELECT *, lost / nullif(visits, 0) AS lost_rate, CASE role {groups} END AS grp FROM ({rows}))
-            WHERE grp IS NOT NULL
-        )
-    """
+_PAGE_COLUMNS = {"cur": "BOOLEAN", "page_key": "VARCHAR", "label": "VARCHAR", "role": "VARCHAR", "visits": "BIGINT",
+                 "lost": "BIGINT"}
 
 
 def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
@@ -299,31 +300,34 @@ def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
     the same figures over ``f.previous()``; ``score_change`` = score / prev_score − 1 (NULL without a previous
     score), ``lost_rate_change`` in points of 0..1. Pages with a positive score are ranked (``rank`` 1, 2… by
     decreasing score, then visits); the others (too few visits, no lost visit) follow with ``rank`` NULL.
-    The current period's visits and lost visits per page are the rows of ``page_table(f)`` (answered by
-    ``metrics.db``'s cache when the page asked for the table), bound as parameters; the previous period's are
-    counted by the same query.
+    The visits and lost visits per page of both periods are the rows of ``_page_stats(f)`` (answered by
+    ``metrics.db``'s cache when the page asked for ``page_table(f)``), bound as parameters.
     """
-    cur, params = _page_rows_sql(f)
-    prev_where, prev_params = visit_where(f.previous(), prefix="p_")
-    prev = f"SELECT {', '.join(_PAGE_COLUMNS)} FROM ({_page_stats_sql(prev_where)})"
+    stats = _page_stats(f)
+    rows, params = db.bound_rows({column: (kind, stats[column].tolist()) for column, kind in _PAGE_COLUMNS.items()})
+    groups = " ".join(f"WHEN '{role}' THEN '{group}'" for role, group in BASELINE_GROUPS.items())
     return db.query(
         f"""
-        WITH cur AS ({_scored_sql(cur)}),
-             prev AS ({_scored_sql(prev)}),
-             prev_ranked AS (SELECT page_key, visits, lost, lost_rate, score,
-                                    CASE WHEN score > 0 THEN row_number() OVER (
-                                        ORDER BY score DESC NULLS LAST, visits DESC, page_key) END AS rank
-                             FROM prev)
-        SELECT CASE WHEN c.score > 0 THEN row_number() OVER (
-                   ORDER BY c.score DESC NULLS LAST, c.visits DESC, c.page_key) END AS rank,
-               c.page_key, c.label, c.role, c.grp, c.visits, c.lost, c.lost_rate, c.baseline, c.loss_index, c.score,
-               p.visits AS prev_visits, p.lost AS prev_lost, p.lost_rate AS prev_lost_rate, p.score AS prev_score,
-               p.rank AS prev_rank, c.score / nullif(p.score, 0) - 1 AS score_change,
+        WITH s AS (SELECT *, lost / nullif(visits, 0) AS lost_rate, CASE role {groups} END AS grp FROM ({rows})),
+             b AS (SELECT *, sum(lost) OVER g / nullif(sum(visits) OVER g, 0) AS baseline
+                   FROM s WHERE grp IS NOT NULL WINDOW g AS (PARTITION BY cur, grp)),
+             scored AS (SELECT *, lost_rate / nullif(baseline, 0) AS loss_index,
+                               CASE WHEN visits >= $min_visits THEN lost * coalesce(lost_rate / nullif(baseline, 0), 0)
+                               END AS score
+                        FROM b),
+             ranked AS (SELECT *, CASE WHEN score > 0 THEN row_number() OVER (
+                                      PARTITION BY cur ORDER BY score DESC NULLS LAST, visits DESC, page_key)
+                                  END AS rank
+                        FROM scored)
+        SELECT c.rank, c.page_key, c.label, c.role, c.grp, c.visits, c.lost, c.lost_rate, c.baseline, c.loss_index,
+               c.score, p.visits AS prev_visits, p.lost AS prev_lost, p.lost_rate AS prev_lost_rate,
+               p.score AS prev_score, p.rank AS prev_rank, c.score / nullif(p.score, 0) - 1 AS score_change,
                c.lost_rate - p.lost_rate AS lost_rate_change
-        FROM cur c LEFT JOIN prev_ranked p USING (page_key)
-        ORDER BY rank NULLS LAST, c.visits DESC, c.page_key
+        FROM ranked c LEFT JOIN ranked p ON p.page_key = c.page_key AND NOT p.cur
+        WHERE c.cur
+        ORDER BY c.rank NULLS LAST, c.visits DESC, c.page_key
         """,
-        params | prev_params | {"min_visits": min_visits},
+        params | {"min_visits": min_visits},
     )
 
 
@@ -362,6 +366,25 @@ def _path_params(limit: int) -> dict:
             "end_labels": list(END_NODES.values())}
 
 
+def _labelled_paths(f: Filters, limit: int) -> pd.DataFrame:
+    """The rows of ``paths(f, limit)`` with ``labels``, the French label of each node of ``path`` (NULL for a node
+    without label)."""
+    where, params = visit_where(f)
+    return db.query(
+        f"""
+        WITH r AS ({_ranked_paths_sql(where)}),
+             names AS (SELECT map(list(node), list(label)) AS m FROM {NODE_LABELS}),
+             l AS (SELECT r.*, list_transform(r.path, lambda node: names.m[node]) AS labels FROM r, names)
+        SELECT row_number() OVER (ORDER BY other, visits DESC, rank) AS rank, path,
+               array_to_string(labels, ' → ') AS path_label, CAST(visits AS BIGINT) AS visits,
+               visits / sum(visits) OVER () AS share, path[-1] = 'depart_ds' AS reached_ds, other, labels
+        FROM l
+        ORDER BY rank
+        """,
+        params | _path_params(limit),
+    )
+
+
 def paths(f: Filters, limit: int = 10) -> pd.DataFrame:
     """The most frequent paths through the site, the rest grouped per entry page as "Autres parcours".
 
@@ -372,21 +395,7 @@ def paths(f: Filters, limit: int = 10) -> pd.DataFrame:
     ``reached_ds`` whether the path ends with a DS departure, ``other`` true for the grouped rows (listed after
     the ``limit`` most frequent paths, most visits first).
     """
-    where, params = visit_where(f)
-    return db.query(
-        f"""
-        WITH r AS ({_ranked_paths_sql(where)}),
-             labelled AS (SELECT r.path, string_agg(l.label, ' → ' ORDER BY u.i) AS path_label
-                          FROM r, unnest(r.path) WITH ORDINALITY AS u(node, i) JOIN {NODE_LABELS} l USING (node)
-                          GROUP BY r.path)
-        SELECT row_number() OVER (ORDER BY r.other, r.visits DESC, r.rank) AS rank, r.path, l.path_label,
-               CAST(r.visits AS BIGINT) AS visits, r.visits / sum(r.visits) OVER () AS share,
-               r.path[-1] = 'depart_ds' AS reached_ds, r.other
-        FROM r JOIN labelled l USING (path)
-        ORDER BY rank
-        """,
-        params | _path_params(limit),
-    )
+    return _labelled_paths(f, limit).drop(columns="labels")
 
 
 def transitions(f: Filters, limit: int = 10) -> pd.DataFrame:
@@ -396,27 +405,22 @@ def transitions(f: Filters, limit: int = 10) -> pd.DataFrame:
     source node in the path (1 = entry page), ``source``/``target`` node keys (page keys, ``depart_ds``,
     ``sortie``, ``suite``, ``autres``). A node is identified by (step, key) so that loops do not make cycles.
     Most visits first within each step. Unit: visits. The links are summed from the rows of ``paths(f, limit)``
-    (answered by ``metrics.db``'s cache when the page asked for them), not from the visits again.
+    with their node labels (answered by ``metrics.db``'s cache when the page asked for them), not from the visits
+    again; a link to or from a node without label is left out.
     """
-    kept = paths(f, limit)
-    placed = [(row, step, node, visits) for row, (path, visits) in enumerate(zip(kept.path, kept.visits.tolist(),
-                                                                                strict=True))
-              for step, node in enumerate(path, 1)]   # each node of each kept path, with the path's visits
-    rows, steps, nodes, visits = (list(c) for c in zip(*placed, strict=True)) if placed else ([], [], [], [])
-    nodes_sql, params = db.bound_rows({"row": ("INTEGER", rows), "step": ("INTEGER", steps),
-                                       "node": ("VARCHAR", nodes), "visits": ("BIGINT", visits)})
-    return db.query(
-        f"""
-        WITH n AS ({nodes_sql}),
-             links AS (SELECT s.step, s.node AS source, t.node AS target, s.visits
-                       FROM n s JOIN n t ON t.row = s.row AND t.step = s.step + 1)
-        SELECT step, source, ls.label AS source_label, target, lt.label AS target_label,
-               CAST(sum(visits) AS BIGINT) AS visits
-        FROM links JOIN {NODE_LABELS} ls ON ls.node = source JOIN {NODE_LABELS} lt ON lt.node = target
-        GROUP BY ALL ORDER BY step, visits DESC, source, target
-        """,
-        params | {"end_keys": list(END_NODES), "end_labels": list(END_NODES.values())},
-    )
+    kept = _labelled_paths(f, limit)
+    links = [(step, source, source_label, target, target_label, visits)
+             for path, labels, visits in zip(kept.path, kept.labels, kept.visits.tolist(), strict=True)
+             for step, (source, source_label, target, target_label)
+             in enumerate(zip(path, labels, path[1:], labels[1:], strict=False), 1)
+             if source_label is not None and target_label is not None]
+    names = ("step", "source", "source_label", "target", "target_label", "visits")
+    kinds = ("INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "BIGINT")
+    columns = zip(*links, strict=True) if links else ([],) * len(names)
+    rows, params = db.bound_rows({name: (kind, list(values))
+                                  for name, kind, values in zip(names, kinds, columns, strict=True)})
+    return db.query(f"SELECT step, source, source_label, target, target_label, CAST(sum(visits) AS BIGINT) AS visits "
+                    f"FROM ({rows}) GROUP BY ALL ORDER BY step, visits DESC, source, target", params)
 
 
 def ineligibility_summary(f: Filters) -> pd.DataFrame:
@@ -440,12 +444,13 @@ def ineligibility_summary(f: Filters) -> pd.DataFrame:
 def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
     """Where demand exists before rollout: visits on the "département non couvert" page per department asked for.
 
-    Columns ``[departement, name, visits, share, before_opening, first_deposit]``: ``visits`` visits of the
-    period that viewed the page for that department (the department carried by the page's URL; NULL when the
-    URL carries none, e.g. the 2018 static site: "Non renseigné"); ``share`` of all such visits (0..1);
-    ``first_deposit`` the first dossier ever deposited in the department (whole history, all filters but the
-    department ignored: the department's opening), NULL if it never opened; ``before_opening`` the visits
-    before that date (all of them when it never opened). Most visits first. The (visit, department) pairs come
+    Columns ``[departement, name, visits, share, before_opening, first_deposit, label, after_opening]``:
+    ``visits`` visits of the period that viewed the page for that department (the department carried by the
+    page's URL; NULL when the URL carries none, e.g. the 2018 static site: "Non renseigné"); ``share`` of all such
+    visits (0..1); ``first_deposit`` the first dossier ever deposited in the department (whole history, all
+    filters but the department ignored: the department's opening), NULL if it never opened; ``before_opening``
+    the visits before that date (all of them when it never opened), ``after_opening`` the others; ``label`` "code
+    – name" ("Non renseigné" without department). Most visits first. The (visit, department) pairs come
     from ``ineligible_views``, derived from the actions by the ETL; the openings from ``_openings``, bound as
     parameters.
     """
@@ -461,7 +466,10 @@ def ineligibility_by_departement(f: Filters) -> pd.DataFrame:
         SELECT n.departement, coalesce(r.name, n.departement, 'Non renseigné') AS name, count(*) AS visits,
                count(*) / sum(count(*)) OVER () AS share,
                count(*) FILTER (WHERE o.first_deposit IS NULL OR n.visit_date < o.first_deposit) AS before_opening,
-               o.first_deposit
+               o.first_deposit,
+               CASE WHEN n.departement IS NULL THEN 'Non renseigné'
+                    ELSE n.departement || ' – ' || coalesce(r.name, n.departement) END AS label,
+               visits - before_opening AS after_opening
         FROM n LEFT JOIN opened o USING (departement) LEFT JOIN ref_departements r ON r.code = n.departement
         GROUP BY n.departement, r.name, o.first_deposit
         ORDER BY visits DESC, n.departement NULLS LAST

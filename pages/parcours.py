@@ -84,12 +84,22 @@ def layout(**_query):
 @cached_callback(Output("parcours-kpis", "children"), Output("parcours-period", "children"),
                  Output("parcours-notices", "children"), Input("filters", "data"), MOUNT)
 def update_indicators(data, _mount):
-    return af.indicator_panel("parcours", filters_of(data), journey.journey_summary, INDICATORS, totals=False)
+    f = filters_of(data)
+    summaries = journey.journey_summaries(f)
+    now, before = summaries.iloc[0], summaries.iloc[1]
+    cards, period = af.compared_cards("parcours", f, now, before, INDICATORS)
+    return cards, period, af.source_notices(f, int(now.purged_days), int(now.purged_visits), totals=False)
 
 
-@cached_callback(*figure_outputs(FUNNEL), Input("filters", "data"), MOUNT)
-def update_funnel(data, _mount):
-    funnel = journey.funnel(filters_of(data))
+@cached_callback(*figure_outputs(FUNNEL), *figure_outputs(FUNNEL_BY), Input("filters", "data"),
+                 Input("parcours-by", "value"))
+def update_funnels(data, by):
+    """The funnel and its breakdown (the funnel sums the department breakdown: one count for both)."""
+    f = filters_of(data)
+    return (*_funnel_values(journey.funnel(f)), *_funnel_by_values(journey.funnel_by(f, by), by))
+
+
+def _funnel_values(funnel) -> tuple:
     table = table_of(funnel, {
         "Étape": "label",
         "Source": funnel.source.map({"site": "Visites (Matomo)", "ds": "Dossiers (Démarches Simplifiées)"}),
@@ -99,9 +109,7 @@ def update_funnel(data, _mount):
                          f"{SOURCE} ; Démarches Simplifiées, dossiers déposés pendant la période (tous contrats)")
 
 
-@cached_callback(*figure_outputs(FUNNEL_BY), Input("filters", "data"), Input("parcours-by", "value"))
-def update_funnel_by(data, by):
-    groups = journey.funnel_by(filters_of(data), by)
+def _funnel_by_values(groups, by: str) -> tuple:
     shown = groups[groups.checklist > 0].sort_values(["checklist", "label"], ascending=[False, True]).head(TOP_GROUPS)
     fig = dossier_figures.hbars(shown, "label", "ds_rate", axis_title="Part des visites de la liste des pièces "
                                 "parties vers Démarches Simplifiées", pct=True)
@@ -115,10 +123,12 @@ def update_funnel_by(data, by):
                          SOURCE if by == "device" else f"{SOURCE} ; Démarches Simplifiées")
 
 
-@cached_callback(Output("parcours-priorite-liste", "children"), *figure_outputs(PRIORITY), Input("filters", "data"),
-                 MOUNT)
-def update_priority(data, _mount):
-    priority = journey.priority(filters_of(data))
+@cached_callback(Output("parcours-priorite-liste", "children"), *figure_outputs(PRIORITY), *figure_outputs(PAGES),
+                 Input("filters", "data"), MOUNT)
+def update_pages(data, _mount):
+    """The priority list and scores, and the page table (both from the pages' counts of the two periods)."""
+    f = filters_of(data)
+    priority, pages = journey.priority(f), journey.page_table(f)
     table = table_of(priority, {
         "Rang": "rank", "Page": "label", "Groupe": priority.grp.map(journey.GROUP_LABELS), "Visites": "visits",
         "Visites perdues": "lost", "Taux de perte (%)": priority.lost_rate * 100,
@@ -126,19 +136,14 @@ def update_priority(data, _mount):
         "Score, période précédente": "prev_score", "Évolution du score (%)": priority.score_change * 100,
         "Rang, période précédente": "prev_rank",
         "Taux de perte, période précédente (%)": priority.prev_lost_rate * 100})
-    return (af.priority_list(priority, TOP_PRIORITY), *figure_values(af.score_bars(priority), table, SOURCE))
-
-
-@cached_callback(*figure_outputs(PAGES), Input("filters", "data"), MOUNT)
-def update_pages(data, _mount):
-    pages = journey.page_table(filters_of(data))
-    table = table_of(pages, {
+    page_table = table_of(pages, {
         "Page": "label", "Visites": "visits", "Pages vues": "pageviews", "Entrées": "entries", "Sorties": "exits",
         "Taux de sortie (%)": pages.exit_rate * 100, "Temps moyen sur la page (s)": "avg_time_s",
         "Parties ensuite vers DS (%)": pages.ds_after_rate * 100, "Sorties après départ DS": "exits_ds",
         "Sorties non éligibles": "exits_ineligible", "Visites perdues": "lost",
         "Taux de perte (%)": pages.lost_rate * 100})
-    return figure_values(af.exits_bars(pages), table, SOURCE)
+    return (af.priority_list(priority, TOP_PRIORITY), *figure_values(af.score_bars(priority), table, SOURCE),
+            *figure_values(af.exits_bars(pages), page_table, SOURCE))
 
 
 @cached_callback(*figure_outputs(PATHS), Input("filters", "data"), MOUNT)
@@ -153,12 +158,9 @@ def update_paths(data, _mount):
 @cached_callback(*figure_outputs(INELIGIBLE), Input("filters", "data"), MOUNT)
 def update_ineligible(data, _mount):
     by_dep = journey.ineligibility_by_departement(filters_of(data))
-    by_dep["Département"] = (by_dep.departement.fillna("—") + " – " + by_dep.name).where(
-        by_dep.departement.notna(), "Non renseigné")
-    by_dep["after_opening"] = by_dep.visits - by_dep.before_opening
     moments = {"before_opening": "Avant l'ouverture du département", "after_opening": "Après l'ouverture"}
-    fig = (dossier_figures.hbars(by_dep.head(TOP_GROUPS), "Département", moments, axis_title="Visites",
+    fig = (dossier_figures.hbars(by_dep.head(TOP_GROUPS), "label", moments, axis_title="Visites",
                                  grey=("Après l'ouverture",)) if len(by_dep) else charts.empty_figure())
-    table = table_of(by_dep, {"Département": "Département", "Visites": "visits", "Part (%)": by_dep.share * 100,
+    table = table_of(by_dep, {"Département": "label", "Visites": "visits", "Part (%)": by_dep.share * 100,
                               "Avant l'ouverture": "before_opening", "Premier dossier déposé": "first_deposit"})
     return figure_values(fig, table, f"{SOURCE} ; Démarches Simplifiées (ouverture)")

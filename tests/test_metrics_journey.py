@@ -55,12 +55,16 @@ DOSSIERS = [
     dossier(5, state="refuse", depose_at="2025-03-20 12:00", traite_at="2025-03-25 10:00", contract_category="cdd"),
 ]
 
+# Daily reports of two days without raw log (purged): 25 February and 10 March.
+DAILY = [{"site_id": 1, "day": day, "nb_visits": n, "nb_actions": n, "bounce_count": 0, "sum_visit_length": 0}
+         for day, n in (("2025-02-25", 12), ("2025-03-10", 40))]
+
 
 @pytest.fixture
 def warehouse(tmp_path):
     visits, actions = zip(*VISITS, strict=True)
     db.use_database(make_warehouse(tmp_path, visits=visits, actions=[a for acts in actions for a in acts],
-                                   dossiers=DOSSIERS))
+                                   dossiers=DOSSIERS, daily=DAILY))
     yield
     db.use_database(None)
 
@@ -200,7 +204,8 @@ def test_ineligibility_by_requested_department(warehouse):
     assert by_dep.departement.tolist() == ["33", "69"] and by_dep.name.tolist() == ["Gironde", "Rhône"]
     assert by_dep.visits.tolist() == [1, 1] and by_dep.share.tolist() == [0.5, 0.5]
     # Gironde never opened: demand before rollout; the Rhône opened on 10 March, before v10.
-    assert by_dep.before_opening.tolist() == [1, 0]
+    assert by_dep.before_opening.tolist() == [1, 0] and by_dep.after_opening.tolist() == [0, 1]
+    assert by_dep.label.tolist() == ["33 – Gironde", "69 – Rhône"]
     assert by_dep.first_deposit.isna().tolist() == [True, False]
     assert by_dep.first_deposit[1].date() == date(2025, 3, 10)
     assert journey.ineligibility_by_departement(Filters(MARCH.start, MARCH.end, departements=("33",))).visits.tolist() \
@@ -212,10 +217,20 @@ def test_ineligibility_by_requested_department(warehouse):
     assert journey.ineligibility_by_departement(Filters(date(2020, 1, 1), date(2020, 1, 31))).empty
 
 
-def test_journey_summary_matches_the_funnel_and_the_page_table(warehouse):
-    got = journey.journey_summary(MARCH).iloc[0]
+def test_journey_summaries_match_the_funnel_and_the_page_table(warehouse):
+    got, before = (row for _, row in journey.journey_summaries(MARCH).iterrows())
     assert (got.visits, got.journey_visits, got.departures, got.lost, got.ineligible) == (8, 7, 2, 4, 2)
     assert got.departure_rate == pytest.approx(2 / 7) and got.lost_share == pytest.approx(4 / 8)
     assert got.lost == journey.page_table(MARCH).lost.sum()
-    empty = journey.journey_summary(Filters(date(2020, 1, 1), date(2020, 1, 31))).iloc[0]
-    assert empty.visits == 0 and pd.isna(empty.departure_rate) and pd.isna(empty.lost_share)
+    assert (got.purged_days, got.purged_visits) == (1, 40)                           # 10 March, whole site
+    # Previous period (29 January – 28 February): v6, lost on etudiant; 25 February purged.
+    assert (before.visits, before.journey_visits, before.departures, before.lost, before.ineligible) == (1, 1, 0, 1, 0)
+    assert before.departure_rate == 0 and before.lost_share == 1
+    assert (before.purged_days, before.purged_visits) == (1, 12)
+    # The purged days ignore the department filter; the visits follow it (v3 alone in the 75 employers' March).
+    employers = journey.journey_summaries(Filters(MARCH.start, MARCH.end, departements=("75",), audience="employeur"))
+    assert employers[["visits", "lost", "purged_days", "purged_visits"]].values.tolist() == [[1, 1, 1, 40],
+                                                                                              [0, 0, 1, 12]]
+    empty = journey.journey_summaries(Filters(date(2020, 1, 1), date(2020, 1, 31)))
+    assert (empty[["visits", "lost", "ineligible", "purged_days"]] == 0).all().all()
+    assert empty.departure_rate.isna().all() and empty.lost_share.isna().all()
