@@ -52,6 +52,23 @@ def volume_summary(f: Filters) -> pd.DataFrame:
     )
 
 
+def volume_summaries(f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``volume_summary(f)`` and ``volume_summary(f.previous())`` from one scan of the dossiers (filtered counts)."""
+    conditions, params = {}, {}
+    for prefix, g in (("", f), ("p_", f.previous())):
+        conditions[prefix] = [dossier_where(g, "depose_at", prefix=prefix), dossier_where(g, "traite_at",
+                                                                                        prefix=f"{prefix}t_")]
+        params |= conditions[prefix][0][1] | conditions[prefix][1][1]
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {dep}) AS {prefix}deposes, count(*) FILTER (WHERE {dec} AND {DECIDED}) AS "
+        f"{prefix}decides, count(DISTINCT d.departement) FILTER (WHERE {dep}) AS {prefix}departements"
+        for prefix, ((dep, _), (dec, _)) in conditions.items())
+    anywhere = " OR ".join(f"({where})" for pair in conditions.values() for where, _ in pair)
+    frame = db.query(f"SELECT {counts} FROM dossiers d WHERE {anywhere}", params)
+    columns = ["deposes", "decides", "departements"]
+    return frame[columns], frame[[f"p_{c}" for c in columns]].rename(columns=lambda c: c.removeprefix("p_"))
+
+
 def deposits_over_time(f: Filters, grain: str = "month") -> pd.DataFrame:
     """Dossiers déposés per day, week (ISO, from Monday) or month, split by current state.
 
