@@ -20,7 +20,16 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, decisions_where
-from metrics.stats import DECIDED, MIN_CELL, dimension, grouping_set_id, labelled_groups, labelled_key, rate_columns_sql
+from metrics.stats import (
+    DECIDED,
+    MIN_CELL,
+    dimension,
+    grouping_set_id,
+    labelled_groups,
+    labelled_key,
+    rate_columns_sql,
+    split_parts,
+)
 
 OUTCOMES = {"refuse": "refus", "sans_suite": "classement sans suite"}
 OUTCOME_COLUMNS = {"refuse": "refuses", "sans_suite": "sans_suite"}   # columns of decisions_daily
@@ -122,15 +131,10 @@ def decision_figures(f: Filters, breakdowns: tuple[str, ...] = ("month", "contra
         """,
         params | previous_params,
     )
-    rates = ["decided", "acceptes", "refuses", "sans_suite", *(f"{p}_{x}" for p in ("refusal", "sans_suite")
-                                                                  for x in ("rate", "low", "high"))]
-    result = {}
-    for name in ("now", "previous", *breakdowns):
-        rows = frame[frame.breakdown == name]
-        if name in breakdowns:
-            rows = rows.rename(columns={f"key_{name}": "key", f"label_{name}": "label"})
-        result[name] = rows[(["key", "label"] if name in breakdowns else []) + rates].reset_index(drop=True)
-    return result
+    rates = ("decided", "acceptes", "refuses", "sans_suite", *(f"{p}_{x}" for p in ("refusal", "sans_suite")
+                                                                  for x in ("rate", "low", "high")))
+    return split_parts(frame, {"now": rates, "previous": rates,
+                               **{name: ("key", "label", *rates) for name in breakdowns}})
 
 
 def departement_funnel(f: Filters, outcome: str = "refuse") -> pd.DataFrame:

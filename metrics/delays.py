@@ -27,7 +27,16 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, dossier_scope, dossier_where
-from metrics.stats import DECIDED, MIN_CELL, OPEN_SQL, dimension, duration_stats_sql, grouping_set_id, labelled_groups
+from metrics.stats import (
+    DECIDED,
+    MIN_CELL,
+    OPEN_SQL,
+    dimension,
+    duration_stats_sql,
+    grouping_set_id,
+    labelled_groups,
+    split_parts,
+)
 
 UNITS = {"working": "jours ouvrés", "calendar": "jours calendaires"}
 COHORTS = {"decision": "traite_at", "depot": "depose_at"}
@@ -112,9 +121,6 @@ def _group_key(name: str, date_col: str, key: str) -> str:
     return _month_date(key) if name == "month" else key
 
 
-FIGURES_INTS = {"n": "int64", "days": "int32", "dossiers": "int64"}   # integer columns NULL on other parts' rows
-
-
 def cohort_figures(f: Filters, unit: str = "working", cohort: str = "decision",
                    breakdowns: tuple[str, ...] = ("month", "departement", "contract"),
                    cap: int = 30) -> dict[str, pd.DataFrame]:
@@ -149,22 +155,15 @@ def cohort_figures(f: Filters, unit: str = "working", cohort: str = "decision",
              c AS MATERIALIZED (SELECT {_month_number(date_col)} AS m, d.total_{unit}, d.construction_{unit},
                                        d.instruction_{unit} FROM d),
              s AS MATERIALIZED ({stats})
-        {" UNION ALL BY NAME ".join(parts)} ORDER BY breakdown, pos
+        SELECT * REPLACE (coalesce(n, 0) AS n, coalesce(days, 0) AS days, coalesce(dossiers, 0) AS dossiers,
+                          coalesce(overflow, false) AS overflow)   -- not NULL on the other parts: integer columns
+        FROM ({" UNION ALL BY NAME ".join(parts)}) ORDER BY breakdown, pos
         """,
         params | {"cap": cap},
     )
-    columns = {"summary": SUMMARY_COLUMNS, "histogram": ("days", "dossiers", "share", "overflow"),
-               "stages": STAGE_COLUMNS}
-    result = {}
-    for name in ("summary", *breakdowns, "histogram", "stages"):
-        rows = frame[frame.breakdown == name]
-        if name in breakdowns:
-            rows = rows.rename(columns={f"key_{name}": "key", f"label_{name}": "label"})
-        wanted = columns.get(name, ("key", "label", *SUMMARY_COLUMNS))
-        rows = rows[list(wanted)].reset_index(drop=True)
-        result[name] = rows.astype({c: t for c, t in FIGURES_INTS.items() if c in wanted})
-    result["histogram"] = result["histogram"].astype({"overflow": bool})
-    return result
+    return split_parts(frame, {"summary": SUMMARY_COLUMNS, **{name: ("key", "label", *SUMMARY_COLUMNS)
+                                                               for name in breakdowns},
+                               "histogram": ("days", "dossiers", "share", "overflow"), "stages": STAGE_COLUMNS})
 
 
 def _month_number(date_col: str) -> str:
