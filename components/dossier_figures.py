@@ -83,13 +83,15 @@ class Card:
     help: str | Callable[[pd.Series], str]
 
 
-def indicators(prefix: str, f: Filters, metric: Callable[[Filters], pd.DataFrame], cards: list[Card], *,
-               pair: bool = False) -> tuple:
-    """KPI cards of ``metric`` over ``f`` compared with the previous period, and the period sentence; with ``pair``,
-    ``metric(f)`` gives both rows at once (the period's, then the previous period's)."""
+def indicators(prefix: str, f: Filters, metric: Callable[[Filters], pd.DataFrame], cards: list[Card]) -> tuple:
+    """KPI cards of ``metric`` over ``f`` compared with the previous period, and the period sentence."""
+    return indicator_cards(prefix, f, metric(f).iloc[0], metric(f.previous()).iloc[0], cards)
+
+
+def indicator_cards(prefix: str, f: Filters, now: pd.Series, before: pd.Series, cards: list[Card]) -> tuple:
+    """``indicators`` from the metric's rows already at hand: ``now`` over ``f``, ``before`` over ``f.previous()``
+    (for metrics computing both periods in one query)."""
     comparable = has_previous(f, meta.freshness().data_start)
-    rows = metric(f) if pair else None
-    now, before = (rows.iloc[0], rows.iloc[1]) if pair else (metric(f).iloc[0], metric(f.previous()).iloc[0])
     built = []
     for card in cards:
         formatter, mode = KINDS[card.kind]

@@ -20,7 +20,16 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, decisions_where
-from metrics.stats import DECIDED, MIN_CELL, dimension, labelled_groups, labelled_key, rate_columns_sql
+from metrics.stats import (
+    DECIDED,
+    MIN_CELL,
+    dimension,
+    grouping_set_id,
+    labelled_groups,
+    labelled_key,
+    rate_columns_sql,
+    split_parts,
+)
 
 OUTCOMES = {"refuse": "refus", "sans_suite": "classement sans suite"}
 OUTCOME_COLUMNS = {"refuse": "refuses", "sans_suite": "sans_suite"}   # columns of decisions_daily
@@ -83,20 +92,49 @@ def rates_by(f: Filters, by: str) -> pd.DataFrame:
     return db.query(labelled_groups(by, counts, "decided"), params)
 
 
-def rates_by_month_and_total(f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(rates_by(f, "month"), decision_rates(f))`` — the same two frames — from one query (GROUPING SETS: the
-    decisions are counted once), for a page showing both."""
-    where, params = decisions_where(f)
-    counts = f"""
-        SELECT *, {DECISION_RATES_SQL} FROM (
-            SELECT {dimension("month", "day", alias="c").key} AS key, {DECISION_COUNTS_SQL}, grouping(key) = 1 AS total
-            FROM {_source()} WHERE {where} GROUP BY GROUPING SETS ((key), ())
-        )
+def decision_figures(f: Filters, breakdowns: tuple[str, ...] = ("month", "contract")) -> dict[str, pd.DataFrame]:
+    """A page's decision figures from one query over ``decisions_daily`` (the period and the previous one).
+
+    ``{"now": decision_rates(f), "previous": decision_rates(f.previous()), "<by>": rates_by(f, by) for each of
+    ``breakdowns``}`` (not "nationality", which reads the dossiers): the same frames as those functions.
     """
-    frame = db.query(labelled_groups("month", counts, "decided"), params)
-    total = frame.pop("total")
-    return (frame[~total].reset_index(drop=True),
-            frame[total].drop(columns=["key", "label"]).reset_index(drop=True))
+    if "nationality" in breakdowns:
+        raise ValueError("la ventilation par nationalité lit les dossiers : rates_by(f, 'nationality')")
+    where, params = decisions_where(f)
+    previous, previous_params = decisions_where(f.previous(), prefix="p_")
+    groups = tuple(f"key_{name}" for name in breakdowns)
+    keys = ", ".join(f"CASE WHEN cur THEN {dimension(name, 'day', alias='c').key} END AS key_{name}"
+                     for name in breakdowns)
+    sets = ", ".join(["(cur)", *(f"(cur, {g})" for g in groups)])
+    counts = ", ".join(f"coalesce(s.{c}, 0) AS {c}" for c in ("decided", "acceptes", "refuses", "sans_suite"))
+    total = 2 ** len(groups) - 1   # grouping_set of the (cur) rows: every breakdown column ungrouped
+    totals = [f"(SELECT '{name}' AS breakdown, 0 AS pos, *, {DECISION_RATES_SQL} FROM ("
+              f"SELECT {counts} FROM (SELECT 1) LEFT JOIN s ON s.cur = {cur} AND s.grouping_set = {total}))"
+              for name, cur in (("now", "true"), ("previous", "false"))]
+
+    def branch(i: int, name: str) -> str:
+        rates = (f"SELECT {groups[i]} AS key, decided, acceptes, refuses, sans_suite, {DECISION_RATES_SQL} FROM s "
+                 f"WHERE cur AND grouping_set = {grouping_set_id(groups, i)}")
+        return (f"(SELECT '{name}' AS breakdown, key AS key_{name}, label AS label_{name}, * EXCLUDE (key, label) "
+                f"FROM ({labelled_groups(name, rates, 'decided', 'pos')}))")
+
+    frame = db.query(
+        f"""
+        WITH s AS MATERIALIZED (
+            SELECT cur, {", ".join(groups)}, grouping({", ".join(groups)}) AS grouping_set, {DECISION_COUNTS_SQL}
+            FROM (SELECT c.*, {keys} FROM (SELECT c.*, {where} AS cur FROM decisions_daily c
+                                          WHERE ({where}) OR ({previous})) c) c
+            GROUP BY GROUPING SETS ({sets})
+        )
+        {" UNION ALL BY NAME ".join(totals + [branch(i, name) for i, name in enumerate(breakdowns)])}
+        ORDER BY breakdown, pos
+        """,
+        params | previous_params,
+    )
+    rates = ("decided", "acceptes", "refuses", "sans_suite", *(f"{p}_{x}" for p in ("refusal", "sans_suite")
+                                                                  for x in ("rate", "low", "high")))
+    return split_parts(frame, {"now": rates, "previous": rates,
+                               **{name: ("key", "label", *rates) for name in breakdowns}})
 
 
 def departement_funnel(f: Filters, outcome: str = "refuse") -> pd.DataFrame:

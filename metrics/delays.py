@@ -27,7 +27,16 @@ import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, dossier_scope, dossier_where
-from metrics.stats import DECIDED, MIN_CELL, OPEN_SQL, dimension, duration_stats_sql, grouping_set_id, labelled_groups
+from metrics.stats import (
+    DECIDED,
+    MIN_CELL,
+    OPEN_SQL,
+    dimension,
+    duration_stats_sql,
+    grouping_set_id,
+    labelled_groups,
+    split_parts,
+)
 
 UNITS = {"working": "jours ouvrés", "calendar": "jours calendaires"}
 COHORTS = {"decision": "traite_at", "depot": "depose_at"}
@@ -76,80 +85,85 @@ def decided_sql(f: Filters, cohort: str) -> tuple[str, dict]:
     return sql, params
 
 
-def processing_summary(f: Filters, unit: str = "working", cohort: str = "decision",
-                       histogram_cap: int | None = None) -> pd.DataFrame:
+def processing_summary(f: Filters, unit: str = "working", cohort: str = "decision") -> pd.DataFrame:
     """Total processing time of the cohort's decided dossiers.
 
     One row ``[n, median, p90, mean_winsorized]``: ``n`` dossiers, statistics in days (``unit``: "working" or
     "calendar"), NULL when n = 0.
-
-    ``histogram_cap``: computed in the query of ``duration_histogram(f, unit, cohort, histogram_cap)`` (one scan
-    of the cohort for both; the query is cached), for a page showing both. Same frame either way.
     """
     _check(unit, cohort)
-    if histogram_cap is not None:
-        return _first_row(_histogram(f, unit, cohort, histogram_cap), SUMMARY_COLUMNS)
     sql, params = decided_sql(f, cohort)
     return db.query(f"WITH d AS ({sql}) {duration_stats_sql('d', f'total_{unit}')}", params)
 
 
-def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "decision",
-                  along: tuple[str, ...] = ()) -> pd.DataFrame:
+def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "decision") -> pd.DataFrame:
     """Total processing time per ``by`` (month of the cohort date, departement, contract, nationality, audience).
 
     Columns ``[key, label, n, median, p90, mean_winsorized]``, days in ``unit``; statistics NULL for groups
     of fewer than ``MIN_CELL`` dossiers; row order from ``metrics.stats.breakdown_order``.
-
-    ``along``: breakdowns computed in the same query (one scan of the cohort; the query is cached, so asking next
-    for one of them with the same ``along`` costs nothing), for a page showing several. Same frame either way.
     """
     _check(unit, cohort)
-    names = tuple(dict.fromkeys((*along, by)))
-    if len(names) == 1:
-        return _breakdowns(f, names, unit, cohort)
-    frame = _breakdowns(f, names, unit, cohort)
-    rows = frame[frame.breakdown == by]
-    return (rows[[f"key_{by}", f"label_{by}", *SUMMARY_COLUMNS]]
-            .rename(columns={f"key_{by}": "key", f"label_{by}": "label"}).reset_index(drop=True))
+    sql, params = decided_sql(f, cohort)
+    stats = duration_stats_sql("g", f"total_{unit}", ("key",), min_n=MIN_CELL)
+    rows = labelled_groups(by, f"SELECT {_group_key(by, COHORTS[cohort], 's.key')} AS key, n, median, p90, "
+                               f"mean_winsorized FROM s", "n")
+    return db.query(f"WITH d AS ({sql}), g AS (SELECT {_key(by, COHORTS[cohort])} AS key, d.total_{unit} FROM d), "
+                    f"s AS ({stats}) {rows}", params)
 
 
-def _breakdowns(f: Filters, names: tuple[str, ...], unit: str, cohort: str) -> pd.DataFrame:
-    """The rows of ``processing_by`` for every breakdown of ``names``, from one scan of the cohort (GROUPING SETS).
+def _key(name: str, date_col: str) -> str:
+    """SQL key of dossier ``d`` in the breakdown ``name``: months as yyyymm numbers (``_month_number``)."""
+    return _month_number(date_col) if name == "month" else dimension(name, date_col).key
 
-    One breakdown: ``processing_by``'s frame. Several: columns ``[breakdown, key_<name>, label_<name>…, n, median,
-    p90, mean_winsorized, pos]``: the rows of breakdown ``name`` have its key and label in ``key_<name>`` and
-    ``label_<name>`` (the other breakdowns' NULL; their types differ: a month's label is its date), in
-    ``processing_by``'s order (``pos``).
+
+def _group_key(name: str, date_col: str, key: str) -> str:
+    """The breakdown's key shown, from the grouped ``key`` (``_key``): a month's first day for months."""
+    return _month_date(key) if name == "month" else key
+
+
+def cohort_figures(f: Filters, unit: str = "working", cohort: str = "decision",
+                   breakdowns: tuple[str, ...] = ("month", "departement", "contract"),
+                   cap: int = 30) -> dict[str, pd.DataFrame]:
+    """The cohort's figures of a page, from one query (one scan of the cohort, one plan).
+
+    ``{"summary": processing_summary(f, unit, cohort), "<by>": processing_by(f, by, unit, cohort) for each of
+    ``breakdowns``, "histogram": duration_histogram(f, unit, cohort, cap), "stages": stage_split(f, unit,
+    cohort)}``: the same frames as those functions (same definitions, same SQL expressions).
     """
+    _check(unit, cohort)
     sql, params = decided_sql(f, cohort)
     date_col = COHORTS[cohort]
-    groups = tuple(f"key_{name}" for name in names)
-    keys = ", ".join(f"{_month_number(date_col)} AS key_month" if name == "month"
-                     else f"{dimension(name, date_col).key} AS key_{name}" for name in names)
-    joint = len(names) > 1
-    stats = duration_stats_sql("g", f"total_{unit}", groups, min_n=MIN_CELL, sets=joint)
-
-    def rows(i: int, name: str, position: str | None = None) -> str:
-        key = _month_date("key_month") if name == "month" else groups[i]
-        where = f"WHERE grouping_set = {grouping_set_id(groups, i)}" if joint else ""
-        return labelled_groups(name, f"SELECT {key} AS key, n, median, p90, mean_winsorized FROM s {where}", "n",
-                               position)
+    groups = tuple(f"key_{name}" for name in breakdowns)
+    keys = ", ".join(f"{_key(name, date_col)} AS key_{name}" for name in breakdowns)
+    stats = duration_stats_sql("g", f"total_{unit}", groups, min_n=MIN_CELL, sets=True)
 
     def branch(i: int, name: str) -> str:
+        rows = (f"SELECT {_group_key(name, date_col, groups[i])} AS key, n, median, p90, mean_winsorized FROM s "
+                f"WHERE grouping_set = {grouping_set_id(groups, i)}")
         return f"(SELECT '{name}' AS breakdown, key AS key_{name}, label AS label_{name}, * EXCLUDE (key, label) " \
-               f"FROM ({rows(i, name, 'pos')}))"
+               f"FROM ({labelled_groups(name, rows, 'n', 'pos')}))"
 
-    select = (f'{" UNION ALL BY NAME ".join(branch(i, name) for i, name in enumerate(names))} ORDER BY breakdown, pos'
-              if joint else rows(0, names[0]))
-    return db.query(
+    parts = [branch(i, name) for i, name in enumerate(breakdowns)] + [
+        f"(SELECT 'summary' AS breakdown, 0 AS pos, * FROM ({duration_stats_sql('c', f'total_{unit}')}))",
+        f"(SELECT 'histogram' AS breakdown, days AS pos, * FROM ({_histogram_sql('c', f'total_{unit}')}))",
+        f"(SELECT 'stages' AS breakdown, * FROM ({_stages_sql('c', 'm', unit, 'pos')}))",
+    ]
+    frame = db.query(
         f"""
         WITH d AS ({sql}),
              g AS (SELECT {keys}, d.total_{unit} FROM d),
-             s AS {"MATERIALIZED " if joint else ""}({stats})
-        {select}
+             c AS MATERIALIZED (SELECT {_month_number(date_col)} AS m, d.total_{unit}, d.construction_{unit},
+                                       d.instruction_{unit} FROM d),
+             s AS MATERIALIZED ({stats})
+        SELECT * REPLACE (coalesce(n, 0) AS n, coalesce(days, 0) AS days, coalesce(dossiers, 0) AS dossiers,
+                          coalesce(overflow, false) AS overflow)   -- not NULL on the other parts: integer columns
+        FROM ({" UNION ALL BY NAME ".join(parts)}) ORDER BY breakdown, pos
         """,
-        params,
+        params | {"cap": cap},
     )
+    return split_parts(frame, {"summary": SUMMARY_COLUMNS, **{name: ("key", "label", *SUMMARY_COLUMNS)
+                                                               for name in breakdowns},
+                               "histogram": ("days", "dossiers", "share", "overflow"), "stages": STAGE_COLUMNS})
 
 
 def _month_number(date_col: str) -> str:
@@ -163,6 +177,9 @@ def _month_date(number: str) -> str:
     return f"make_date({number} // 100, {number} % 100, 1)"
 
 
+STAGE_COLUMNS = ("month", "n", "construction_mean", "instruction_mean", "construction_median", "instruction_median")
+
+
 def stage_split(f: Filters, unit: str = "working", cohort: str = "decision") -> pd.DataFrame:
     """Construction and instruction stages per month of the cohort date.
 
@@ -172,21 +189,24 @@ def stage_split(f: Filters, unit: str = "working", cohort: str = "decision") -> 
     """
     _check(unit, cohort)
     sql, params = decided_sql(f, cohort)
+    months = f"(SELECT {_month_number(COHORTS[cohort])} AS m, construction_{unit}, instruction_{unit} FROM d)"
+    return db.query(f"WITH d AS ({sql}) {_stages_sql(months, 'm', unit)} ORDER BY m", params)
+
+
+def _stages_sql(source: str, month: str, unit: str, position: str | None = None) -> str:
+    """``stage_split``'s SELECT over ``source`` (its months as yyyymm numbers in column ``month``); with ``position``,
+    a column of that name holds the month number (to keep the order through a UNION)."""
     guard = f"CASE WHEN count(*) >= {MIN_CELL} THEN"
-    return db.query(
-        f"""
-        WITH d AS ({sql})
-        SELECT {_month_date("m")} AS month, count(*) AS n,
+    numbered = f", {month} AS {position}" if position else ""
+    return f"""
+        SELECT {_month_date(month)} AS month, count(*) AS n,
                {guard} avg(construction_{unit}) END AS construction_mean,
                {guard} avg(instruction_{unit}) END AS instruction_mean,
                {guard} quantile_cont(construction_{unit}, 0.5) END AS construction_median,
-               {guard} quantile_cont(instruction_{unit}, 0.5) END AS instruction_median
-        FROM (SELECT {_month_number(COHORTS[cohort])} AS m, construction_{unit}, instruction_{unit} FROM d
-              WHERE construction_{unit} IS NOT NULL)
-        GROUP BY m ORDER BY m
-        """,
-        params,
-    )
+               {guard} quantile_cont(instruction_{unit}, 0.5) END AS instruction_median{numbered}
+        FROM {source} WHERE construction_{unit} IS NOT NULL
+        GROUP BY {month}
+    """
 
 
 def duration_histogram(f: Filters, unit: str = "working", cohort: str = "decision", cap: int = 30) -> pd.DataFrame:
@@ -196,31 +216,19 @@ def duration_histogram(f: Filters, unit: str = "working", cohort: str = "decisio
     true on the last row ("``cap`` jours ou plus"); ``share`` in 0..1 of the cohort, NULL when it is empty.
     """
     _check(unit, cohort)
-    return _histogram(f, unit, cohort, cap)[["days", "dossiers", "share", "overflow"]]
-
-
-def _first_row(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """The ``columns`` of ``frame``'s first row, as a one-row frame: a summary repeated on every row of a query
-    that answers two metrics (``_histogram``, ``_backlog``)."""
-    return frame[list(columns)].iloc[[0]].reset_index(drop=True)
-
-
-def _histogram(f: Filters, unit: str, cohort: str, cap: int) -> pd.DataFrame:
-    """``duration_histogram``'s rows, each followed by the ``processing_summary`` columns (the same on every row)."""
     sql, params = decided_sql(f, cohort)
-    return db.query(
-        f"""
-        WITH d AS MATERIALIZED (SELECT total_{unit} FROM ({sql})),
-             c AS (SELECT least(total_{unit}, $cap) AS days, count(*) AS n FROM d
-                   WHERE total_{unit} IS NOT NULL GROUP BY 1),
-             t AS ({duration_stats_sql('d', f'total_{unit}')})
+    return db.query(f"WITH d AS ({sql}) {_histogram_sql('d', f'total_{unit}')} ORDER BY days", params | {"cap": cap})
+
+
+def _histogram_sql(source: str, value: str) -> str:
+    """``duration_histogram``'s SELECT of the durations ``value`` of ``source`` (bins up to the parameter $cap)."""
+    return f"""
         SELECT CAST(b.days AS INTEGER) AS days, coalesce(c.n, 0) AS dossiers,
-               coalesce(c.n, 0) / nullif(sum(coalesce(c.n, 0)) OVER (), 0) AS share, b.days = $cap AS overflow, t.*
-        FROM range(0, $cap + 1) b(days) LEFT JOIN c ON c.days = b.days CROSS JOIN t
-        ORDER BY b.days
-        """,
-        params | {"cap": cap},
-    )
+               coalesce(c.n, 0) / nullif(sum(coalesce(c.n, 0)) OVER (), 0) AS share, b.days = $cap AS overflow
+        FROM range(0, $cap + 1) b(days)
+        LEFT JOIN (SELECT least({value}, $cap) AS days, count(*) AS n FROM {source} WHERE {value} IS NOT NULL
+                   GROUP BY 1) c ON c.days = b.days
+    """
 
 
 def open_at_end_sql(f: Filters) -> tuple[str, dict]:
@@ -232,31 +240,64 @@ def open_at_end_sql(f: Filters) -> tuple[str, dict]:
     scope, params = dossier_scope(f)
     sql = f"""
         SELECT d.*, ce.working_day_index - cd.working_day_index AS age,
-               CASE WHEN d.en_instruction_at < CAST($end_next AS TIMESTAMP) THEN 'en_instruction'
-                    ELSE 'en_construction' END AS stage
+               {_stage("")} AS stage
         FROM dossiers d
         JOIN calendar cd ON cd.day = CAST(d.depose_at AS DATE)
         JOIN calendar ce ON ce.day = $end
-        WHERE {scope} AND d.depose_at < CAST($end_next AS TIMESTAMP)
-          AND (d.traite_at >= CAST($end_next AS TIMESTAMP) OR (d.traite_at IS NULL AND d.state IN {OPEN_SQL}))
+        WHERE {scope} AND {_open_at("")}
     """
-    return sql, params | {"end": f.end, "end_next": f.end + timedelta(days=1)}
+    return sql, params | _end_params(f)
 
 
-def backlog_summary(f: Filters, with_ages: bool = False) -> pd.DataFrame:
+def _end_params(f: Filters, prefix: str = "") -> dict:
+    return {f"{prefix}end": f.end, f"{prefix}end_next": f.end + timedelta(days=1)}
+
+
+def _open_at(prefix: str) -> str:
+    """Condition "dossier d is open at the end ``$<prefix>end``" (see ``open_at_end_sql``)."""
+    return (f"d.depose_at < CAST(${prefix}end_next AS TIMESTAMP) AND (d.traite_at >= CAST(${prefix}end_next AS "
+            f"TIMESTAMP) OR (d.traite_at IS NULL AND d.state IN {OPEN_SQL}))")
+
+
+def _stage(prefix: str) -> str:
+    """Stage of dossier d at the end ``$<prefix>end``."""
+    return (f"CASE WHEN d.en_instruction_at < CAST(${prefix}end_next AS TIMESTAMP) THEN 'en_instruction' "
+            f"ELSE 'en_construction' END")
+
+
+def _open_columns(prefix: str) -> str:
+    """``<prefix>is_open``, ``<prefix>age`` and ``<prefix>stage`` of dossier d at the end ``$<prefix>end`` (its
+    calendar day joined as ``<prefix>ce``; a day out of the calendar has no open dossier, as in
+    ``open_at_end_sql``)."""
+    return (f"({_open_at(prefix)} AND {prefix}ce.day IS NOT NULL) AS {prefix}is_open, "
+            f"{prefix}ce.working_day_index - cd.working_day_index AS {prefix}age, {_stage(prefix)} AS {prefix}stage")
+
+
+def backlog_summary(f: Filters) -> pd.DataFrame:
     """Backlog at the end of the period (today's backlog when the period ends on the data date).
 
     One row ``[open, en_construction, en_instruction, over_5, over_10, over_30, median_age]``: dossiers open on
     the period's last day, by stage, those older than 5 / 10 / 30 working days (strictly), and their median
     age in working days (NULL when none is open).
-
-    ``with_ages``: computed in the query of ``backlog_by_age`` (one scan of the dossiers for both; the query is
-    cached), for a page showing both. Same frame either way.
     """
-    if with_ages:
-        return _first_row(_backlog(f), BACKLOG_SUMMARY)
     sql, params = open_at_end_sql(f)
     return db.query(f"WITH o AS ({sql}) SELECT {_backlog_totals()} FROM o", params)
+
+
+def _backlog_totals(where: str | None = None, prefix: str = "") -> str:
+    """Select items of ``backlog_summary``'s columns (named ``<prefix><column>``) over the dossiers of ``o`` (open
+    dossiers, ``open_at_end_sql``, with their ``<prefix>age`` and ``<prefix>stage``), or those matching ``where``."""
+    age, stage = f"{prefix}age", f"{prefix}stage"
+
+    def count(condition: str | None) -> str:
+        conditions = [c for c in (where, condition) if c]
+        return f"count(*) FILTER (WHERE {' AND '.join(conditions)})" if conditions else "count(*)"
+
+    over = ", ".join(f"{count(f'{age} > {t}')} AS {prefix}over_{t}" for t in BACKLOG_THRESHOLDS)
+    median = f"quantile_cont({age}, 0.5){f' FILTER (WHERE {where})' if where else ''}"
+    return f"""{count(None)} AS {prefix}open, {count(f"{stage} = 'en_construction'")} AS {prefix}en_construction,
+               {count(f"{stage} = 'en_instruction'")} AS {prefix}en_instruction,
+               {over}, {median} AS {prefix}median_age"""
 
 
 def backlog_by_age(f: Filters) -> pd.DataFrame:
@@ -265,34 +306,36 @@ def backlog_by_age(f: Filters) -> pd.DataFrame:
     Columns ``[bracket, stage, stage_label, dossiers]``: every bracket of ``BACKLOG_BRACKETS`` × both stages,
     zeros included, in that order.
     """
-    return _backlog(f)[["bracket", "stage", "stage_label", "dossiers"]]
+    return backlog_figures(f)[2]
 
 
-def _backlog_totals() -> str:
-    """Select items of ``backlog_summary``'s columns over the open dossiers ``o`` (``open_at_end_sql``)."""
-    over = ", ".join(f"count(*) FILTER (WHERE age > {t}) AS over_{t}" for t in BACKLOG_THRESHOLDS)
-    return f"""count(*) AS open, count(*) FILTER (WHERE stage = 'en_construction') AS en_construction,
-               count(*) FILTER (WHERE stage = 'en_instruction') AS en_instruction,
-               {over}, quantile_cont(age, 0.5) AS median_age"""
-
-
-def _backlog(f: Filters) -> pd.DataFrame:
-    """``backlog_by_age``'s rows, each followed by the ``backlog_summary`` columns (the same on every row)."""
-    sql, params = open_at_end_sql(f)
+def backlog_figures(f: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``backlog_summary(f)``, ``backlog_summary(f.previous())`` and ``backlog_by_age(f)``, from one scan of the
+    dossiers (one query, cached): the dossiers open at either end, each with its age and stage at both."""
+    scope, params = dossier_scope(f)
     brackets = " ".join(f"WHEN age <= {t} THEN {i}" for i, t in enumerate(BACKLOG_THRESHOLDS, start=1))
-    return db.query(
+    frame = db.query(
         f"""
-        WITH o AS MATERIALIZED (SELECT age, stage FROM ({sql})),
+        WITH o AS MATERIALIZED (
+            SELECT {_open_columns("")}, {_open_columns("p_")}
+            FROM dossiers d JOIN calendar cd ON cd.day = CAST(d.depose_at AS DATE)
+            LEFT JOIN calendar ce ON ce.day = $end LEFT JOIN calendar p_ce ON p_ce.day = $p_end
+            WHERE {scope} AND (({_open_at("")}) OR ({_open_at("p_")}))
+        ),
              b AS (SELECT unnest($brackets) AS bracket, generate_subscripts($brackets, 1) AS pos),
              s AS (SELECT unnest($stages) AS stage, unnest($stage_labels) AS stage_label,
                           generate_subscripts($stages, 1) AS spos),
              c AS (SELECT CASE {brackets} ELSE {len(BACKLOG_THRESHOLDS) + 1} END AS pos, stage, count(*) AS n
-                   FROM o GROUP BY ALL),
-             t AS (SELECT {_backlog_totals()} FROM o)
+                   FROM o WHERE is_open GROUP BY ALL),
+             t AS (SELECT {_backlog_totals("is_open")}, {_backlog_totals("p_is_open", "p_")} FROM o)
         SELECT b.bracket, s.stage, s.stage_label, coalesce(c.n, 0) AS dossiers, t.*
         FROM b CROSS JOIN s LEFT JOIN c ON c.pos = b.pos AND c.stage = s.stage CROSS JOIN t
         ORDER BY b.pos, s.spos
         """,
-        params | {"brackets": list(BACKLOG_BRACKETS), "stages": list(STAGE_LABELS),
-                  "stage_labels": list(STAGE_LABELS.values())},
+        params | _end_params(f) | _end_params(f.previous(), "p_") | {
+            "brackets": list(BACKLOG_BRACKETS), "stages": list(STAGE_LABELS),
+            "stage_labels": list(STAGE_LABELS.values())},
     )
+    first = frame.iloc[[0]].reset_index(drop=True)
+    previous = first[[f"p_{c}" for c in BACKLOG_SUMMARY]].rename(columns=lambda c: c.removeprefix("p_"))
+    return first[list(BACKLOG_SUMMARY)], previous, frame[["bracket", "stage", "stage_label", "dossiers"]]

@@ -192,6 +192,20 @@ def labelled_groups(name: str, grouped: str, volume: str, position: str | None =
     """
 
 
+def split_parts(frame: pd.DataFrame, parts: dict[str, tuple[str, ...]]) -> dict[str, pd.DataFrame]:
+    """The frames answered together by one query: the rows whose ``breakdown`` column is ``name``, in their order,
+    with the columns ``parts[name]`` (``key`` and ``label`` read from ``key_<name>`` and ``label_<name>`` when the
+    query has them, as the branches of a breakdown UNION do) and a fresh index, for each part."""
+    names = frame["breakdown"].to_numpy()
+    split = {}
+    for name, columns in parts.items():
+        sources = [f"{c}_{name}" if c in ("key", "label") and f"{c}_{name}" in frame.columns else c for c in columns]
+        part = frame.iloc[np.flatnonzero(names == name), frame.columns.get_indexer(sources)]
+        part.columns = list(columns)
+        split[name] = part.set_axis(pd.RangeIndex(len(part)))
+    return split
+
+
 def breakdown_order(name: str, volume: str) -> str:
     """ORDER BY text for a breakdown with columns ``sort, key, label``: months chronologically, contracts in
     reference order, the others by decreasing ``volume`` then label."""

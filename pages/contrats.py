@@ -5,7 +5,16 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from components import charts, dossier_figures, plain, theme
-from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, percent, table_of
+from components.dossier_figures import (
+    SOURCE,
+    SUPPRESSED,
+    Card,
+    filters_of,
+    indicator_cards,
+    month_labels,
+    percent,
+    table_of,
+)
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import contracts, decisions, delays
@@ -81,7 +90,8 @@ def update_profile(data, _mount, category):
     """Every block drawn from ``contracts``' one query of the period: indicators, demande, APT lengths and split,
     and the choice of contract category for the nationalities."""
     f = filters_of(data)
-    return (*indicators("contrats", f, contracts.contract_summaries, CARDS, pair=True), *_demande(f), *_apt(f),
+    summaries = contracts.contract_summaries(f)
+    return (*indicator_cards("contrats", f, summaries.iloc[0], summaries.iloc[1], CARDS), *_demande(f), *_apt(f),
             *_apt_contract(f), *_categories(f, category))
 
 

@@ -8,7 +8,7 @@ from dash import Input, Output, dcc, html
 
 from components import dossier_figures
 from components import format as fmt
-from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, table_of
+from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicator_cards, month_labels, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import decisions
@@ -22,6 +22,7 @@ PREFIX = {"refuse": "refusal", "sans_suite": "sans_suite"}     # column prefix i
 MONTHLY, FUNNEL, BY_CONTRACT, BY_NATIONALITY = ("decisions-mois", "decisions-departements", "decisions-contrats",
                                                 "decisions-nationalites")
 TOP_NATIONALITIES = 15
+BREAKDOWNS = ("month", "contract")   # decisions.rates_by of this page from decisions_daily (decision_figures)
 POSITION_LABELS = {**decisions.POSITIONS, None: "moins de 5 dossiers"}
 RATE_TABLE = {"decided": "Décisions", "acceptes": "Acceptés", "refuses": "Refusés", "sans_suite": "Classés sans suite"}
 
@@ -74,7 +75,9 @@ CARDS = [
 @cached_callback(Output("decisions-kpis", "children"), Output("decisions-period", "children"),
                  Input("filters", "data"), Input("decisions-issue", "id"))
 def update_indicators(data, _mount):
-    return indicators("decisions", filters_of(data), decisions.decision_rates, CARDS)
+    f = filters_of(data)
+    figures = decisions.decision_figures(f, BREAKDOWNS)
+    return indicator_cards("decisions", f, figures["now"].iloc[0], figures["previous"].iloc[0], CARDS)
 
 
 def _rates_table(frame, heading: str, label: str = "label"):
@@ -88,12 +91,21 @@ def _rates_table(frame, heading: str, label: str = "label"):
                             **{new: frame[old] * 100 for old, new in names.items()}})
 
 
-@cached_callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("decisions-issue", "value"))
-def update_monthly(data, outcome):
+@cached_callback(*figure_outputs(MONTHLY), *figure_outputs(FUNNEL), *figure_outputs(BY_CONTRACT),
+                 *figure_outputs(BY_NATIONALITY), Input("filters", "data"), Input("decisions-issue", "value"))
+def update_figures(data, outcome):
+    """Every figure of the page: months and contracts from the query of the indicators
+    (``decisions.decision_figures``), the funnel and the nationalities from their own."""
     f = filters_of(data)
+    figures = decisions.decision_figures(f, BREAKDOWNS)
+    overall = figures["now"][f"{PREFIX[outcome]}_rate"].iloc[0]
+    return (*_monthly(figures["month"], outcome, overall), *_funnel(f, outcome),
+            *_bars(figures["contract"], outcome, overall, "Type de contrat"),
+            *_bars(decisions.rates_by(f, "nationality"), outcome, overall, "Nationalité", top=TOP_NATIONALITIES))
+
+
+def _monthly(months, outcome: str, overall: float) -> tuple:
     prefix = PREFIX[outcome]
-    months = decisions.rates_by(f, "month")
-    overall = decisions.decision_rates(f)[f"{prefix}_rate"].iloc[0]
     fig = dossier_figures.rate_over_time(months, "key", f"{prefix}_rate", f"{prefix}_low", f"{prefix}_high",
                                          name=RATE_NAMES[outcome], reference=overall)
     dossier_figures.month_axis(fig, len(months))
@@ -101,9 +113,7 @@ def update_monthly(data, outcome):
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de décision")
 
 
-@cached_callback(*figure_outputs(FUNNEL), Input("filters", "data"), Input("decisions-issue", "value"))
-def update_funnel(data, outcome):
-    f = filters_of(data)
+def _funnel(f, outcome: str) -> tuple:
     funnel = decisions.departement_funnel(f, outcome)
     rated = funnel[funnel.rate.notna()]
     limits = (funnel_limits(rated.national_rate.iloc[0], math.ceil(rated.decided.max() * 1.3),
@@ -117,22 +127,9 @@ def update_funnel(data, outcome):
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de décision")
 
 
-def _bars(data, outcome: str, by: str, heading: str, top: int | None = None) -> tuple:
-    f = filters_of(data)
+def _bars(frame, outcome: str, overall: float, heading: str, top: int | None = None) -> tuple:
     prefix = PREFIX[outcome]
-    frame = decisions.rates_by(f, by)
-    overall = decisions.decision_rates(f)[f"{prefix}_rate"].iloc[0]
     shown = frame.head(top) if top else frame
     fig = dossier_figures.rate_bars(shown, "label", f"{prefix}_rate", f"{prefix}_low", f"{prefix}_high",
                                     name=RATE_NAMES[outcome], reference=overall)
     return figure_values(fig, _rates_table(frame, heading), f"{SOURCE}, dossiers par date de décision")
-
-
-@cached_callback(*figure_outputs(BY_CONTRACT), Input("filters", "data"), Input("decisions-issue", "value"))
-def update_contracts(data, outcome):
-    return _bars(data, outcome, "contract", "Type de contrat")
-
-
-@cached_callback(*figure_outputs(BY_NATIONALITY), Input("filters", "data"), Input("decisions-issue", "value"))
-def update_nationalities(data, outcome):
-    return _bars(data, outcome, "nationality", "Nationalité", top=TOP_NATIONALITIES)

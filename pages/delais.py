@@ -5,7 +5,7 @@ from dash import Input, Output, dcc, html
 
 from components import charts, dossier_figures, plain
 from components import format as fmt
-from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicators, month_labels, table_of
+from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicator_cards, month_labels, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import delays
@@ -19,7 +19,7 @@ BY_DEP, BY_CONTRACT, BACKLOG = "delais-departements", "delais-contrats", "delais
 STAT_COLUMNS = {"n": "Dossiers décidés", "median": "Médiane (j)", "p90": "9 dossiers sur 10 (j)",
                 "mean_winsorized": "Moyenne écrêtée (j)"}
 HIST_CAP = 30
-BREAKDOWNS = ("month", "departement", "contract")   # delays.processing_by of this page, computed in one query
+BREAKDOWNS = ("month", "departement", "contract")   # delays.processing_by of this page (delays.cohort_figures)
 
 
 def _definitions() -> html.Div:
@@ -77,10 +77,8 @@ def _scope(cohort: str) -> str:
     return "dossiers décidés pendant la période" if cohort == "decision" else "dossiers déposés pendant la période"
 
 
-@cached_callback(Output("delais-kpis", "children"), Output("delais-period", "children"),
-                 Input("filters", "data"), Input("delais-unite", "value"), Input("delais-cohorte", "value"))
-def update_indicators(data, unit, cohort):
-    cards = [
+def _cards(unit: str, cohort: str) -> list[Card]:
+    return [
         Card("median", "Délai médian", "median", "days",
              f"En {_unit_text(unit)}, du dépôt à la décision, pour les {_scope(cohort)} et décidés."),
         Card("p90", "9 dossiers sur 10 traités en", "p90", "days",
@@ -90,19 +88,31 @@ def update_indicators(data, unit, cohort):
         Card("n", "Dossiers pris en compte", "n", "count",
              f"Nombre de {_scope(cohort)}, acceptés, refusés ou classés sans suite."),
     ]
-    return indicators("delais", filters_of(data),
-                      lambda f: delays.processing_summary(f, unit, cohort, histogram_cap=HIST_CAP), cards)
 
 
 def _stat_table(frame, first: str, first_label: str):
     return table_of(frame, {first_label: first, **{new: old for old, new in STAT_COLUMNS.items()}})
 
 
-@cached_callback(*figure_outputs(MONTHLY), Input("filters", "data"), Input("delais-unite", "value"),
-                 Input("delais-cohorte", "value"))
-def update_monthly(data, unit, cohort):
+@cached_callback(Output("delais-kpis", "children"), Output("delais-period", "children"),
+                 *figure_outputs(MONTHLY), *figure_outputs(STAGES), *figure_outputs(HISTOGRAM),
+                 *figure_outputs(BY_DEP), *figure_outputs(BY_CONTRACT),
+                 Input("filters", "data"), Input("delais-unite", "value"), Input("delais-cohorte", "value"))
+def update_cohort(data, unit, cohort):
+    """Every figure of the cohort (indicators, months, stages, distribution, departments, contracts): one query
+    (``delays.cohort_figures``) and the previous period's summary."""
     f = filters_of(data)
-    months = delays.processing_by(f, "month", unit, cohort, along=BREAKDOWNS)
+    figures = delays.cohort_figures(f, unit, cohort, BREAKDOWNS, HIST_CAP)
+    source = f"{SOURCE}, délais en {_unit_text(unit)}"
+    kpis = indicator_cards("delais", f, figures["summary"].iloc[0],
+                           delays.processing_summary(f.previous(), unit, cohort).iloc[0], _cards(unit, cohort))
+    return (*kpis, *_monthly(figures["month"], unit, cohort, source), *_stages(figures["stages"], unit),
+            *_histogram(figures["histogram"], unit, source),
+            *_breakdown(figures["departement"], unit, "Département", source),
+            *_breakdown(figures["contract"], unit, "Type de contrat", source))
+
+
+def _monthly(months, unit: str, cohort: str, source: str) -> tuple:
     fig = (charts.line(months, "key", {"median": "Médiane", "p90": "9 dossiers sur 10",
                                        "mean_winsorized": "Moyenne écrêtée"}, legend_title="statistique",
                        value="days", markers=True,
@@ -110,14 +120,10 @@ def update_monthly(data, unit, cohort):
            if len(months) else charts.empty_figure())
     dossier_figures.month_axis(fig, len(months))
     table = _stat_table(months.assign(key=month_labels(months.key)), "key", "Mois")
-    return figure_values(fig, table, f"{SOURCE}, délais en {_unit_text(unit)}")
+    return figure_values(fig, table, source)
 
 
-@cached_callback(*figure_outputs(STAGES), Input("filters", "data"), Input("delais-unite", "value"),
-                 Input("delais-cohorte", "value"))
-def update_stages(data, unit, cohort):
-    f = filters_of(data)
-    stages = delays.stage_split(f, unit, cohort)
+def _stages(stages, unit: str) -> tuple:
     fig = (charts.stacked_bar(stages, "month", {"construction_mean": "Construction", "instruction_mean": "Instruction"},
                               legend_title="étape", value="days",
                               y_title=f"Durée moyenne ({_unit_text(unit)})") if len(stages) else charts.empty_figure())
@@ -129,35 +135,18 @@ def update_stages(data, unit, cohort):
     return figure_values(fig, table, f"{SOURCE}, dossiers ayant une date de passage en instruction cohérente")
 
 
-@cached_callback(*figure_outputs(HISTOGRAM), Input("filters", "data"), Input("delais-unite", "value"),
-                 Input("delais-cohorte", "value"))
-def update_histogram(data, unit, cohort):
-    f = filters_of(data)
-    hist = delays.duration_histogram(f, unit, cohort, cap=HIST_CAP)
+def _histogram(hist, unit: str, source: str) -> tuple:
     hist["délai"] = hist.days.astype(str).where(~hist.overflow, f"{HIST_CAP} et plus")
     fig = (charts.bar(hist, "délai", "dossiers", x_title=f"Délai ({_unit_text(unit)})", y_title="Dossiers décidés")
            if hist.dossiers.sum() else charts.empty_figure())
     plain.axis(fig, "x", type="category")
     table = table_of(hist, {"Délai (j)": "délai", "Dossiers": "dossiers", "Part (%)": hist.share * 100})
-    return figure_values(fig, table, f"{SOURCE}, délais en {_unit_text(unit)}")
+    return figure_values(fig, table, source)
 
 
-def _breakdown(data, unit: str, cohort: str, by: str, heading: str) -> tuple:
-    frame = delays.processing_by(filters_of(data), by, unit, cohort, along=BREAKDOWNS)
+def _breakdown(frame, unit: str, heading: str, source: str) -> tuple:
     fig = dossier_figures.duration_bars(frame, "label", axis_title=f"Délai ({_unit_text(unit)})")
-    return figure_values(fig, _stat_table(frame, "label", heading), f"{SOURCE}, délais en {_unit_text(unit)}")
-
-
-@cached_callback(*figure_outputs(BY_DEP), Input("filters", "data"), Input("delais-unite", "value"),
-                 Input("delais-cohorte", "value"))
-def update_departements(data, unit, cohort):
-    return _breakdown(data, unit, cohort, "departement", "Département")
-
-
-@cached_callback(*figure_outputs(BY_CONTRACT), Input("filters", "data"), Input("delais-unite", "value"),
-                 Input("delais-cohorte", "value"))
-def update_contracts(data, unit, cohort):
-    return _breakdown(data, unit, cohort, "contract", "Type de contrat")
+    return figure_values(fig, _stat_table(frame, "label", heading), source)
 
 
 @cached_callback(Output("delais-backlog-kpis", "children"), *figure_outputs(BACKLOG),
@@ -169,8 +158,8 @@ def update_backlog(data, _mount):
                               f"{fmt.fmt_days(now.median_age, 0)} ouvrés.")]
     cards += [Card(f"plus-{t}", f"Depuis plus de {t} jours ouvrés", f"over_{t}", "count",
                    f"Dossiers en attente déposés il y a plus de {t} jours ouvrés.") for t in delays.BACKLOG_THRESHOLDS]
-    kpis, _ = indicators("delais", f, lambda g: delays.backlog_summary(g, with_ages=True), cards)
-    ages = delays.backlog_by_age(f)
+    now, before, ages = delays.backlog_figures(f)
+    kpis, _ = indicator_cards("delais", f, now.iloc[0], before.iloc[0], cards)
     fig = (charts.stacked_bar(ages, "bracket", "dossiers", "stage_label", x_title="Ancienneté (jours ouvrés)",
                               y_title="Dossiers en attente") if ages.dossiers.sum() else charts.empty_figure())
     table = (ages.pivot(index="bracket", columns="stage_label", values="dossiers")

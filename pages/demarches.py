@@ -7,7 +7,7 @@ from dash import Input, Output, dcc, html
 from components import charts, dossier_figures, plain
 from components import format as fmt
 from components import map as france
-from components.dossier_figures import SOURCE, Card, filters_of, indicators, table_of
+from components.dossier_figures import SOURCE, Card, filters_of, indicator_cards, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import delays, dossiers
@@ -62,14 +62,16 @@ CARDS = [
 ]
 
 
-def _volumes(f: Filters) -> pd.DataFrame:
-    return pd.concat([dossiers.volume_summary(f), delays.backlog_summary(f)[["open"]]], axis=1)
-
-
 @cached_callback(Output("demarches-kpis", "children"), Output("demarches-period", "children"),
+                 *figure_outputs(STATES), *figure_outputs(ROLLOUT),
                  Input("filters", "data"), Input("demarches-grain", "id"))
-def update_indicators(data, _mount):
-    return indicators("demarches", filters_of(data), _volumes, CARDS)
+def update_overview(data, _mount):
+    """Indicators, current states and rollout (the figures that do not depend on a control of the page)."""
+    f = filters_of(data)
+    volumes = dossiers.volume_summaries(f)
+    backlog = delays.backlog_figures(f)
+    now, before = (pd.concat([volumes[i], backlog[i][["open"]]], axis=1).iloc[0] for i in (0, 1))
+    return (*indicator_cards("demarches", f, now, before, CARDS), *_states(f), *_rollout(f))
 
 
 @cached_callback(*figure_outputs(TIME), Input("filters", "data"), Input("demarches-grain", "value"))
@@ -88,9 +90,7 @@ def update_time(data, grain):
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt et état actuel")
 
 
-@cached_callback(*figure_outputs(STATES), Input("filters", "data"), Input("demarches-grain", "id"))
-def update_states(data, _mount):
-    f = filters_of(data)
+def _states(f: Filters) -> tuple:
     mix = dossiers.status_mix(f)
     fig = charts.donut(mix, "label", "dossiers") if mix.dossiers.sum() else charts.empty_figure()
     table = table_of(mix, {"État": "label", "Dossiers": "dossiers", "Part (%)": mix.share * 100})
@@ -121,9 +121,7 @@ def update_map(data, sort):
     return figure_values(fig, table, f"{SOURCE} ; {france.ATTRIBUTION}")
 
 
-@cached_callback(*figure_outputs(ROLLOUT), Input("filters", "data"), Input("demarches-grain", "id"))
-def update_rollout(data, _mount):
-    f = filters_of(data)
+def _rollout(f: Filters) -> tuple:
     rollout = dossiers.rollout(f)
     fig = dossier_figures.rollout_timeline(rollout, f.start, f.end)
     table = table_of(rollout, {"Département": rollout.departement + " – " + rollout.name,

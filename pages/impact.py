@@ -86,8 +86,8 @@ def _time_to_apply(f: Filters):
 
 
 def _refusals(f: Filters):
-    frame, total = decisions.rates_by_month_and_total(f)
-    overall = total.refusal_rate.iloc[0]
+    figures = decisions.decision_figures(f, ("month",))
+    frame, overall = figures["month"], figures["now"].refusal_rate.iloc[0]
     fig = rate_over_time(frame, "key", "refusal_rate", "refusal_low", "refusal_high", name="Taux de refus",
                          reference=overall)
     table = pd.DataFrame({"Mois": month_labels(frame.key), "Dossiers décidés": frame.decided,
@@ -157,7 +157,7 @@ def _kpis(f: Filters, period: str) -> list:
     reach = impact.reach_ds(f).iloc[0]
     timing = time_to_apply.time_summary(f, ("month",)).iloc[0]
     processing = delays.processing_summary(f, "working", "decision").iloc[0]
-    rates = decisions.rates_by_month_and_total(f)[1].iloc[0]
+    rates = decisions.decision_figures(f, ("month",))["now"].iloc[0]
     return [
         kpi_card("Dossiers déposés depuis le lancement", fmt.fmt_int(cumul.cumulative.iloc[-1]), id="impact-kpi-cumul",
                  help=None if period == "lancement" else f"Dont {fmt.fmt_int(cumul.deposes.sum())} sur la période."),

@@ -105,18 +105,22 @@ def test_rates_by_breakdowns(warehouse):
     assert list(by_month.decided) == [1, 14, 1]
 
 
-def test_monthly_rates_and_total_from_one_query(warehouse):
-    spring = Filters(date(2025, 2, 1), date(2025, 4, 30))
-    db._cached_query.cache_clear()
-    months, total = decisions.rates_by_month_and_total(spring)
-    assert db._cached_query.cache_info().misses == 1
-    assert list(months.decided) == [1, 14, 1] and list(months.refuses) == [1, 3, 1]
-    assert total.decided.tolist() == [16] and total.refusal_rate[0] == pytest.approx(5 / 16)
-    for f in (spring, Filters(MARCH.start, MARCH.end, departements=("69",)),
-              Filters(date(2020, 1, 1), date(2020, 1, 31))):
-        months, total = decisions.rates_by_month_and_total(f)
-        pd.testing.assert_frame_equal(months, decisions.rates_by(f, "month"))
-        pd.testing.assert_frame_equal(total, decisions.decision_rates(f))
+def test_decision_figures_are_the_single_metrics_from_one_query(warehouse):
+    figures = decisions.decision_figures(MARCH)
+    now, before = figures["now"].iloc[0], figures["previous"].iloc[0]
+    assert (now.decided, now.acceptes, now.refuses, now.sans_suite) == (14, 10, 3, 1)
+    # The previous period (29 January – 28 February) holds dossier 15 alone: one refusal, no rate under 5.
+    assert (before.decided, before.refuses) == (1, 1) and before[["refusal_rate", "sans_suite_rate"]].isna().all()
+    assert list(figures["contract"].decided) == [9, 5]
+    for f in (MARCH, Filters(MARCH.start, MARCH.end, departements=("69",)),
+              Filters(date(2025, 2, 1), date(2025, 4, 30)), Filters(date(2020, 1, 1), date(2020, 1, 31))):
+        figures = decisions.decision_figures(f, ("month", "contract", "departement", "audience"))
+        pd.testing.assert_frame_equal(figures["now"], decisions.decision_rates(f))
+        pd.testing.assert_frame_equal(figures["previous"], decisions.decision_rates(f.previous()))
+        for by in ("month", "contract", "departement", "audience"):
+            pd.testing.assert_frame_equal(figures[by], decisions.rates_by(f, by))
+    with pytest.raises(ValueError):
+        decisions.decision_figures(MARCH, ("nationality",))
 
 
 def test_funnel_flags_departments_outside_the_interval(tmp_path):

@@ -113,23 +113,32 @@ def test_breakdown_suppresses_groups_under_five(warehouse):
     assert list(by_contract.label) == ["Contrat d'apprentissage", "CDD"] and list(by_contract.n) == [5, 1]
 
 
-def test_breakdowns_computed_together_match_the_single_queries(warehouse):
+def test_cohort_figures_are_the_single_metrics_from_one_query(warehouse):
     together = ("month", "departement", "contract")
-    by_dep = delays.processing_by(JUNE, "departement", along=together)
+    figures = delays.cohort_figures(JUNE, breakdowns=together, cap=5)
+    by_dep = figures["departement"]
     assert list(by_dep.key) == ["75", "69"] and list(by_dep.label) == ["75 – Paris", "69 – Rhône"]
     assert by_dep.iloc[0][["n", "median", "p90", "mean_winsorized"]].tolist() == pytest.approx([5, 3.0, 7.6, 3.8])
     assert by_dep.n[1] == 1 and by_dep.iloc[1][["median", "p90", "mean_winsorized"]].isna().all()   # under 5
+    # The summary is never suppressed: [1, 2, 2, 3, 4, 10] → median 2.5, p90 7, winsorised (1.25 + … + 8.5) / 6.
+    assert row(figures["summary"]) == pytest.approx({"n": 6, "median": 2.5, "p90": 7.0, "mean_winsorized": 3.458333333})
+    assert list(figures["histogram"].dossiers) == [0, 1, 2, 1, 1, 1]
+    assert figures["stages"].n.tolist() == [5]
     # Decided in May: 1 → 4, 2 → 0, 3 → 8, 7 → 0 working days, all deposited in May except 3 (April).
-    by_month = delays.processing_by(MAY, "month", cohort="depot", along=together)
+    by_month = delays.cohort_figures(MAY, cohort="depot", breakdowns=together)["month"]
     assert list(by_month.key) == [pd.Timestamp(2025, 5, 1)] and list(by_month.n) == [4]
     empty = Filters(date(2020, 1, 1), date(2020, 12, 31))
-    for f in (MAY, JUNE, empty):
-        for cohort in delays.COHORTS:
+    for f in (MAY, JUNE, empty, Filters(date(2025, 5, 30), date(2025, 5, 30))):
+        for unit, cohort in (("working", "decision"), ("calendar", "depot")):
+            figures = delays.cohort_figures(f, unit, cohort, (*together, "audience"), cap=3)
             for by in (*together, "audience"):
-                alone = delays.processing_by(f, by, "calendar", cohort)
-                pd.testing.assert_frame_equal(delays.processing_by(f, by, "calendar", cohort, along=together), alone)
-                assert len(alone) or f is empty
-    assert delays.processing_by(empty, "departement", along=together).empty
+                alone = delays.processing_by(f, by, unit, cohort)
+                pd.testing.assert_frame_equal(figures[by], alone)
+                assert len(alone) or f is empty or cohort == "depot"   # nothing deposited on 30 May
+            pd.testing.assert_frame_equal(figures["summary"], delays.processing_summary(f, unit, cohort))
+            pd.testing.assert_frame_equal(figures["histogram"], delays.duration_histogram(f, unit, cohort, cap=3))
+            pd.testing.assert_frame_equal(figures["stages"], delays.stage_split(f, unit, cohort))
+    assert row(delays.cohort_figures(empty)["summary"])["n"] == 0
 
 
 def test_stage_split_means_add_up_to_the_total(warehouse):
@@ -152,12 +161,6 @@ def test_histogram_bins_days_with_an_overflow_bin(warehouse):
     assert hist.share.tolist() == pytest.approx([0.5, 0, 0, 0, 0.25, 0.25])
     empty = delays.duration_histogram(Filters(date(2020, 1, 1), date(2020, 1, 31)), cap=3)
     assert list(empty.dossiers) == [0, 0, 0, 0] and empty.share.isna().all()
-    # The summary read from the histogram's query is processing_summary's (MAY: n 4, median 2, p90 6.8).
-    assert row(delays.processing_summary(MAY, histogram_cap=5))["p90"] == pytest.approx(6.8)
-    for f in (MAY, JUNE, Filters(date(2025, 5, 30), date(2025, 5, 30)), Filters(date(2020, 1, 1), date(2020, 1, 31))):
-        for unit, cohort in (("working", "decision"), ("calendar", "depot")):
-            pd.testing.assert_frame_equal(delays.processing_summary(f, unit, cohort, histogram_cap=3),
-                                          delays.processing_summary(f, unit, cohort))
 
 
 @pytest.fixture
@@ -186,8 +189,16 @@ def test_backlog_at_the_end_of_the_period(backlog):
     assert list(by_age.dossiers) == [2, 1, 0, 0, 1, 0, 0, 1]
     none = row(delays.backlog_summary(Filters(f.start, f.end, departements=("69",))))
     assert none["open"] == 0 and none["median_age"] != none["median_age"]
-    for g in (f, Filters(f.start, f.end, departements=("69",)), Filters(f.start, date(2025, 5, 2))):
-        pd.testing.assert_frame_equal(delays.backlog_summary(g, with_ages=True), delays.backlog_summary(g))
+    # On 30 April (the previous period's end) only dossier 3 was open: in instruction, 41 working days old.
+    now, before, ages = delays.backlog_figures(f)
+    assert row(before) == {"open": 1, "en_construction": 0, "en_instruction": 1, "over_5": 1, "over_10": 1,
+                           "over_30": 1, "median_age": 41.0}
+    pd.testing.assert_frame_equal(ages, by_age)
+    for g in (f, Filters(f.start, f.end, departements=("69",)), Filters(f.start, date(2025, 5, 2)),
+              Filters(date(2025, 5, 29), date(2025, 6, 5))):
+        now, before, _ = delays.backlog_figures(g)
+        pd.testing.assert_frame_equal(now, delays.backlog_summary(g))
+        pd.testing.assert_frame_equal(before, delays.backlog_summary(g.previous()))
     assert list(delays.backlog_by_age(Filters(f.start, f.end, departements=("69",))).dossiers) == [0] * 8
 
 

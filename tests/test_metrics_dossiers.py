@@ -39,6 +39,13 @@ def test_deposits_and_headline_volumes(warehouse):
     assert dossiers.deposits_summary(Filters(MARCH.start, MARCH.end, audience="employeur")).deposes[0] == 1
     empty = Filters(date(2020, 1, 1), date(2020, 1, 31))
     assert dossiers.volume_summary(empty).to_dict("records") == [{"deposes": 0, "decides": 0, "departements": 0}]
+    # Previous period: deposits 5, 6 and 9 (Paris, Rhône, Loiret), dossier 6 decided.
+    now, before = dossiers.volume_summaries(MARCH)
+    assert before.to_dict("records") == [{"deposes": 3, "decides": 1, "departements": 3}]
+    for f in (MARCH, Filters(MARCH.start, MARCH.end, audience="employeur"), empty):
+        now, before = dossiers.volume_summaries(f)
+        pd.testing.assert_frame_equal(now, dossiers.volume_summary(f))
+        pd.testing.assert_frame_equal(before, dossiers.volume_summary(f.previous()))
 
 
 def test_headlines_give_both_periods_in_one_query(warehouse):
