@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 
 from metrics import db
@@ -207,9 +208,15 @@ def breakdown(f: Filters, by: str) -> pd.DataFrame:
     """
     if by not in BREAKDOWNS:
         raise ValueError(f"ventilation inconnue : {by}")
+    return breakdowns(f)[by]
+
+
+def breakdowns(f: Filters) -> dict[str, pd.DataFrame]:
+    """``breakdown(f, by)`` of every dimension of ``BREAKDOWNS``, keyed by dimension, from their one query."""
     where, params = visit_where(f, alias="b")
     every = db.query(_BREAKDOWNS_SQL.format(where=where), params | _BREAKDOWN_PARAMS)
-    return every[every.breakdown == by].drop(columns="breakdown").reset_index(drop=True)
+    names = every.pop("breakdown").to_numpy()
+    return {by: every.iloc[np.flatnonzero(names == by)].reset_index(drop=True) for by in BREAKDOWNS}
 
 
 def weekday_hour(f: Filters) -> pd.DataFrame:

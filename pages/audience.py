@@ -112,8 +112,7 @@ def _breakdown_table(frame, heading: str):
                             "Part ayant cliqué vers DS (%)": frame.ds_rate * 100})
 
 
-def _breakdown(data, by: str, heading: str, *, donut: bool = False) -> tuple:
-    frame = audience.breakdown(filters_of(data), by)
+def _breakdown(frame, heading: str, donut: bool) -> tuple:
     if frame.empty:
         fig = charts.empty_figure()
     elif donut:
@@ -126,27 +125,22 @@ def _breakdown(data, by: str, heading: str, *, donut: bool = False) -> tuple:
 # figure id → (dimension of metrics.audience.breakdown, table heading, drawn as a donut)
 BREAKDOWNS = {SOURCES: ("referrer_type", "Provenance", True), REFERRERS: ("referrer", "Origine", False),
               DEVICES: ("device", "Appareil", True), PUBLICS: ("audience", "Public", True),
-              BROWSERS: ("browser", "Navigateur", False), SYSTEMS: ("os", "Système d'exploitation", False)}
+              BROWSERS: ("browser", "Navigateur", False), SYSTEMS: ("os", "Système d'exploitation", False),
+              REGIONS: ("region", "Région", False)}
 
 
-def _register_breakdown(fig_id: str, by: str, heading: str, donut: bool) -> None:
-    @cached_callback(*figure_outputs(fig_id), Input("filters", "data"), MOUNT)
-    def update(data, _mount):
-        return _breakdown(data, by, heading, donut=donut)
-
-
-for _fig_id, (_by, _heading, _donut) in BREAKDOWNS.items():
-    _register_breakdown(_fig_id, _by, _heading, _donut)
-
-
-@cached_callback(*figure_outputs(REGIONS), Input("filters", "data"), MOUNT)
-def update_regions(data, _mount):
-    return _breakdown(data, "region", "Région")
-
-
-@cached_callback(*figure_outputs(HOURS), Input("filters", "data"), MOUNT)
-def update_hours(data, _mount):
-    grid = audience.weekday_hour(filters_of(data))
+def _hours(f) -> tuple:
+    grid = audience.weekday_hour(f)
     table = grid.pivot(index="day", columns="hour", values="visits").reindex(list(audience.WEEKDAYS))
     table = table.rename(columns=lambda h: f"{h} h").rename_axis(index="Jour", columns=None).reset_index()
     return figure_values(heatmap_figure(grid), table, SOURCE)
+
+
+# The breakdowns (one query, metrics.audience.breakdowns) and the hours answered together: one request per filter set.
+@cached_callback(*(output for fig_id in (*BREAKDOWNS, HOURS) for output in figure_outputs(fig_id)),
+                 Input("filters", "data"), MOUNT)
+def update_breakdowns(data, _mount):
+    f = filters_of(data)
+    frames = audience.breakdowns(f)
+    figures = [_breakdown(frames[by], heading, donut) for by, heading, donut in BREAKDOWNS.values()]
+    return tuple(value for values in (*figures, _hours(f)) for value in values)
