@@ -6,7 +6,7 @@ from dash import Input, Output, dcc, html
 
 from components import charts, dossier_figures, plain
 from components import format as fmt
-from components.audience_figures import SOURCE, Indicator, decimal, heatmap_figure, indicator_panel
+from components.audience_figures import SOURCE, Indicator, decimal, heatmap_figure, indicator_cards, source_notices
 from components.dossier_figures import filters_of, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
@@ -80,12 +80,6 @@ def layout(**_query):
     ])
 
 
-@cached_callback(Output("audience-kpis", "children"), Output("audience-period", "children"),
-                 Output("audience-notices", "children"), Input("filters", "data"), MOUNT)
-def update_indicators(data, _mount):
-    return indicator_panel("audience", filters_of(data), audience.audience_summary, INDICATORS, totals=True)
-
-
 @cached_callback(*figure_outputs(TIME), Input("filters", "data"), Input("audience-grain", "value"))
 def update_time(data, grain):
     f = filters_of(data)
@@ -136,11 +130,22 @@ def _hours(f) -> tuple:
     return figure_values(heatmap_figure(grid), table, SOURCE)
 
 
-# The breakdowns (one query, metrics.audience.breakdowns) and the hours answered together: one request per filter set.
-@cached_callback(*(output for fig_id in (*BREAKDOWNS, HOURS) for output in figure_outputs(fig_id)),
+def _indicators(f) -> tuple:
+    """Headline cards, period sentence and source notices, the period and the previous one from one query."""
+    both = audience.summary_with_previous(f)
+    cards, period = indicator_cards("audience", f, lambda g: both.iloc[[0 if g == f else 1]], INDICATORS)
+    now = both.iloc[0]
+    return cards, period, source_notices(f, int(now.purged_days), int(now.purged_visits), totals=True)
+
+
+# Everything but the time series (its own grain input) in one request per filter set: indicators, the breakdowns (one
+# query, metrics.audience.breakdowns) and the hours.
+@cached_callback(Output("audience-kpis", "children"), Output("audience-period", "children"),
+                 Output("audience-notices", "children"),
+                 *(output for fig_id in (*BREAKDOWNS, HOURS) for output in figure_outputs(fig_id)),
                  Input("filters", "data"), MOUNT)
-def update_breakdowns(data, _mount):
+def update_page(data, _mount):
     f = filters_of(data)
     frames = audience.breakdowns(f)
     figures = [_breakdown(frames[by], heading, donut) for by, heading, donut in BREAKDOWNS.values()]
-    return tuple(value for values in (*figures, _hours(f)) for value in values)
+    return tuple(value for values in (_indicators(f), *figures, _hours(f)) for value in values)
