@@ -256,7 +256,9 @@ def breakdowns(f: Filters) -> dict[str, pd.DataFrame]:
     where, params = visit_where(f, alias="b")
     every = db.query(_BREAKDOWNS_SQL.format(where=where), params | _BREAKDOWN_PARAMS)
     names = every.pop("breakdown").to_numpy()
-    return {by: every.iloc[np.flatnonzero(names == by)].reset_index(drop=True) for by in BREAKDOWNS}
+    # rows come ordered by dimension: each one's rows are a slice
+    return {by: every.iloc[np.searchsorted(names, by, "left"):np.searchsorted(names, by, "right")]
+            .reset_index(drop=True) for by in BREAKDOWNS}
 
 
 def weekday_hour(f: Filters) -> pd.DataFrame:

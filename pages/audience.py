@@ -2,6 +2,7 @@
 
 
 import dash
+import pandas as pd
 from dash import Input, Output, dcc, html
 
 from components import charts, dossier_figures, plain
@@ -101,9 +102,9 @@ def update_time(data, grain):
 
 
 def _breakdown_table(frame, heading: str):
-    return table_of(frame, {heading: "label", "Visites": "visits", "Part (%)": frame.share * 100,
-                            "Taux de rebond (%)": frame.bounce_rate * 100,
-                            "Part ayant cliqué vers DS (%)": frame.ds_rate * 100})
+    return table_of(frame, {heading: "label", "Visites": "visits", "Part (%)": frame.share.to_numpy() * 100,
+                            "Taux de rebond (%)": frame.bounce_rate.to_numpy() * 100,
+                            "Part ayant cliqué vers DS (%)": frame.ds_rate.to_numpy() * 100})
 
 
 def _breakdown(frame, heading: str, donut: bool) -> tuple:
@@ -125,8 +126,8 @@ BREAKDOWNS = {SOURCES: ("referrer_type", "Provenance", True), REFERRERS: ("refer
 
 def _hours(f) -> tuple:
     grid = audience.weekday_hour(f)
-    table = grid.pivot(index="day", columns="hour", values="visits").reindex(list(audience.WEEKDAYS))
-    table = table.rename(columns=lambda h: f"{h} h").rename_axis(index="Jour", columns=None).reset_index()
+    cells = grid.visits.to_numpy().reshape(len(audience.WEEKDAYS), 24)     # weekday_hour: every cell, in order
+    table = pd.DataFrame({"Jour": list(audience.WEEKDAYS), **{f"{h} h": cells[:, h] for h in range(24)}})
     return figure_values(heatmap_figure(grid), table, SOURCE)
 
 
