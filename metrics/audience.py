@@ -15,8 +15,10 @@ Definitions shared by every function here:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 
 from metrics import db
@@ -44,6 +46,17 @@ _PURGED = """
     LEFT JOIN (SELECT site_id, day, sum(nb_hits) AS hits FROM matomo_pages_daily WHERE report = 'pages'
                GROUP BY site_id, day) p ON p.site_id = d.site_id AND p.day = d.day
     WHERE d.raw_status = 'purged' AND d.day BETWEEN $du AND $au
+"""
+
+
+# Columns of ``audience_summary`` from a ``total`` relation of the sums (visits, pageviews, bounces, duration,
+# purged_days, report_visits).
+_SUMMARY_COLUMNS = """
+    CAST(visits AS BIGINT) AS visits, CAST(pageviews AS BIGINT) AS pageviews,
+    CAST(pageviews AS DOUBLE) / nullif(visits, 0) AS pages_per_visit,
+    CAST(duration AS DOUBLE) / nullif(visits, 0) AS avg_duration_s,
+    CAST(bounces AS DOUBLE) / nullif(visits, 0) AS bounce_rate,
+    CAST(purged_days AS BIGINT) AS purged_days, CAST(report_visits AS BIGINT) AS report_visits
 """
 
 
@@ -76,14 +89,42 @@ def audience_summary(f: Filters) -> pd.DataFrame:
                    purged.days AS purged_days, CASE WHEN $reports THEN purged.visits ELSE 0 END AS report_visits
             FROM raw, purged
         )
-        SELECT CAST(visits AS BIGINT) AS visits, CAST(pageviews AS BIGINT) AS pageviews,
-               CAST(pageviews AS DOUBLE) / nullif(visits, 0) AS pages_per_visit,
-               CAST(duration AS DOUBLE) / nullif(visits, 0) AS avg_duration_s,
-               CAST(bounces AS DOUBLE) / nullif(visits, 0) AS bounce_rate,
-               CAST(purged_days AS BIGINT) AS purged_days, CAST(report_visits AS BIGINT) AS report_visits
-        FROM total
+        SELECT {_SUMMARY_COLUMNS} FROM total
         """,
         params | {"reports": _reports_included(f)},
+    )
+
+
+def summary_with_previous(f: Filters) -> pd.DataFrame:
+    """``audience_summary`` of ``f`` (first row) and of ``f.previous()`` (second row) from one query over both periods
+    (adjacent: one range split at ``f.start``), with one more column ``purged_visits``: the visits of the purged days
+    of the period in the daily totals, whatever the department or audience filter (those the figures of a filtered
+    view cannot include)."""
+    where, params = visit_where(replace(f, start=f.previous().start))
+    return db.query(
+        f"""
+        WITH raw AS (
+            SELECT CASE WHEN v.visit_date >= $cut THEN 0 ELSE 1 END AS k, sum(v.visits) AS visits,
+                   sum(v.pageviews) AS pageviews, sum(v.bounces) AS bounces, sum(v.duration) AS duration
+            FROM {_RAW_DAYS} v WHERE {where} GROUP BY 1
+        ), purged AS (
+            SELECT CASE WHEN day >= $cut THEN 0 ELSE 1 END AS k, count(*) AS days, sum(visits) AS visits,
+                   sum(pageviews) AS pageviews, sum(bounces) AS bounces, sum(duration) AS duration
+            FROM ({_PURGED}) GROUP BY 1
+        ), total AS (
+            SELECT k, coalesce(raw.visits, 0) + CASE WHEN $reports THEN coalesce(purged.visits, 0) ELSE 0 END AS visits,
+                   coalesce(raw.pageviews, 0) + CASE WHEN $reports THEN coalesce(purged.pageviews, 0) ELSE 0 END
+                       AS pageviews,
+                   coalesce(raw.bounces, 0) + CASE WHEN $reports THEN coalesce(purged.bounces, 0) ELSE 0 END AS bounces,
+                   coalesce(raw.duration, 0) + CASE WHEN $reports THEN coalesce(purged.duration, 0) ELSE 0 END
+                       AS duration,
+                   coalesce(purged.days, 0) AS purged_days, coalesce(purged.visits, 0) AS purged_visits,
+                   CASE WHEN $reports THEN purged_visits ELSE 0 END AS report_visits
+            FROM (VALUES (0), (1)) periods(k) LEFT JOIN raw USING (k) LEFT JOIN purged USING (k)
+        )
+        SELECT {_SUMMARY_COLUMNS}, CAST(purged_visits AS BIGINT) AS purged_visits FROM total ORDER BY k
+        """,
+        params | {"cut": f.start, "reports": _reports_included(f)},
     )
 
 
@@ -207,9 +248,17 @@ def breakdown(f: Filters, by: str) -> pd.DataFrame:
     """
     if by not in BREAKDOWNS:
         raise ValueError(f"ventilation inconnue : {by}")
+    return breakdowns(f)[by]
+
+
+def breakdowns(f: Filters) -> dict[str, pd.DataFrame]:
+    """``breakdown(f, by)`` of every dimension of ``BREAKDOWNS``, keyed by dimension, from their one query."""
     where, params = visit_where(f, alias="b")
     every = db.query(_BREAKDOWNS_SQL.format(where=where), params | _BREAKDOWN_PARAMS)
-    return every[every.breakdown == by].drop(columns="breakdown").reset_index(drop=True)
+    names = every.pop("breakdown").to_numpy()
+    # rows come ordered by dimension: each one's rows are a slice
+    return {by: every.iloc[np.searchsorted(names, by, "left"):np.searchsorted(names, by, "right")]
+            .reset_index(drop=True) for by in BREAKDOWNS}
 
 
 def weekday_hour(f: Filters) -> pd.DataFrame:

@@ -16,7 +16,7 @@ dash.register_page(__name__, path="/alertes", name="Alertes", title="Alertes —
 
 ALL = "toutes"
 COUNTS = "alertes-departements"
-LIST_LIMIT = 200
+LIST_LIMIT = alerts.LIST_TOP   # rows read with the counts: one query per filter set
 LIST_COLUMNS = ("Dossier", "Alerte", "Département", "État", "Déposé le", "Décidé le", "Dernière modification",
                 "Détail")
 

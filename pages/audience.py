@@ -2,11 +2,12 @@
 
 
 import dash
+import pandas as pd
 from dash import Input, Output, dcc, html
 
 from components import charts, dossier_figures, plain
 from components import format as fmt
-from components.audience_figures import SOURCE, Indicator, decimal, heatmap_figure, indicator_panel
+from components.audience_figures import SOURCE, Indicator, decimal, heatmap_figure, indicator_cards, source_notices
 from components.dossier_figures import filters_of, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
@@ -80,12 +81,6 @@ def layout(**_query):
     ])
 
 
-@cached_callback(Output("audience-kpis", "children"), Output("audience-period", "children"),
-                 Output("audience-notices", "children"), Input("filters", "data"), MOUNT)
-def update_indicators(data, _mount):
-    return indicator_panel("audience", filters_of(data), audience.audience_summary, INDICATORS, totals=True)
-
-
 @cached_callback(*figure_outputs(TIME), Input("filters", "data"), Input("audience-grain", "value"))
 def update_time(data, grain):
     f = filters_of(data)
@@ -107,13 +102,12 @@ def update_time(data, grain):
 
 
 def _breakdown_table(frame, heading: str):
-    return table_of(frame, {heading: "label", "Visites": "visits", "Part (%)": frame.share * 100,
-                            "Taux de rebond (%)": frame.bounce_rate * 100,
-                            "Part ayant cliqué vers DS (%)": frame.ds_rate * 100})
+    return table_of(frame, {heading: "label", "Visites": "visits", "Part (%)": frame.share.to_numpy() * 100,
+                            "Taux de rebond (%)": frame.bounce_rate.to_numpy() * 100,
+                            "Part ayant cliqué vers DS (%)": frame.ds_rate.to_numpy() * 100})
 
 
-def _breakdown(data, by: str, heading: str, *, donut: bool = False) -> tuple:
-    frame = audience.breakdown(filters_of(data), by)
+def _breakdown(frame, heading: str, donut: bool) -> tuple:
     if frame.empty:
         fig = charts.empty_figure()
     elif donut:
@@ -126,27 +120,33 @@ def _breakdown(data, by: str, heading: str, *, donut: bool = False) -> tuple:
 # figure id → (dimension of metrics.audience.breakdown, table heading, drawn as a donut)
 BREAKDOWNS = {SOURCES: ("referrer_type", "Provenance", True), REFERRERS: ("referrer", "Origine", False),
               DEVICES: ("device", "Appareil", True), PUBLICS: ("audience", "Public", True),
-              BROWSERS: ("browser", "Navigateur", False), SYSTEMS: ("os", "Système d'exploitation", False)}
+              BROWSERS: ("browser", "Navigateur", False), SYSTEMS: ("os", "Système d'exploitation", False),
+              REGIONS: ("region", "Région", False)}
 
 
-def _register_breakdown(fig_id: str, by: str, heading: str, donut: bool) -> None:
-    @cached_callback(*figure_outputs(fig_id), Input("filters", "data"), MOUNT)
-    def update(data, _mount):
-        return _breakdown(data, by, heading, donut=donut)
-
-
-for _fig_id, (_by, _heading, _donut) in BREAKDOWNS.items():
-    _register_breakdown(_fig_id, _by, _heading, _donut)
-
-
-@cached_callback(*figure_outputs(REGIONS), Input("filters", "data"), MOUNT)
-def update_regions(data, _mount):
-    return _breakdown(data, "region", "Région")
-
-
-@cached_callback(*figure_outputs(HOURS), Input("filters", "data"), MOUNT)
-def update_hours(data, _mount):
-    grid = audience.weekday_hour(filters_of(data))
-    table = grid.pivot(index="day", columns="hour", values="visits").reindex(list(audience.WEEKDAYS))
-    table = table.rename(columns=lambda h: f"{h} h").rename_axis(index="Jour", columns=None).reset_index()
+def _hours(f) -> tuple:
+    grid = audience.weekday_hour(f)
+    cells = grid.visits.to_numpy().reshape(len(audience.WEEKDAYS), 24)     # weekday_hour: every cell, in order
+    table = pd.DataFrame({"Jour": list(audience.WEEKDAYS), **{f"{h} h": cells[:, h] for h in range(24)}})
     return figure_values(heatmap_figure(grid), table, SOURCE)
+
+
+def _indicators(f) -> tuple:
+    """Headline cards, period sentence and source notices, the period and the previous one from one query."""
+    both = audience.summary_with_previous(f)
+    cards, period = indicator_cards("audience", f, lambda g: both.iloc[[0 if g == f else 1]], INDICATORS)
+    now = both.iloc[0]
+    return cards, period, source_notices(f, int(now.purged_days), int(now.purged_visits), totals=True)
+
+
+# Everything but the time series (its own grain input) in one request per filter set: indicators, the breakdowns (one
+# query, metrics.audience.breakdowns) and the hours.
+@cached_callback(Output("audience-kpis", "children"), Output("audience-period", "children"),
+                 Output("audience-notices", "children"),
+                 *(output for fig_id in (*BREAKDOWNS, HOURS) for output in figure_outputs(fig_id)),
+                 Input("filters", "data"), MOUNT)
+def update_page(data, _mount):
+    f = filters_of(data)
+    frames = audience.breakdowns(f)
+    figures = [_breakdown(frames[by], heading, donut) for by, heading, donut in BREAKDOWNS.values()]
+    return tuple(value for values in (_indicators(f), *figures, _hours(f)) for value in values)

@@ -131,6 +131,21 @@ def test_summary_of_an_empty_period(warehouse):
     assert pd.isna(got.pages_per_visit) and pd.isna(got.bounce_rate) and pd.isna(got.avg_duration_s)
 
 
+def test_summary_with_the_previous_period_in_one_query(warehouse):
+    week = Filters(date(2025, 3, 6), date(2025, 3, 12))          # previous period: 27 February – 5 March
+    both = audience.summary_with_previous(week)
+    # v5 and the purged 10 and 12 March (45 visits, 90 + 12 page views); before: v1–v4 (1 + 3 + 3 + 2 page views)
+    assert both.visits.tolist() == [46, 4] and both.pageviews.tolist() == [103, 9]
+    assert both.purged_days.tolist() == [2, 0] and both.report_visits.tolist() == [45, 0]
+    assert both.purged_visits.tolist() == [45, 0]
+    paris = audience.summary_with_previous(Filters(week.start, week.end, departements=("75",)))
+    assert paris.visits.tolist() == [0, 2] and paris.report_visits.tolist() == [0, 0]      # v2, v3 before
+    assert paris.purged_visits.tolist() == [45, 0] and paris.purged_days.tolist() == [2, 0]
+    for row, f in ((0, week), (1, week.previous())):
+        pd.testing.assert_frame_equal(both.iloc[[row]].drop(columns="purged_visits").reset_index(drop=True),
+                                      audience.audience_summary(f))
+
+
 def test_visits_over_time_mark_daily_report_visits(warehouse):
     weeks = audience.visits_over_time(MARCH, "week")
     assert [p.date() for p in weeks.periode] == [date(2025, 2, 24), date(2025, 3, 3), date(2025, 3, 10),
