@@ -173,6 +173,8 @@ class Warehouse:
         # Keys (demarche_number, dossier_number) of the dossiers loaded since, whose durations ``finalize``
         # derives; None: every dossier.
         self._derive_dossiers: list[pd.DataFrame] | None = None if fresh or migrated else []
+        # Whether ``decisions_daily`` must be grouped again: dossiers loaded or deleted (or a new build).
+        self._derive_decisions = fresh or migrated
 
     def _migrate(self) -> bool:
         """Bring the copied warehouse to ``SCHEMA_VERSION`` (``migrations``); True when something changed.
@@ -216,8 +218,10 @@ class Warehouse:
         theirs derived (``finalize``) whatever the frame holds in those columns."""
         if table in ("visits", "actions"):
             self._derive_days = None
-        if table == "dossiers" and self._derive_dossiers is not None:
-            self._derive_dossiers.append(frame[["demarche_number", "dossier_number"]])
+        if table == "dossiers":
+            self._derive_decisions = True
+            if self._derive_dossiers is not None:
+                self._derive_dossiers.append(frame[["demarche_number", "dossier_number"]])
         return self._load(table, frame)
 
     def _load(self, table: str, frame: pd.DataFrame) -> int:
@@ -259,6 +263,7 @@ class Warehouse:
             "DELETE FROM dossiers WHERE demarche_number = $d AND list_contains($n, dossier_number)",
             {"d": demarche_number, "n": list(numbers)},
         )
+        self._derive_decisions = self._derive_decisions or present > 0
         return present
 
     def next_visit_key(self) -> int:
@@ -337,7 +342,7 @@ class Warehouse:
     # ------------------------------------------------------------------ derived data
     def finalize(self) -> None:
         """Derive what is computed from loaded rows: visit journey columns, raw-log status, calendar, dossier
-        durations, daily decision counts, meta."""
+        durations, daily decision counts (when dossiers changed), meta."""
         if self._derive_days is None or self._derive_days:
             self._derive_visits()
             self._derive_paths()
@@ -355,7 +360,8 @@ class Warehouse:
             margin_end = max(end, date.today()) + timedelta(days=400)
             self.load("calendar", build_calendar(start - timedelta(days=31), margin_end))
         self._derive_durations()
-        self._derive_decisions_daily()
+        if self._derive_decisions:
+            self._derive_decisions_daily()
         self.set_meta(
             schema_version=SCHEMA_VERSION,
             built_at=datetime.now().isoformat(timespec="seconds"),
@@ -548,7 +554,8 @@ class Warehouse:
         self._derive_dossiers = []
 
     def _derive_decisions_daily(self) -> None:
-        """``decisions_daily`` from every decided dossier (one grouping of ``dossiers``: rebuilt on every run)."""
+        """``decisions_daily`` from every decided dossier (one grouping of ``dossiers``: rebuilt by every run that
+        loaded or deleted dossiers)."""
         self.con.execute("DELETE FROM decisions_daily")
         self.con.execute(
             """
@@ -560,6 +567,7 @@ class Warehouse:
             GROUP BY ALL ORDER BY 1
             """
         )
+        self._derive_decisions = False
 
     def _derive_visits_daily(self) -> None:
         """``visits_daily`` of the days derived by ``_derive_visits`` (all of them on a new build), from ``visits``."""

@@ -218,6 +218,32 @@ def test_decisions_daily_counts_the_decisions_per_day_and_follows_upserts(tmp_pa
                       ("2024-05-07", "apprentissage", 0, 1, 1)]
 
 
+def test_decisions_daily_is_grouped_again_only_by_runs_that_change_dossiers(tmp_path):
+    db = make_warehouse(tmp_path, dossiers=[
+        dossier(n, state="accepte", depose_at="2024-05-03 09:00", traite_at="2024-05-06 09:00") for n in (1, 2)])
+    con = duckdb.connect(str(db))                 # a tampered count shows whether a run grouped the dossiers again
+    con.execute("UPDATE decisions_daily SET acceptes = 99")
+    con.close()
+
+    def acceptes():
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return con.execute("SELECT sum(acceptes) FROM decisions_daily").fetchall()[0][0]
+        finally:
+            con.close()
+
+    with Warehouse(db) as wh:                     # no dossier loaded or deleted (a Matomo-only run): left as it is
+        assert wh.delete_dossiers(1, [404]) == 0
+        wh.finalize()
+        wh.publish()
+    assert acceptes() == 99
+    with Warehouse(db) as wh:                     # dossier 2 deleted in DS: grouped again
+        wh.delete_dossiers(1, [2])
+        wh.finalize()
+        wh.publish()
+    assert acceptes() == 1
+
+
 def test_ineligible_views_one_row_per_visit_and_department_kept_right_by_incremental_runs(tmp_path):
     day1, day2 = "2024-03-04", "2024-03-05"
     db = make_warehouse(

@@ -19,10 +19,10 @@ import pandas as pd
 from etl.ds import champs as ch
 from etl.ds.parse import (
     DOSSIER_COLUMNS,
-    ChampValue,
     Demarche,
     DSFormatError,
     ParseStats,
+    champ_input,
     dossier_frame,
     normalise_champs,
     to_paris_naive,
@@ -68,8 +68,9 @@ def read_export(path: Path, demarches: dict[int, Demarche], demarche_number: int
     generation, meta = _meta_columns(path, header)
     champ_columns = _champ_columns(header, set(meta.values()))
     stats = ParseStats()
-    records, stamps, states = [], {c: [] for c in ("depose_at", "en_instruction_at", "traite_at", "modified_at",
-                                                     "created_at")}, set()
+    inputs, stamps, states = [], {c: [] for c in ("depose_at", "en_instruction_at", "traite_at", "modified_at",
+                                                    "created_at")}, set()
+    rows_columns = {"dossier_number": [], "state": [], "archived": [], "groupe_instructeur": []}
     for row in rows:
         def cell(column: str, row: list = row) -> object:
             index = meta.get(column)
@@ -84,19 +85,21 @@ def read_export(path: Path, demarches: dict[int, Demarche], demarche_number: int
         if state is None:
             states.add(_text(cell("state")) or "")
             continue
-        values = [ChampValue(field, origin, _text(row[i]) if i < len(row) else None, _typed(row, i, is_code))
-                  for i, field, origin, is_code in champ_columns]
-        record = normalise_champs(values, stats)
-        record.update(dossier_number=_number(cell("dossier_number"), path), state=state,
-                      archived=_text(cell("archived")).lower() in TRUE_TEXT if cell("archived") else False,
-                      groupe_instructeur=_text(cell("groupe_instructeur")) or None)
-        records.append(record)
+        champs: dict[str, tuple] = {}
+        for i, field, is_code in champ_columns:
+            value = champ_input(field, _text(row[i]) if i < len(row) else None, _typed(row, i, is_code))
+            champs[field] = (*champs.get(field, ()), value)
+        inputs.append(champs)
+        rows_columns["dossier_number"].append(_number(cell("dossier_number"), path))
+        rows_columns["state"].append(state)
+        rows_columns["archived"].append(_text(cell("archived")).lower() in TRUE_TEXT if cell("archived") else False)
+        rows_columns["groupe_instructeur"].append(_text(cell("groupe_instructeur")) or None)
         for column in stamps:
             stamps[column].append(cell(column))
     if states:
         raise DSFormatError(f"{path.name} : état(s) de dossier inconnu(s) : {', '.join(sorted(states))}")
-    stats.dossiers = len(records)
-    frame = dossier_frame(records, demarche, source="export")
+    stats.dossiers = len(inputs)
+    frame = dossier_frame(normalise_champs(inputs, stats) | rows_columns, demarche, source="export")
     for column in ("en_instruction_at", "traite_at", "modified_at"):
         frame[column] = to_paris_naive(stamps[column], f"{path.name}, {GENERATIONS[generation][column]}")
     depose = to_paris_naive(stamps["depose_at"], f"{path.name}, {GENERATIONS[generation]['depose_at']}")
@@ -178,8 +181,9 @@ def _meta_columns(path: Path, header: list[str]) -> tuple[str, dict[str, int]]:
     return generation, found[generation]
 
 
-def _champ_columns(header: list[str], taken: set[int]) -> list[tuple[int, str, str, bool]]:
-    """(index, field, origin, is_code) of the whitelisted champ columns; '<label> (Code)' columns are codes."""
+def _champ_columns(header: list[str], taken: set[int]) -> list[tuple[int, str, bool]]:
+    """(index, field, is_code) of the whitelisted champ columns, annotation columns first (an instructor's value
+    beats the applicant's); '<label> (Code)' columns are codes."""
     out = []
     for index, name in enumerate(header):
         if index in taken or not name:
@@ -187,8 +191,8 @@ def _champ_columns(header: list[str], taken: set[int]) -> list[tuple[int, str, s
         is_code = bool(CODE_SUFFIX.search(name))
         mapped = ch.field_for_header(CODE_SUFFIX.sub("", name) if is_code else name)
         if mapped:
-            out.append((index, *mapped, is_code))
-    return out
+            out.append((mapped[1] != "annotation", index, mapped[0], is_code))
+    return [column[1:] for column in sorted(out, key=lambda column: column[0])]
 
 
 # ---------------------------------------------------------------------------- cells

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from etl.ds import champs as ch
 
@@ -175,83 +177,110 @@ def as_nodes(nodes: list) -> list:
 
 
 # ---------------------------------------------------------------------------- champ values
-@dataclass(frozen=True)
-class ChampValue:
-    """One whitelisted champ of a dossier: its origin, its text and its typed value (code or number)."""
-
-    field: str
-    origin: str  # 'champ' | 'annotation'
-    text: str | None
-    typed: object = None  # DepartementChamp/PaysChamp code, number of a number champ
+# A dossier gives each whitelisted field a tuple of inputs, annotations first (the "Date de début APT" an
+# instructor granted beats the "Date de début" asked for): coded fields (department, nationality) a
+# (code, text) pair per value, hours the number or else the text, other fields the text. Answers repeat a
+# lot (dropdowns, countries, dates), so a batch normalises each distinct tuple once.
+CODED_FIELDS = ("departement", "nationality")
+TYPED_FIELDS = (*CODED_FIELDS, "hours_per_week")
 
 
-def normalise_champs(values: Iterable[ChampValue], stats: ParseStats) -> dict[str, object]:
-    """Columns contract_*, demande_type, nationality, apt_*, hours_per_week and the champ department."""
-    by_field: dict[str, list[ChampValue]] = {}
-    for value in sorted(values, key=lambda v: v.origin != "annotation"):  # annotations first
-        by_field.setdefault(value.field, []).append(value)
-    out: dict[str, object] = {}
+def champ_input(field: str, text: str | None, typed: object) -> object:
+    """What one champ value brings to ``field``: ``typed`` is its DepartementChamp/PaysChamp code or number."""
+    if field in CODED_FIELDS:
+        return typed, text
+    if field == "hours_per_week":
+        return typed if isinstance(typed, int | float) else text
+    return text
 
-    contract = _first_text(by_field.get("contract"))
+
+def _first_text(texts: tuple) -> str | None:
+    for text in texts:
+        if text and text.strip():
+            return text
+    return None
+
+
+def _contract(texts: tuple) -> tuple[tuple, int]:
+    contract = _first_text(texts)
     category, known = ch.contract_category(contract)
-    stats.unknown_contracts += not known
-    out["contract_category"], out["contract_label"] = category, ch.safe_label(contract)
-
-    out["demande_type"] = ch.demande_type(_first_text(by_field.get("demande")))
-
-    out["nationality"] = _coded(by_field.get("nationality"), ch.country_code, stats, "unknown_nationalities")
-    out["champ_departement"] = _coded(by_field.get("departement"), ch.departement_code, stats,
-                                      "unknown_departements")
-
-    for field in ch.DATE_FIELDS:
-        out[field] = None
-        for value in by_field.get(field, ()):
-            day, invalid = ch.parse_date(value.text)
-            stats.invalid_dates += invalid
-            if day is not None:
-                out[field] = day
-                break
-
-    out["hours_per_week"] = None
-    for value in by_field.get("hours_per_week", ()):
-        hours, invalid = ch.parse_hours(value.typed if isinstance(value.typed, int | float) else value.text)
-        stats.invalid_hours += invalid
-        if hours is not None:
-            out["hours_per_week"] = hours
-            break
-    return out
+    return (category, ch.safe_label(contract)), not known
 
 
-def _first_text(values: list[ChampValue] | None) -> str | None:
-    for value in values or ():
-        if value.text and value.text.strip():
-            return value.text
-    return None
+def _demande(texts: tuple) -> tuple[tuple, int]:
+    return (ch.demande_type(_first_text(texts)),), 0
 
 
-def _coded(values: list[ChampValue] | None, lookup, stats: ParseStats, counter: str) -> str | None:
-    """First value resolved from its typed code (validated by the same lookup) or its text."""
-    answered = False
-    for value in values or ():
-        for candidate in (value.typed, value.text):
-            if isinstance(candidate, str) and candidate.strip():
-                answered = True
-                code = lookup(candidate)
-                if code:
-                    return code
-    if answered:
-        setattr(stats, counter, getattr(stats, counter) + 1)
-    return None
+def _coded(lookup):
+    """Normaliser of a coded field: first value resolved from its code (validated by ``lookup``) or its text;
+    unknown (counted) when something was answered and nothing resolves."""
+    def normalise(pairs: tuple) -> tuple[tuple, int]:
+        answered = False
+        for pair in pairs:
+            for candidate in pair:
+                if isinstance(candidate, str) and candidate.strip():
+                    answered = True
+                    code = lookup(candidate)
+                    if code:
+                        return (code,), 0
+        return (None,), answered
+    return normalise
 
 
-def champ_values(node) -> list[ChampValue]:
-    """Whitelisted champs and annotations of a ``DossierNode`` (personal champs are never read)."""
-    out = []
-    for origin, champs in (("champ", node.champs), ("annotation", node.annotations)):
+def _first_valid(parse):
+    """Normaliser keeping the first value ``parse`` accepts; the invalid ones before it are counted."""
+    def normalise(values: tuple) -> tuple[tuple, int]:
+        invalid = 0
+        for value in values:
+            parsed, bad = parse(value)
+            invalid += bad
+            if parsed is not None:
+                return (parsed,), invalid
+        return (None,), invalid
+    return normalise
+
+
+# field → (columns it fills, ParseStats counter of its unusable answers, normaliser of its inputs)
+NORMALISERS = {
+    "contract": (("contract_category", "contract_label"), "unknown_contracts", _contract),
+    "demande": (("demande_type",), None, _demande),
+    "nationality": (("nationality",), "unknown_nationalities", _coded(ch.country_code)),
+    "departement": (("champ_departement",), "unknown_departements", _coded(ch.departement_code)),
+    "apt_start": (("apt_start",), "invalid_dates", _first_valid(ch.parse_date)),
+    "apt_end": (("apt_end",), "invalid_dates", _first_valid(ch.parse_date)),
+    "hours_per_week": (("hours_per_week",), "invalid_hours", _first_valid(ch.parse_hours)),
+}
+
+
+def normalise_champs(inputs: list[dict[str, tuple]], stats: ParseStats) -> dict[str, list]:
+    """Columns contract_*, demande_type, nationality, apt_*, hours_per_week and champ_departement of dossiers
+    given as field → tuple of inputs (:func:`champ_input`); each distinct tuple is normalised once."""
+    columns: dict[str, list] = {}
+    for field, (names, counter, normalise) in NORMALISERS.items():
+        keys = [row.get(field, ()) for row in inputs]
+        results = {key: normalise(key) for key in dict.fromkeys(keys)}
+        if counter:
+            unusable = {key: count for key, (_, count) in results.items()}
+            setattr(stats, counter, getattr(stats, counter) + sum(map(unusable.__getitem__, keys)))
+        for i, name in enumerate(names):
+            column = {key: values[i] for key, (values, _) in results.items()}
+            columns[name] = list(map(column.__getitem__, keys))
+    return columns
+
+
+def champ_inputs(node) -> dict[str, tuple]:
+    """Inputs of the whitelisted champs and annotations of a ``DossierNode``, annotations first (personal champs
+    are never read)."""
+    out: dict[str, tuple] = {}
+    field_for_label = ch.field_for_label
+    for champs in (node.annotations, node.champs):
         for champ in champs or ():
-            mapped = ch.field_for_label(champ.label)
+            mapped = field_for_label(champ.label)
             if mapped is not None:
-                out.append(ChampValue(mapped[0], origin, _champ_text(champ), _champ_typed(champ)))
+                field = mapped[0]
+                text = champ.stringValue if isinstance(champ.stringValue, str) else _champ_text(champ)
+                value = champ_input(field, text, _champ_typed(champ)) if field in TYPED_FIELDS else text
+                out[field] = (*out[field], value) if field in out else (value,)
     return out
 
 
@@ -281,11 +310,19 @@ def _champ_typed(champ) -> object:
 
 # ---------------------------------------------------------------------------- timestamps
 _OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_CLEAN_AWARE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$"   # as DS's GraphQL sends
 
 
 def to_paris_naive(values: Iterable[object], column: str = "date") -> pd.Series:
     """ISO 8601 strings (offset → converted; none → already Paris time), datetimes or dates → naive Paris time."""
-    series = pd.Series(list(values), dtype="object")
+    values = list(values)
+    if _clean_aware(values):
+        try:   # the common case (GraphQL answers) in one vectorised conversion; a bad value is reported below
+            stamps = pd.to_datetime(pd.Series(values, dtype="object"), utc=True, format="ISO8601")
+            return stamps.dt.tz_convert(PARIS).dt.tz_localize(None).astype("datetime64[us]")
+        except (ValueError, TypeError):
+            pass
+    series = pd.Series(values, dtype="object")
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
     present = series.notna() & (series.astype(str).str.strip() != "")
     if not present.any():
@@ -303,6 +340,15 @@ def to_paris_naive(values: Iterable[object], column: str = "date") -> pd.Series:
         bad = next((t for t in text if _not_iso(t)), text.iloc[0])
         raise DSFormatError(f"{column} : horodatage illisible {bad!r}") from exc
     return out
+
+
+def _clean_aware(values: list) -> bool:
+    """True when ``values`` are text or None, some text, all of it ISO 8601 with seconds and an offset."""
+    try:
+        text = pa.array(values, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return text.null_count < len(text) and pc.all(pc.match_substring_regex(text, _CLEAN_AWARE)).as_py()
 
 
 def _iso_text(value: object) -> str:
@@ -333,31 +379,33 @@ def parse_dossiers(nodes: list, demarche: Demarche) -> pd.DataFrame:
     ``frame.attrs['parse_stats']``."""
     nodes = as_nodes(nodes)
     stats = ParseStats(dossiers=len(nodes))
-    rows, stamps = [], {c: [] for c in TIMESTAMP_COLUMNS}
+    numbers, states, archived, groupes, inputs = [], [], [], [], []
+    stamps = {c: [] for c in TIMESTAMP_COLUMNS}
     for position, node in enumerate(nodes):
         number, state = _required(node, position)
-        row = normalise_champs(champ_values(node), stats)
+        numbers.append(number)
+        states.append(state)
+        archived.append(bool(node.archived))
         groupe = node.groupeInstructeur
-        row.update(
-            dossier_number=number, state=state, archived=bool(node.archived),
-            groupe_instructeur=groupe.get("label") if isinstance(groupe, dict) else None,
-        )
-        rows.append(row)
+        groupes.append(groupe.get("label") if isinstance(groupe, dict) else None)
+        inputs.append(champ_inputs(node))
         stamps["depose_at"].append(node.dateDepot)
         stamps["en_construction_at"].append(node.datePassageEnConstruction)
         stamps["en_instruction_at"].append(node.datePassageEnInstruction)
         stamps["modified_at"].append(node.dateDerniereModification)
         stamps["traite_at"].append(None if state in OPEN_STATES else _decision_date(node, state))
-    frame = dossier_frame(rows, demarche, source="graphql")
+    columns = normalise_champs(inputs, stats)
+    columns.update(dossier_number=numbers, state=states, archived=archived, groupe_instructeur=groupes)
+    frame = dossier_frame(columns, demarche, source="graphql")
     flat = [v for values in stamps.values() for v in values]
     try:
         converted = to_paris_naive(flat, "dates").to_numpy()
     except DSFormatError:
         i = next(i for i, v in enumerate(flat) if v is not None and _not_iso(_iso_text(v)))
-        column, number = list(stamps)[i // len(rows)], rows[i % len(rows)]["dossier_number"]
+        column, number = list(stamps)[i // len(numbers)], numbers[i % len(numbers)]
         raise DSFormatError(f"dossier n° {number} : {STAMP_FIELDS[column]} illisible {flat[i]!r}") from None
     for i, column in enumerate(stamps):  # one conversion for the five columns: pages are small
-        frame[column] = converted[i * len(rows):(i + 1) * len(rows)]
+        frame[column] = converted[i * len(numbers):(i + 1) * len(numbers)]
     frame = frame[DOSSIER_COLUMNS]
     frame.attrs["parse_stats"] = stats
     return frame
@@ -385,10 +433,11 @@ def _decision_date(node, state: str) -> str | None:
     return max(dates, key=lambda d: pd.Timestamp(d)) if dates else None
 
 
-def dossier_frame(rows: list[dict], demarche: Demarche, *, source: str) -> pd.DataFrame:
-    """Rows with champ columns → the dossiers frame (department from the démarche, else from the champ)."""
-    frame = pd.DataFrame(rows, columns=[c for c in DOSSIER_COLUMNS if c not in TIMESTAMP_COLUMNS]
-                         + ["champ_departement"])
+def dossier_frame(columns: dict[str, list], demarche: Demarche, *, source: str) -> pd.DataFrame:
+    """Columns from the champs (:func:`normalise_champs`), dossier_number, state, archived and groupe_instructeur →
+    the dossiers frame (department from the démarche, else from the champ)."""
+    frame = pd.DataFrame({c: columns.get(c) for c in DOSSIER_COLUMNS if c not in TIMESTAMP_COLUMNS}
+                         | {"champ_departement": columns["champ_departement"]})
     frame["demarche_number"] = demarche.number
     frame["dossier_number"] = frame["dossier_number"].astype("int64")
     frame["departement"] = demarche.departement if demarche.departement else frame["champ_departement"]

@@ -39,6 +39,7 @@ from etl.parallel import auto_workers, no_cycle_collection, ordered_map
 from etl.warehouse import RunRecord, Warehouse
 
 BATCH_NODES = 5000  # dossiers parsed at once: amortises the per-call cost of the DataFrame work
+UPSERT_ROWS = 50_000  # demo build: dossiers upserted at once (one DELETE and one INSERT per démarche cost ~0.1 s)
 SAFETY_MARGIN = timedelta(hours=1)  # clock skew and transactions still open on DS's side at watermark time
 DEFAULT_DEMARCHES_FILE = Path(__file__).resolve().parents[2] / "config" / "demarches.csv"
 log = logging.getLogger(__name__)
@@ -206,12 +207,17 @@ def load_ds_files(wh: Warehouse, ds_dir: Path, demarches: dict[int, Demarche], p
     stats, parse = _stats(), ParseStats()
     jobs = [(folder, demarches[int(folder.name)]) for folder in folders]
     workers = auto_workers(p for f in folders for p in f.glob("page-*.json")) if workers is None else workers
+    pending: list[pd.DataFrame] = []   # parsed, not upserted yet: démarches are upserted UPSERT_ROWS at a time
     with ordered_map(_parse_folder, jobs, workers) as parsed, \
             tqdm(total=len(jobs), desc="DS (démarches)", unit=" démarche", disable=not progress) as bar:
         for (_, demarche), (frames, deleted, pages) in zip(jobs, parsed, strict=True):
-            stats["dossiers"] += _upsert(wh, frames, parse)
+            pending += frames
+            if deleted or sum(len(f) for f in pending) >= UPSERT_ROWS:   # deletions apply to upserted rows
+                stats["dossiers"] += _upsert(wh, pending, parse)
+                pending = []
             stats["deleted"] += wh.delete_dossiers(demarche.number, deleted)
             stats["demarches"] += 1
             stats["pages"] += pages
             bar.update(1)
+    stats["dossiers"] += _upsert(wh, pending, parse)
     return _finish(stats, parse)
