@@ -226,12 +226,3 @@ def sanitize_many(values) -> np.ndarray:
     """``sanitize_url`` over a column, computed once per distinct URL."""
     return apply_distinct(values, sanitize_url)
 
-
-def sanitize_titles(values) -> np.ndarray:
-    """``sanitize_title`` over a column, computed once per distinct title."""
-    return apply_distinct(values, sanitize_title)
-
-
-def referrer_hosts(values) -> np.ndarray:
-    """``referrer_host`` over a column, computed once per distinct URL."""
-    return apply_distinct(values, referrer_host)

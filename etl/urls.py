@@ -122,8 +122,13 @@ def _group_of(action_type: str | None) -> str:
 @lru_cache(maxsize=200_000)
 def classify(url: str | None, action_type: str = "action") -> UrlInfo:
     """Sanitise ``url`` and map it to the journey (see the module docstring)."""
-    clean = sanitize_url(url)
-    group = _group_of(action_type)
+    return _classify_clean(sanitize_url(url), _group_of(action_type))
+
+
+@lru_cache(maxsize=20_000)
+def _classify_clean(clean: str | None, group: str) -> UrlInfo:
+    """``classify`` of a sanitised URL: memoised apart, since many raw URLs (differing only by what users typed in
+    their query strings) are cut down to the same few hundred sanitised ones."""
     if clean is None or not (clean.startswith("/") or "://" in clean):
         page = {"outlink": "autre", "download": "document"}.get(group, "autre")
         return UrlInfo(clean, page, None, None, None)
