@@ -28,22 +28,22 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from bench.pages import split_output
 from metrics import db, meta
 from metrics.filters import Filters, default_period
 from tests import ds_replay
 from tests.browser import REPO, TEST_LOGIN, TEST_PASSWORD, run_app
 from tests.live_sources import LiveSources
 
-# Callbacks exercised (output key → values of their inputs by "id.property"); the filters are added at run time.
+# Callbacks exercised (first output "id.property" → values of their inputs by "id.property"); the filters are added
+# at run time. A callback is found by its first output, so merging outputs into it keeps the load test valid.
 CALLBACKS = {
-    "..home-kpis.children...home-period.children..": {"home-unit.value": "working"},
-    "..delais-kpis.children...delais-period.children..": {"delais-unite.value": "working",
-                                                           "delais-cohorte.value": "decision"},
-    "..audience-kpis.children...audience-period.children...audience-notices.children..": {
-        "audience-grain.id": "audience-grain"},
-    "..stats-kpis.children...stats-period.children..": {"stats-load.data": "public"},
+    "home-kpis.children": {"home-unit.value": "working"},
+    "delais-kpis.children": {"delais-unite.value": "working", "delais-cohorte.value": "decision"},
+    "audience-kpis.children": {},
+    "stats-kpis.children": {"stats-load.data": "public"},
 }
-STATS = "..stats-kpis.children...stats-period.children.."
+STATS = "stats-kpis.children"
 ETL_TIMEOUT_S = 300
 
 
@@ -94,13 +94,14 @@ def public_figures(base_url: str, bodies: dict) -> str:
 
 def callback_bodies(base_url: str, store: dict) -> dict[str, dict]:
     """The bodies the Dash client would post for ``CALLBACKS``, from the app's own callback list."""
-    dependencies = {d["output"]: d for d in requests.get(base_url + "/_dash-dependencies", timeout=60).json()}
+    dependencies = {d["output"].strip(".").split("...")[0]: d
+                    for d in requests.get(base_url + "/_dash-dependencies", timeout=60).json()}
     bodies = {}
-    for key, values in CALLBACKS.items():
-        spec, values = dependencies[key], {"filters.data": store, **values}
-        outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
-                   for part in key.strip(".").split("...")]
-        bodies[key] = {"output": key, "outputs": outputs, "changedPropIds": [],
+    for first, values in CALLBACKS.items():
+        spec = dependencies[first]
+        mounts = {f"{i['id']}.id": i["id"] for i in spec["inputs"] if i["property"] == "id"}   # mount inputs
+        values = {"filters.data": store, **mounts, **values}
+        bodies[first] = {"output": spec["output"], "outputs": split_output(spec["output"]), "changedPropIds": [],
                        "inputs": [{**i, "value": values[f"{i['id']}.{i['property']}"]} for i in spec["inputs"]],
                        "state": [{**s, "value": values.get(f"{s['id']}.{s['property']}")} for s in spec["state"]]}
     return bodies
@@ -131,7 +132,7 @@ def session_loop(base_url: str, bodies: dict, logged_in: threading.Barrier, stop
         hit("/_dash-layout", "GET", "/_dash-layout")
         hit("/_dash-dependencies", "GET", "/_dash-dependencies")
         for key, body in bodies.items():
-            hit(f"rappel {key.strip('.').split('.')[0]}", "POST", "/_dash-update-component", json=body)
+            hit(f"rappel {key.split('.')[0]}", "POST", "/_dash-update-component", json=body)
     with lock:
         result.requests.update(seen)
         result.errors.update(errors)

@@ -41,7 +41,8 @@ def _ids(layout) -> dict:
     return found
 
 
-def _split_output(text: str) -> list[dict]:
+def split_output(text: str) -> list[dict]:
+    """A callback's output key (``..a.p...b.q..``, or ``a.p`` alone) as the ``{id, property}`` list Dash posts."""
     parts = text[2:-2].split("...") if text.startswith("..") else [text]
     return [_dep(p) for p in parts]
 
@@ -81,7 +82,7 @@ def _value(ids: dict, dep: dict, store: dict):
 
 
 def _body(cb: dict, ids: dict, store: dict) -> dict:
-    outputs = _split_output(cb["output"])
+    outputs = split_output(cb["output"])
     deps = {kind: [_dep(d["id"] + "." + d["property"]) for d in cb[kind]] for kind in ("inputs", "state")}
     return {
         "output": cb["output"], "outputs": outputs if cb["output"].startswith("..") else outputs[0],
