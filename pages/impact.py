@@ -64,7 +64,7 @@ def _reach_ds(f: Filters):
 
 
 def _processing(f: Filters):
-    frame = delays.processing_by(f, "month", "working", "decision")
+    frame = delays.processing_figures(f, "month", "working", "decision")[1]
     fig = (charts.line(frame, "key", {"median": "Médiane", "p90": "9 dossiers sur 10"}, legend_title="statistique",
                        value="days", y_title="Délai (jours ouvrés)")
            if len(frame) else charts.empty_figure())
@@ -86,8 +86,8 @@ def _time_to_apply(f: Filters):
 
 
 def _refusals(f: Filters):
-    figures = decisions.decision_figures(f, ("month",))
-    frame, overall = figures["month"], figures["now"].refusal_rate.iloc[0]
+    total, frame = decisions.rates_with_total(f, "month")
+    overall = total.refusal_rate.iloc[0]
     fig = rate_over_time(frame, "key", "refusal_rate", "refusal_low", "refusal_high", name="Taux de refus",
                          reference=overall)
     table = pd.DataFrame({"Mois": month_labels(frame.key), "Dossiers décidés": frame.decided,
@@ -156,8 +156,8 @@ def _kpis(f: Filters, period: str) -> list:
     covered = impact.departements_covered(f)
     reach = impact.reach_ds(f).iloc[0]
     timing = time_to_apply.time_summary(f, ("month",)).iloc[0]
-    processing = delays.processing_summary(f, "working", "decision").iloc[0]
-    rates = decisions.decision_figures(f, ("month",))["now"].iloc[0]
+    processing = delays.processing_figures(f, "month", "working", "decision")[0].iloc[0]
+    rates = decisions.rates_with_total(f, "month")[0].iloc[0]
     return [
         kpi_card("Dossiers déposés depuis le lancement", fmt.fmt_int(cumul.cumulative.iloc[-1]), id="impact-kpi-cumul",
                  help=None if period == "lancement" else f"Dont {fmt.fmt_int(cumul.deposes.sum())} sur la période."),
