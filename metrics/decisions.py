@@ -92,6 +92,30 @@ def rates_by(f: Filters, by: str) -> pd.DataFrame:
     return db.query(labelled_groups(by, counts, "decided"), params)
 
 
+def rates_with_total(f: Filters, by: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(decision_rates(f), rates_by(f, by))`` from one short query over ``decisions_daily`` (the period's total
+    and its groups as two GROUPING SETS, rates written once for both): the same frames, planned several times faster
+    than ``decision_figures`` for a page needing neither the previous period nor a second breakdown. Not
+    "nationality" (``rates_by`` reads the dossiers for it)."""
+    if by == "nationality":
+        raise ValueError("la ventilation par nationalité lit les dossiers : rates_by(f, 'nationality')")
+    where, params = decisions_where(f)
+    key = dimension(by, "day", alias="c").key
+    counts = f"""
+        SELECT *, {DECISION_RATES_SQL} FROM (
+            SELECT {key} AS key, CASE grouping({key}) WHEN 1 THEN 'total' ELSE 'by' END AS breakdown,
+                   {DECISION_COUNTS_SQL}
+            FROM decisions_daily c WHERE {where} GROUP BY GROUPING SETS ((), ({key}))
+        )
+    """
+    # The total's label NULL: without groups, the label column then comes as rates_by's (no text in it).
+    frame = db.query(f"SELECT * REPLACE (CASE WHEN breakdown = 'by' THEN label END AS label) "
+                     f"FROM ({labelled_groups(by, counts, 'decided', 'pos')}) ORDER BY breakdown DESC, pos", params)
+    rates = [c for c in frame.columns if c not in ("key", "label", "breakdown", "pos")]
+    parts = split_parts(frame, {"total": tuple(rates), "by": ("key", "label", *rates)})
+    return parts["total"], parts["by"]
+
+
 def decision_figures(f: Filters, breakdowns: tuple[str, ...] = ("month", "contract")) -> dict[str, pd.DataFrame]:
     """A page's decision figures from one query over ``decisions_daily`` (the period and the previous one).
 

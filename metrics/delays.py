@@ -104,11 +104,38 @@ def processing_by(f: Filters, by: str, unit: str = "working", cohort: str = "dec
     """
     _check(unit, cohort)
     sql, params = decided_sql(f, cohort)
+    groups, rows = _processing_by_sql(by, unit, cohort)
+    return db.query(f"WITH d AS ({sql}), {groups} {rows}", params)
+
+
+def _processing_by_sql(by: str, unit: str, cohort: str, position: str | None = None) -> tuple[str, str]:
+    """``processing_by``'s CTEs ``g`` and ``s`` (over the cohort ``d``) and its SELECT of the rows; with ``position``,
+    their order in a last column of that name (``labelled_groups``)."""
     stats = duration_stats_sql("g", f"total_{unit}", ("key",), min_n=MIN_CELL)
     rows = labelled_groups(by, f"SELECT {_group_key(by, COHORTS[cohort], 's.key')} AS key, n, median, p90, "
-                               f"mean_winsorized FROM s", "n")
-    return db.query(f"WITH d AS ({sql}), g AS (SELECT {_key(by, COHORTS[cohort])} AS key, d.total_{unit} FROM d), "
-                    f"s AS ({stats}) {rows}", params)
+                               f"mean_winsorized FROM s", "n", position)
+    return f"g AS (SELECT {_key(by, COHORTS[cohort])} AS key, d.total_{unit} FROM d), s AS ({stats})", rows
+
+
+def processing_figures(f: Filters, by: str, unit: str = "working",
+                       cohort: str = "decision") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(processing_summary(f, unit, cohort), processing_by(f, by, unit, cohort))`` from one query: the SELECTs of
+    those two functions side by side over one cohort (one plan), giving exactly their frames — unlike
+    ``cohort_figures``, whose GROUPING SETS may round the winsorised means differently in the last digit."""
+    _check(unit, cohort)
+    sql, params = decided_sql(f, cohort)
+    groups, rows = _processing_by_sql(by, unit, cohort, "pos")
+    frame = db.query(
+        f"""
+        WITH d AS ({sql}), {groups}
+        SELECT * FROM ((SELECT 'summary' AS breakdown, 0 AS pos, * FROM ({duration_stats_sql('d', f'total_{unit}')}))
+                       UNION ALL BY NAME (SELECT 'by' AS breakdown, * FROM ({rows})))
+        ORDER BY breakdown DESC, pos
+        """,
+        params,
+    )
+    parts = split_parts(frame, {"summary": SUMMARY_COLUMNS, "by": ("key", "label", *SUMMARY_COLUMNS)})
+    return parts["summary"], parts["by"]
 
 
 def _key(name: str, date_col: str) -> str:

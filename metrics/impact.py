@@ -2,9 +2,9 @@
 
 Only the measures no other module defines live here — cumulative dossiers, departments covered over time and
 the monthly share of visitors who went from WIF to the Démarches Simplifiées form. The Impact page takes the
-rest from their own modules: processing time (``metrics.delays.processing_by(f, "month")``), time to apply
-against the 10-minute promise (``metrics.time_to_apply.time_by(f, "month")``) and refusal rate
-(``metrics.decisions.decision_figures(f, ("month",))``).
+rest from their own modules, each headline and its months from one query: processing time
+(``metrics.delays.processing_figures(f, "month")``), time to apply against the 10-minute promise
+(``metrics.time_to_apply.time_by(f, "month")``) and refusal rate (``metrics.decisions.rates_with_total(f, "month")``).
 
 ``since_launch(f)`` widens a period to the first day of data: the impact of a service is usually told since
 its launch. Department, audience and contract filters apply as everywhere.

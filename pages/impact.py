@@ -4,6 +4,7 @@ and the whole page's data as one CSV."""
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import dash
 import pandas as pd
@@ -28,6 +29,34 @@ PNG_WIDTH = 1200
 SHORT_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 
 
+class Frames:
+    """The metric frames of one answer under the filters ``f``, each asked for once, when first needed: the
+    figures and the indicators share them (a figure's PNG asks for its own alone)."""
+
+    def __init__(self, f: Filters):
+        self.f = f
+
+    @cached_property
+    def deposits(self) -> pd.DataFrame:
+        return impact.cumulative_deposits(self.f)
+
+    @cached_property
+    def departements(self) -> pd.DataFrame:
+        return impact.departements_covered(self.f)
+
+    @cached_property
+    def processing(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return delays.processing_figures(self.f, "month", "working", "decision")
+
+    @cached_property
+    def time_by_month(self) -> pd.DataFrame:
+        return time_to_apply.time_by(self.f, "month")
+
+    @cached_property
+    def rates(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return decisions.rates_with_total(self.f, "month")
+
+
 @dataclass(frozen=True)
 class ImpactFigure:
     """A figure of the page: its builder returns the figure (a plain dict), its data table and its source line."""
@@ -35,19 +64,19 @@ class ImpactFigure:
     fig_id: str
     title: str
     reading_key: str
-    build: Callable[[Filters], tuple[dict, pd.DataFrame, str]]
+    build: Callable[[Frames], tuple[dict, pd.DataFrame, str]]
 
 
-def _cumulative(f: Filters):
-    frame = impact.cumulative_deposits(f)
+def _cumulative(data: Frames):
+    frame = data.deposits
     fig = charts.line(frame, "month", "cumulative", y_title="Dossiers déposés (cumul)")
     table = pd.DataFrame({"Mois": month_labels(frame.month), "Dossiers déposés dans le mois": frame.deposes,
                           "Cumul depuis le lancement": frame.cumulative})
     return month_axis(fig, len(frame), title={"text": None}), table, SOURCE
 
 
-def _departements(f: Filters):
-    frame = impact.departements_covered(f)
+def _departements(data: Frames):
+    frame = data.departements
     fig = charts.line(frame, "month", "covered", y_title="Départements couverts")
     plain.traces(fig, line={"shape": "hv"})
     table = pd.DataFrame({"Mois": month_labels(frame.month), "Départements couverts": frame.covered,
@@ -55,16 +84,16 @@ def _departements(f: Filters):
     return month_axis(fig, len(frame), title={"text": None}), table, f"{SOURCE}, premier dossier déposé"
 
 
-def _reach_ds(f: Filters):
-    frame = impact.reach_ds_by_month(f)
+def _reach_ds(data: Frames):
+    frame = impact.reach_ds_by_month(data.f)
     fig = charts.line(frame, "month", "share", value="pct", markers=True, y_title="Part des visiteurs")
     table = pd.DataFrame({"Mois": month_labels(frame.month), "Visiteurs entrés dans le parcours": frame.started,
                           "Partis vers Démarches Simplifiées": frame.reached_ds, "Part (%)": frame.share * 100})
     return month_axis(fig, len(frame), title={"text": None}), table, MATOMO
 
 
-def _processing(f: Filters):
-    frame = delays.processing_by(f, "month", "working", "decision")
+def _processing(data: Frames):
+    frame = data.processing[1]
     fig = (charts.line(frame, "key", {"median": "Médiane", "p90": "9 dossiers sur 10"}, legend_title="statistique",
                        value="days", y_title="Délai (jours ouvrés)")
            if len(frame) else charts.empty_figure())
@@ -73,8 +102,8 @@ def _processing(f: Filters):
     return month_axis(fig, len(frame), title={"text": None}), table, f"{SOURCE}, mois de décision"
 
 
-def _time_to_apply(f: Filters):
-    frame = time_to_apply.time_by(f, "month")
+def _time_to_apply(data: Frames):
+    frame = data.time_by_month
     minutes = frame.assign(median_min=frame.median_s / 60)
     fig = charts.line(minutes, "key", "median_min", value="float", markers=True, y_title="Temps médian (minutes)")
     plain.span(fig, "hline", PROMISE_MIN, line=dict(color=theme.RED_MARIANNE, dash="dash", width=1.5),
@@ -85,9 +114,9 @@ def _time_to_apply(f: Filters):
     return month_axis(fig, len(frame), title={"text": None}), table, MATOMO
 
 
-def _refusals(f: Filters):
-    figures = decisions.decision_figures(f, ("month",))
-    frame, overall = figures["month"], figures["now"].refusal_rate.iloc[0]
+def _refusals(data: Frames):
+    total, frame = data.rates
+    overall = total.refusal_rate.iloc[0]
     fig = rate_over_time(frame, "key", "refusal_rate", "refusal_low", "refusal_high", name="Taux de refus",
                          reference=overall)
     table = pd.DataFrame({"Mois": month_labels(frame.key), "Dossiers décidés": frame.decided,
@@ -151,13 +180,12 @@ def layout(**_query):
     ])
 
 
-def _kpis(f: Filters, period: str) -> list:
-    cumul = impact.cumulative_deposits(f)
-    covered = impact.departements_covered(f)
-    reach = impact.reach_ds(f).iloc[0]
-    timing = time_to_apply.time_summary(f, ("month",)).iloc[0]
-    processing = delays.processing_summary(f, "working", "decision").iloc[0]
-    rates = decisions.decision_figures(f, ("month",))["now"].iloc[0]
+def _kpis(data: Frames, period: str) -> list:
+    cumul, covered = data.deposits, data.departements
+    reach = impact.reach_ds(data.f).iloc[0]
+    timing = time_to_apply.time_summary(data.f, ("month",)).iloc[0]
+    processing = data.processing[0].iloc[0]
+    rates = data.rates[0].iloc[0]
     return [
         kpi_card("Dossiers déposés depuis le lancement", fmt.fmt_int(cumul.cumulative.iloc[-1]), id="impact-kpi-cumul",
                  help=None if period == "lancement" else f"Dont {fmt.fmt_int(cumul.deposes.sum())} sur la période."),
@@ -177,14 +205,14 @@ def _kpis(f: Filters, period: str) -> list:
 
 
 # One callback for the whole page: every output follows the same two inputs, and one answer spares a request per
-# figure (the figures' queries are shared with the indicators through metrics.db's cache).
+# figure (the figures share their frames with the indicators: ``Frames``).
 @cached_callback(Output("impact-kpis", "children"), Output("impact-period", "children"),
                  *[output for figure in FIGURES for output in figure_outputs(figure.fig_id)],
                  Input("filters", "data"), Input("impact-periode", "value"))
 def update_page(data, period):
-    f = _scope(data, period)
-    figures = [figure_values(*figure.build(f)) for figure in FIGURES]
-    return (_kpis(f, period), f"Période {fmt.fmt_period(f.start, f.end)}.",
+    frames = Frames(_scope(data, period))
+    figures = [figure_values(*figure.build(frames)) for figure in FIGURES]
+    return (_kpis(frames, period), f"Période {fmt.fmt_period(frames.f.start, frames.f.end)}.",
             *[value for values in figures for value in values])
 
 
@@ -222,7 +250,7 @@ def french_month_ticks(fig: go.Figure) -> go.Figure:
           State("impact-periode", "value"), prevent_initial_call=True)
 def download_png(_clicks, ident, data, period):
     figure = BY_ID[ident["fig"]]
-    fig, _, source = figure.build(_scope(data, period))
+    fig, _, source = figure.build(Frames(_scope(data, period)))
     fig = french_month_ticks(go.Figure(fig)).update_layout(title=dict(text=figure.title, x=0.02),
                                                            margin=dict(t=70, b=100))
     fig.add_annotation(text=f"Source : {source}", showarrow=False, xref="paper", yref="paper", x=0, y=-0.3,
@@ -233,7 +261,8 @@ def download_png(_clicks, ident, data, period):
 def page_data(f: Filters) -> pd.DataFrame:
     """Every table of the page in one frame: ``Figure`` then the union of the tables' columns (a table's rows
     are empty in the columns it does not have)."""
-    tables = [figure.build(f)[1].assign(Figure=figure.title) for figure in FIGURES]
+    frames = Frames(f)
+    tables = [figure.build(frames)[1].assign(Figure=figure.title) for figure in FIGURES]
     frame = pd.concat(tables, ignore_index=True).round(2).convert_dtypes()   # whole-number columns as integers
     return frame[["Figure", *[c for c in frame.columns if c != "Figure"]]]
 

@@ -123,6 +123,24 @@ def test_decision_figures_are_the_single_metrics_from_one_query(warehouse):
         decisions.decision_figures(MARCH, ("nationality",))
 
 
+def test_rates_with_total_are_decision_rates_and_rates_by_from_one_query(warehouse):
+    total, by_month = decisions.rates_with_total(Filters(date(2025, 2, 1), date(2025, 4, 30)), "month")
+    assert (total.decided.iloc[0], total.refuses.iloc[0]) == (16, 5)                  # dossiers 1–16 (not 17, open)
+    assert total.refusal_rate.iloc[0] == pytest.approx(5 / 16)
+    assert [k.date() for k in by_month.key] == [date(2025, 2, 1), date(2025, 3, 1), date(2025, 4, 1)]
+    assert list(by_month.decided) == [1, 14, 1] and by_month.refusal_rate.isna().tolist() == [True, False, True]
+    _, by_dep = decisions.rates_with_total(MARCH, "departement")
+    assert list(by_dep.label) == ["75 – Paris", "69 – Rhône"] and list(by_dep.decided) == [10, 4]
+    for f in (MARCH, Filters(MARCH.start, MARCH.end, departements=("69",)),
+              Filters(date(2025, 2, 1), date(2025, 4, 30)), Filters(date(2020, 1, 1), date(2020, 1, 31))):
+        for by in ("month", "contract", "departement", "audience"):
+            total, rows = decisions.rates_with_total(f, by)
+            pd.testing.assert_frame_equal(total, decisions.decision_rates(f), check_exact=True)
+            pd.testing.assert_frame_equal(rows, decisions.rates_by(f, by), check_exact=True)
+    with pytest.raises(ValueError):
+        decisions.rates_with_total(MARCH, "nationality")
+
+
 def test_funnel_flags_departments_outside_the_interval(tmp_path):
     # Bouches-du-Rhône: 8 decided, all refused. National refusal rate: (2 + 1 + 8) / 22 = 0.5.
     marseille = [decided(100 + i, "refuse", departement="13") for i in range(8)]

@@ -141,6 +141,22 @@ def test_cohort_figures_are_the_single_metrics_from_one_query(warehouse):
     assert row(delays.cohort_figures(empty)["summary"])["n"] == 0
 
 
+def test_processing_figures_are_summary_and_breakdown_from_one_query(warehouse):
+    summary, by_dep = delays.processing_figures(JUNE, "departement")
+    # [1, 2, 2, 3, 4, 10] → median 2.5, p90 7 (as in test_cohort_figures_…); Paris only has 5 dossiers or more.
+    assert row(summary) == pytest.approx({"n": 6, "median": 2.5, "p90": 7.0, "mean_winsorized": 3.458333333})
+    assert list(by_dep.key) == ["75", "69"] and by_dep.p90.iloc[0] == pytest.approx(7.6) and by_dep.p90.isna()[1]
+    empty = Filters(date(2020, 1, 1), date(2020, 12, 31))
+    for f in (MAY, JUNE, empty, Filters(date(2025, 5, 30), date(2025, 5, 30))):
+        for unit, cohort in (("working", "decision"), ("calendar", "depot")):
+            for by in ("month", "departement", "contract", "audience"):
+                summary, rows = delays.processing_figures(f, by, unit, cohort)
+                pd.testing.assert_frame_equal(summary, delays.processing_summary(f, unit, cohort), check_exact=True)
+                pd.testing.assert_frame_equal(rows, delays.processing_by(f, by, unit, cohort), check_exact=True)
+    with pytest.raises(ValueError):
+        delays.processing_figures(MAY, "month", unit="hours")
+
+
 def test_stage_split_means_add_up_to_the_total(warehouse):
     june = delays.stage_split(JUNE, "working")
     assert len(june) == 1 and june.n[0] == 5                 # the Rhône dossier has no instruction date
