@@ -13,7 +13,6 @@ from components.dossier_figures import (
     filters_of,
     indicator_cards,
     month_labels,
-    percent,
     table_of,
 )
 from components.figure import figure_block, figure_outputs, figure_values
@@ -29,6 +28,8 @@ APT, APT_CONTRACT, OUTCOME = "contrats-apt", "contrats-apt-contrat", "contrats-i
 DELAY, NATIONALITIES = "contrats-delai", "contrats-nationalites"
 TOP_NATIONALITIES = 10
 OUTCOME_LABELS = {"acceptes": "Acceptés", "refuses": "Refusés", "sans_suite": "Classés sans suite"}
+DELAY_HEADINGS = {"label": "Type de contrat", "n": "Dossiers décidés", "median": "Médiane (j)",
+                  "p90": "9 dossiers sur 10 (j)", "mean_winsorized": "Moyenne écrêtée (j)"}
 
 
 def layout(**_query):
@@ -142,10 +143,10 @@ def _demande(types) -> tuple:
     fig = dossier_figures.hbars(types, "label", {"premiere": "Première demande", "renouvellement": "Renouvellement",
                                                  "non_renseigne": "Non renseigné"},
                                 axis_title="Dossiers déposés", grey=("Non renseigné",))
-    table = percent(types, {"renouvellement_share": "Part des renouvellements (%)"}).rename(columns={
-        "label": "Type de contrat", "premiere": "Première demande", "renouvellement": "Renouvellement",
-        "non_renseigne": "Non renseigné", "total": "Total"})
-    return figure_values(fig, table.drop(columns=["key", "renouvellement_share"]), f"{SOURCE}, champ « Demande »")
+    table = table_of(types, {"Type de contrat": "label", "Première demande": "premiere",
+                             "Renouvellement": "renouvellement", "Non renseigné": "non_renseigne", "Total": "total",
+                             "Part des renouvellements (%)": types.renouvellement_share * 100})
+    return figure_values(fig, table, f"{SOURCE}, champ « Demande »")
 
 
 def _apt(f) -> tuple:
@@ -167,9 +168,9 @@ def _apt_contract(f) -> tuple:
     names = {"long": f"{contracts.LONG_APT_DAYS} jours ou plus", "short": f"Moins de {contracts.LONG_APT_DAYS} jours",
              "invalid": "Dates absentes ou incohérentes"}
     fig = dossier_figures.hbars(split, "label", names, axis_title="Dossiers déposés", grey=(names["invalid"],))
-    table = percent(split, {"long_share": f"Part {contracts.LONG_APT_DAYS} j ou plus (%)"}).rename(
-        columns={"label": "Type de contrat", **names})
-    return figure_values(fig, table.drop(columns=["key", "long_share"]), f"{SOURCE}, dossiers par date de dépôt")
+    table = table_of(split, {"Type de contrat": "label", **{name: column for column, name in names.items()},
+                             f"Part {contracts.LONG_APT_DAYS} j ou plus (%)": split.long_share * 100})
+    return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt")
 
 
 @cached_callback(*figure_outputs(OUTCOME), *figure_outputs(DELAY), Input("filters", "data"),
@@ -193,9 +194,8 @@ def _outcome(f) -> tuple:
 def _delay(f) -> tuple:
     frame = delays.processing_by(f, "contract", "working", "decision")
     fig = dossier_figures.duration_bars(frame, "label", axis_title="Délai (jours ouvrés)")
-    table = frame.rename(columns={"label": "Type de contrat", "n": "Dossiers décidés", "median": "Médiane (j)",
-                                  "p90": "9 dossiers sur 10 (j)", "mean_winsorized": "Moyenne écrêtée (j)"})
-    return figure_values(fig, table.drop(columns=["key"]), f"{SOURCE}, délais en jours ouvrés")
+    table = table_of(frame, {DELAY_HEADINGS.get(c, c): c for c in frame.columns if c != "key"})
+    return figure_values(fig, table, f"{SOURCE}, délais en jours ouvrés")
 
 
 def _categories(types, current: str | None) -> tuple:
