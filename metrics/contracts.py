@@ -103,10 +103,10 @@ def top_nationalities(f: Filters, top: int = 5) -> pd.DataFrame:
 def _part(f: Filters, part: str, columns: list[str], top: int | None = None) -> pd.DataFrame:
     """The ``columns`` of the rows of ``part`` in ``_profile(f)`` (nationalities ranked up to ``top``)."""
     profile = _profile(f)
-    rows = profile.part.to_numpy() == part
-    if top is not None:
-        rows &= profile["rank"].to_numpy() <= top
-    return profile.iloc[rows.nonzero()[0], [profile.columns.get_loc(c) for c in columns]].reset_index(drop=True)
+    parts = profile.part.to_numpy()
+    first, end = parts.searchsorted(part, "left"), parts.searchsorted(part, "right")   # sorted by part
+    rows = slice(first, end) if top is None else first + (profile["rank"].to_numpy()[first:end] <= top).nonzero()[0]
+    return profile.iloc[rows, [profile.columns.get_loc(c) for c in columns]].reset_index(drop=True)
 
 
 def _count(n: str, condition: str) -> str:

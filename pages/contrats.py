@@ -1,6 +1,7 @@
 """Contrats: contract categories over time and by department, renewals, APT length, outcome, delay, nationalities."""
 
 import dash
+import numpy as np
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
@@ -12,7 +13,6 @@ from components.dossier_figures import (
     filters_of,
     indicator_cards,
     month_labels,
-    percent,
     table_of,
 )
 from components.figure import figure_block, figure_outputs, figure_values
@@ -28,6 +28,8 @@ APT, APT_CONTRACT, OUTCOME = "contrats-apt", "contrats-apt-contrat", "contrats-i
 DELAY, NATIONALITIES = "contrats-delai", "contrats-nationalites"
 TOP_NATIONALITIES = 10
 OUTCOME_LABELS = {"acceptes": "Acceptés", "refuses": "Refusés", "sans_suite": "Classés sans suite"}
+DELAY_HEADINGS = {"label": "Type de contrat", "n": "Dossiers décidés", "median": "Médiane (j)",
+                  "p90": "9 dossiers sur 10 (j)", "mean_winsorized": "Moyenne écrêtée (j)"}
 
 
 def layout(**_query):
@@ -90,16 +92,23 @@ def update_profile(data, _mount, category):
     """Every block drawn from ``contracts``' one query of the period: indicators, demande, APT lengths and split,
     and the choice of contract category for the nationalities."""
     f = filters_of(data)
-    summaries = contracts.contract_summaries(f)
-    return (*indicator_cards("contrats", f, summaries.iloc[0], summaries.iloc[1], CARDS), *_demande(f), *_apt(f),
-            *_apt_contract(f), *_categories(f, category))
+    summaries, types = contracts.contract_summaries(f), contracts.demande_types(f)
+    return (*indicator_cards("contrats", f, summaries.iloc[0], summaries.iloc[1], CARDS), *_demande(types), *_apt(f),
+            *_apt_contract(f), *_categories(types, category))
 
 
-def _wide(tidy, index: str, index_label: str, values: str):
-    """One row per ``index``, one column per contract category (reference order), zeros for absent cells."""
+def _wide(tidy, index: str, index_label: str, values: str, scale: int = 1, suffix: str = "") -> pd.DataFrame:
+    """One row per ``index`` (sorted), one column per contract category (reference order, ``suffix`` added to its
+    name), ``values`` × ``scale`` in the cells, zeros for absent cells (then floats, as a pandas pivot gives)."""
+    rows, row_of = np.unique(tidy[index].to_numpy(dtype=object), return_inverse=True)
     labels = list(dict.fromkeys(tidy.label))
-    table = tidy.pivot(index=index, columns="label", values=values).reindex(columns=labels).fillna(0)
-    return table.reset_index().rename(columns={index: index_label}).rename_axis(columns=None)
+    col_of = pd.Index(labels).get_indexer(tidy.label)
+    cells = tidy[values].to_numpy() * scale
+    full = len(cells) == len(rows) * len(labels)           # every cell present (one row per index × category)
+    grid = np.zeros((len(rows), len(labels)), dtype=cells.dtype if full else float)
+    grid[row_of, col_of] = cells
+    return pd.DataFrame({index_label: pd.array(rows, dtype=tidy[index].dtype),
+                         **{f"{label}{suffix}": grid[:, i] for i, label in enumerate(labels)}})
 
 
 @cached_callback(*figure_outputs(MIX), *figure_outputs(BY_DEP), Input("filters", "data"),
@@ -116,11 +125,8 @@ def _mix(f, measure: str) -> tuple:
     fig = (charts.stacked_bar(mix, "month", column, "label", value=value, y_title=MEASURES[measure])
            if len(mix) else charts.empty_figure())
     dossier_figures.month_axis(fig, mix.month.nunique(), title={"text": None})
-    table = _wide(mix.assign(month=month_labels(mix.month)), "month", "Mois", "dossiers" if measure == "count"
-                  else "share")
-    if measure == "share":
-        table.iloc[:, 1:] = table.iloc[:, 1:] * 100
-        table = table.rename(columns={c: f"{c} (%)" for c in table.columns[1:]})
+    table = _wide(mix.assign(month=month_labels(mix.month)), "month", "Mois", *(
+        ("dossiers",) if measure == "count" else ("share", 100, " (%)")))
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt")
 
 
@@ -133,15 +139,14 @@ def _departements(f, measure: str) -> tuple:
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt")
 
 
-def _demande(f) -> tuple:
-    types = contracts.demande_types(f)
+def _demande(types) -> tuple:
     fig = dossier_figures.hbars(types, "label", {"premiere": "Première demande", "renouvellement": "Renouvellement",
                                                  "non_renseigne": "Non renseigné"},
                                 axis_title="Dossiers déposés", grey=("Non renseigné",))
-    table = percent(types, {"renouvellement_share": "Part des renouvellements (%)"}).rename(columns={
-        "label": "Type de contrat", "premiere": "Première demande", "renouvellement": "Renouvellement",
-        "non_renseigne": "Non renseigné", "total": "Total"})
-    return figure_values(fig, table.drop(columns=["key", "renouvellement_share"]), f"{SOURCE}, champ « Demande »")
+    table = table_of(types, {"Type de contrat": "label", "Première demande": "premiere",
+                             "Renouvellement": "renouvellement", "Non renseigné": "non_renseigne", "Total": "total",
+                             "Part des renouvellements (%)": types.renouvellement_share * 100})
+    return figure_values(fig, table, f"{SOURCE}, champ « Demande »")
 
 
 def _apt(f) -> tuple:
@@ -163,9 +168,9 @@ def _apt_contract(f) -> tuple:
     names = {"long": f"{contracts.LONG_APT_DAYS} jours ou plus", "short": f"Moins de {contracts.LONG_APT_DAYS} jours",
              "invalid": "Dates absentes ou incohérentes"}
     fig = dossier_figures.hbars(split, "label", names, axis_title="Dossiers déposés", grey=(names["invalid"],))
-    table = percent(split, {"long_share": f"Part {contracts.LONG_APT_DAYS} j ou plus (%)"}).rename(
-        columns={"label": "Type de contrat", **names})
-    return figure_values(fig, table.drop(columns=["key", "long_share"]), f"{SOURCE}, dossiers par date de dépôt")
+    table = table_of(split, {"Type de contrat": "label", **{name: column for column, name in names.items()},
+                             f"Part {contracts.LONG_APT_DAYS} j ou plus (%)": split.long_share * 100})
+    return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt")
 
 
 @cached_callback(*figure_outputs(OUTCOME), *figure_outputs(DELAY), Input("filters", "data"),
@@ -189,14 +194,12 @@ def _outcome(f) -> tuple:
 def _delay(f) -> tuple:
     frame = delays.processing_by(f, "contract", "working", "decision")
     fig = dossier_figures.duration_bars(frame, "label", axis_title="Délai (jours ouvrés)")
-    table = frame.rename(columns={"label": "Type de contrat", "n": "Dossiers décidés", "median": "Médiane (j)",
-                                  "p90": "9 dossiers sur 10 (j)", "mean_winsorized": "Moyenne écrêtée (j)"})
-    return figure_values(fig, table.drop(columns=["key"]), f"{SOURCE}, délais en jours ouvrés")
+    table = table_of(frame, {DELAY_HEADINGS.get(c, c): c for c in frame.columns if c != "key"})
+    return figure_values(fig, table, f"{SOURCE}, délais en jours ouvrés")
 
 
-def _categories(f, current: str | None) -> tuple:
-    mix = contracts.demande_types(f)
-    options = [{"label": label, "value": key} for key, label in zip(mix.key.fillna(""), mix.label, strict=True)]
+def _categories(types, current: str | None) -> tuple:
+    options = [{"label": label, "value": key} for key, label in zip(types.key.fillna(""), types.label, strict=True)]
     values = [o["value"] for o in options]
     return options, current if current in values else (values[0] if values else None)
 
