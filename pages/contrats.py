@@ -98,9 +98,10 @@ def update_profile(data, _mount, category):
 
 
 def _wide(tidy, index: str, index_label: str, values: str, scale: int = 1, suffix: str = "") -> pd.DataFrame:
-    """One row per ``index`` (sorted), one column per contract category (reference order, ``suffix`` added to its
-    name), ``values`` × ``scale`` in the cells, zeros for absent cells (then floats, as a pandas pivot gives)."""
-    rows, row_of = np.unique(tidy[index].to_numpy(dtype=object), return_inverse=True)
+    """One row per ``index`` in the metric's order (months in time, departments as in the figure), one column per
+    contract category (reference order, ``suffix`` added to its name), ``values`` × ``scale`` in the cells, zeros
+    for absent cells (then floats, as a pandas pivot gives)."""
+    row_of, rows = pd.factorize(tidy[index].to_numpy(dtype=object))
     labels = list(dict.fromkeys(tidy.label))
     col_of = pd.Index(labels).get_indexer(tidy.label)
     cells = tidy[values].to_numpy() * scale

@@ -138,6 +138,12 @@ def test_contrats_apt_lengths_for_two_contracts(page, server, warehouse):
     long_share = (lengths[2] + lengths[3] + lengths[4]) / (lengths[6] - lengths[5])
     assert page.inner_text("#contrats-kpi-longues-value") == fmt.fmt_pct(long_share)
     assert [r[0] for r in table(page, "contrats-issue")] == ["Contrat d'apprentissage", "CDD"]
+    months = sql(warehouse, """
+        SELECT DISTINCT date_trunc('month', depose_at) AS m FROM dossiers
+        WHERE contract_category IN ('apprentissage', 'cdd') AND depose_at >= '2025-01-01' AND depose_at < '2026-01-01'
+        ORDER BY m""")
+    assert len(months) == 12 and [r[0] for r in table(page, "contrats-mois")] == [    # in time, not alphabetically
+        fmt.fmt_month(m) for (m,) in months]
     assert_every_figure_filled(page, server)
     screenshot(page, "dossiers-contrats")
 
