@@ -256,12 +256,53 @@ def _page_stats_sql(where: str) -> str:
     """
 
 
-def _page_stats(f: Filters) -> pd.DataFrame:
-    """The rows of ``_page_stats_sql`` for the period of ``f`` (``cur``) and the previous one, in one count:
-    the current period's rows first, each period's most visited first."""
+def _as_queried(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (rows of a wider query) with the dtypes its own query would have: DuckDB's ``.df()`` gives an
+    integer column pandas' nullable ``Int64`` only when it holds a NULL, ``int64`` otherwise."""
+    ints = [c for c, kind in frame.dtypes.items() if kind == "Int64" and not frame[c].hasnans]
+    return frame.astype(dict.fromkeys(ints, "int64")) if ints else frame
+
+
+_PAGE_TABLE_COLUMNS = ["page_key", "label", "role", "visits", "pageviews", "entries", "exits", "exit_rate",
+                       "avg_time_s", "ds_after", "ds_after_rate", "exits_ds", "exits_ineligible", "lost", "lost_rate"]
+_PRIORITY_COLUMNS = ["rank", "page_key", "label", "role", "grp", "visits", "lost", "lost_rate", "baseline",
+                     "loss_index", "score", "prev_visits", "prev_lost", "prev_lost_rate", "prev_score", "prev_rank",
+                     "score_change", "lost_rate_change"]
+
+
+def _page_scores(f: Filters, min_visits: int) -> pd.DataFrame:
+    """The pages of the period of ``f`` in one count: the columns of ``page_table`` and of ``priority``, both
+    periods' figures (``_page_stats_sql``) scored in the same query; ``priority_order`` the row's place in
+    ``priority`` (NULL for a page of no group). Most visited first."""
     where, params = visit_where(replace(f, start=f.previous().start))
-    return db.query(f"SELECT * FROM ({_page_stats_sql(where)}) ORDER BY cur DESC, visits DESC, page_key",
-                    params | {"cur_du": f.start})
+    groups = " ".join(f"WHEN '{role}' THEN '{group}'" for role, group in BASELINE_GROUPS.items())
+    return db.query(
+        f"""
+        WITH s AS (SELECT *, CASE role {groups} END AS grp FROM ({_page_stats_sql(where)})),
+             b AS (SELECT *, CASE WHEN grp IS NOT NULL THEN sum(lost) OVER g / nullif(sum(visits) OVER g, 0)
+                             END AS baseline
+                   FROM s WINDOW g AS (PARTITION BY cur, grp)),
+             scored AS (SELECT *, lost_rate / nullif(baseline, 0) AS loss_index,
+                               CASE WHEN visits >= $min_visits THEN lost * coalesce(lost_rate / nullif(baseline, 0), 0)
+                               END AS score
+                        FROM b),
+             ranked AS (SELECT *, CASE WHEN grp IS NOT NULL AND score > 0 THEN row_number() OVER (
+                                      PARTITION BY cur, grp IS NULL ORDER BY score DESC NULLS LAST, visits DESC,
+                                      page_key)
+                                  END AS rank
+                        FROM scored)
+        SELECT c.*, p.visits AS prev_visits, p.lost AS prev_lost, p.lost_rate AS prev_lost_rate,
+               p.score AS prev_score, p.rank AS prev_rank, c.score / nullif(p.score, 0) - 1 AS score_change,
+               c.lost_rate - p.lost_rate AS lost_rate_change,
+               CASE WHEN c.grp IS NOT NULL THEN row_number() OVER (
+                   PARTITION BY c.grp IS NULL ORDER BY c.rank NULLS LAST, c.visits DESC, c.page_key) END
+                   AS priority_order
+        FROM ranked c LEFT JOIN ranked p ON p.page_key = c.page_key AND NOT p.cur
+        WHERE c.cur
+        ORDER BY c.visits DESC, c.page_key
+        """,
+        params | {"cur_du": f.start, "min_visits": min_visits},
+    )
 
 
 def page_table(f: Filters) -> pd.DataFrame:
@@ -276,14 +317,9 @@ def page_table(f: Filters) -> pd.DataFrame:
     ds_after / visits; ``exits_ds`` exits of visits that had reached DS (successful departures);
     ``exits_ineligible`` exits on the "département non couvert" page without DS; ``lost`` the other exits
     (visites perdues), ``lost_rate`` = lost / visits. Rates in 0..1, NULL when visits = 0; pages without visit
-    are listed with zeros. Counted with the previous period's (``_page_stats``, which ``priority`` reads too).
+    are listed with zeros. Counted with ``priority`` (``_page_scores``, one query for both).
     """
-    stats = _page_stats(f)
-    return stats[stats.cur].drop(columns="cur").reset_index(drop=True)
-
-
-_PAGE_COLUMNS = {"cur": "BOOLEAN", "page_key": "VARCHAR", "label": "VARCHAR", "role": "VARCHAR", "visits": "BIGINT",
-                 "lost": "BIGINT"}
+    return _page_scores(f, MIN_VISITS)[_PAGE_TABLE_COLUMNS]
 
 
 def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
@@ -300,35 +336,11 @@ def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
     the same figures over ``f.previous()``; ``score_change`` = score / prev_score − 1 (NULL without a previous
     score), ``lost_rate_change`` in points of 0..1. Pages with a positive score are ranked (``rank`` 1, 2… by
     decreasing score, then visits); the others (too few visits, no lost visit) follow with ``rank`` NULL.
-    The visits and lost visits per page of both periods are the rows of ``_page_stats(f)`` (answered by
-    ``metrics.db``'s cache when the page asked for ``page_table(f)``), bound as parameters.
+    Counted with ``page_table`` (``_page_scores``, one query for both: ``metrics.db``'s cache answers the second).
     """
-    stats = _page_stats(f)
-    rows, params = db.bound_rows({column: (kind, stats[column].tolist()) for column, kind in _PAGE_COLUMNS.items()})
-    groups = " ".join(f"WHEN '{role}' THEN '{group}'" for role, group in BASELINE_GROUPS.items())
-    return db.query(
-        f"""
-        WITH s AS (SELECT *, lost / nullif(visits, 0) AS lost_rate, CASE role {groups} END AS grp FROM ({rows})),
-             b AS (SELECT *, sum(lost) OVER g / nullif(sum(visits) OVER g, 0) AS baseline
-                   FROM s WHERE grp IS NOT NULL WINDOW g AS (PARTITION BY cur, grp)),
-             scored AS (SELECT *, lost_rate / nullif(baseline, 0) AS loss_index,
-                               CASE WHEN visits >= $min_visits THEN lost * coalesce(lost_rate / nullif(baseline, 0), 0)
-                               END AS score
-                        FROM b),
-             ranked AS (SELECT *, CASE WHEN score > 0 THEN row_number() OVER (
-                                      PARTITION BY cur ORDER BY score DESC NULLS LAST, visits DESC, page_key)
-                                  END AS rank
-                        FROM scored)
-        SELECT c.rank, c.page_key, c.label, c.role, c.grp, c.visits, c.lost, c.lost_rate, c.baseline, c.loss_index,
-               c.score, p.visits AS prev_visits, p.lost AS prev_lost, p.lost_rate AS prev_lost_rate,
-               p.score AS prev_score, p.rank AS prev_rank, c.score / nullif(p.score, 0) - 1 AS score_change,
-               c.lost_rate - p.lost_rate AS lost_rate_change
-        FROM ranked c LEFT JOIN ranked p ON p.page_key = c.page_key AND NOT p.cur
-        WHERE c.cur
-        ORDER BY c.rank NULLS LAST, c.visits DESC, c.page_key
-        """,
-        params | {"min_visits": min_visits},
-    )
+    scores = _page_scores(f, min_visits)
+    ranked = scores[scores.priority_order.notna()].sort_values("priority_order")
+    return _as_queried(ranked[_PRIORITY_COLUMNS].reset_index(drop=True))
 
 
 def _path_counts_sql(where: str) -> str:
