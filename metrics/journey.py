@@ -272,11 +272,9 @@ def _page_stats_sql(where: str) -> str:
 
 def _as_queried(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` (rows of a wider query) with the dtypes its own query would have: DuckDB's ``.df()`` gives an
-    integer or boolean column a pandas nullable dtype (``Int64``, ``boolean``…) only when it holds a NULL, the
-    numpy one (``int64``, ``bool``…) otherwise."""
-    masked = {c: kind.numpy_dtype for c, kind in frame.dtypes.items()
-              if isinstance(kind, pd.api.extensions.ExtensionDtype) and kind.kind in "iub" and not frame[c].hasnans}
-    return frame.astype(masked) if masked else frame
+    integer column pandas' nullable ``Int64`` only when it holds a NULL, ``int64`` otherwise."""
+    ints = [c for c, kind in frame.dtypes.items() if kind == "Int64" and not frame[c].hasnans]
+    return frame.astype(dict.fromkeys(ints, "int64")) if ints else frame
 
 
 _PAGE_TABLE_COLUMNS = ["page_key", "label", "role", "visits", "pageviews", "entries", "exits", "exit_rate",
@@ -394,35 +392,23 @@ def _path_params(limit: int) -> dict:
             "end_labels": list(END_NODES.values())}
 
 
-def _paths_and_links(f: Filters, limit: int) -> pd.DataFrame:
-    """The rows of ``paths(f, limit)`` (``step`` NULL), then those of ``transitions(f, limit)`` (``rank`` NULL),
-    in one query: the columns of both. The links are summed from the paths with their node labels (``labels``,
-    NULL for a node without label), not from the visits again."""
+def _labelled_paths(f: Filters, limit: int) -> pd.DataFrame:
+    """The rows of ``paths(f, limit)`` with ``labels``, the French label of each node of ``path`` (NULL for a node
+    without label)."""
     where, params = visit_where(f)
     return db.query(
         f"""
         WITH r AS ({_ranked_paths_sql(where)}),
              names AS (SELECT map(list(node), list(label)) AS m FROM {NODE_LABELS}),
-             l AS (SELECT r.*, list_transform(r.path, lambda node: names.m[node]) AS labels FROM r, names),
-             kept AS (SELECT row_number() OVER (ORDER BY other, visits DESC, rank) AS rank, path,
-                             array_to_string(labels, ' → ') AS path_label, CAST(visits AS BIGINT) AS visits,
-                             visits / sum(visits) OVER () AS share, path[-1] = 'depart_ds' AS reached_ds, other,
-                             labels
-                      FROM l),
-             steps AS (SELECT unnest(range(1, len(path))) AS i, path, labels, visits FROM kept),
-             links AS (SELECT CAST(i AS INTEGER) AS step, path[i] AS source, labels[i] AS source_label,
-                              path[i + 1] AS target, labels[i + 1] AS target_label,
-                              CAST(sum(visits) AS BIGINT) AS visits
-                       FROM steps WHERE labels[i] IS NOT NULL AND labels[i + 1] IS NOT NULL GROUP BY ALL)
-        SELECT * FROM (FROM kept UNION ALL BY NAME FROM links)
-        ORDER BY step IS NOT NULL, rank, step, visits DESC, source, target
+             l AS (SELECT r.*, list_transform(r.path, lambda node: names.m[node]) AS labels FROM r, names)
+        SELECT row_number() OVER (ORDER BY other, visits DESC, rank) AS rank, path,
+               array_to_string(labels, ' → ') AS path_label, CAST(visits AS BIGINT) AS visits,
+               visits / sum(visits) OVER () AS share, path[-1] = 'depart_ds' AS reached_ds, other, labels
+        FROM l
+        ORDER BY rank
         """,
         params | _path_params(limit),
     )
-
-
-_PATH_COLUMNS = ["rank", "path", "path_label", "visits", "share", "reached_ds", "other"]
-_LINK_COLUMNS = ["step", "source", "source_label", "target", "target_label", "visits"]
 
 
 def paths(f: Filters, limit: int = 10) -> pd.DataFrame:
@@ -433,10 +419,9 @@ def paths(f: Filters, limit: int = 10) -> pd.DataFrame:
     ``[rank, path, path_label, visits, share, reached_ds, other]``: ``path`` the list of node keys,
     ``path_label`` its French labels joined by " → ", ``share`` of the visits with a path (0..1),
     ``reached_ds`` whether the path ends with a DS departure, ``other`` true for the grouped rows (listed after
-    the ``limit`` most frequent paths, most visits first). Counted with ``transitions`` (``_paths_and_links``).
+    the ``limit`` most frequent paths, most visits first).
     """
-    rows = _paths_and_links(f, limit)
-    return _as_queried(rows[rows.step.isna()][_PATH_COLUMNS].reset_index(drop=True))
+    return _labelled_paths(f, limit).drop(columns="labels")
 
 
 def transitions(f: Filters, limit: int = 10) -> pd.DataFrame:
@@ -446,11 +431,22 @@ def transitions(f: Filters, limit: int = 10) -> pd.DataFrame:
     source node in the path (1 = entry page), ``source``/``target`` node keys (page keys, ``depart_ds``,
     ``sortie``, ``suite``, ``autres``). A node is identified by (step, key) so that loops do not make cycles.
     Most visits first within each step. Unit: visits. The links are summed from the rows of ``paths(f, limit)``
-    with their node labels, in the same query (``_paths_and_links``), not from the visits again; a link to or
-    from a node without label is left out.
+    with their node labels (answered by ``metrics.db``'s cache when the page asked for them), not from the visits
+    again; a link to or from a node without label is left out.
     """
-    rows = _paths_and_links(f, limit)
-    return _as_queried(rows[rows.step.notna()][_LINK_COLUMNS].reset_index(drop=True))
+    kept = _labelled_paths(f, limit)
+    links = [(step, source, source_label, target, target_label, visits)
+             for path, labels, visits in zip(kept.path, kept.labels, kept.visits.tolist(), strict=True)
+             for step, (source, source_label, target, target_label)
+             in enumerate(zip(path, labels, path[1:], labels[1:], strict=False), 1)
+             if source_label is not None and target_label is not None]
+    names = ("step", "source", "source_label", "target", "target_label", "visits")
+    kinds = ("INTEGER", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "BIGINT")
+    columns = zip(*links, strict=True) if links else ([],) * len(names)
+    rows, params = db.bound_rows({name: (kind, list(values))
+                                  for name, kind, values in zip(names, kinds, columns, strict=True)})
+    return db.query(f"SELECT step, source, source_label, target, target_label, CAST(sum(visits) AS BIGINT) AS visits "
+                    f"FROM ({rows}) GROUP BY ALL ORDER BY step, visits DESC, source, target", params)
 
 
 def ineligibility_summary(f: Filters) -> pd.DataFrame:
