@@ -138,14 +138,26 @@ def funnel(f: Filters, by: str = "departement") -> pd.DataFrame:
     first step).
 
     The counts are the sums of the rows of ``funnel_by(f, by)``, ``by`` "departement" or "month" (each visit and
-    dossier of the period is in exactly one of those rows), in the same query (``_funnel_rows``): a page that shows
-    that breakdown too has the funnel without counting the visits and dossiers again (``metrics.db``'s cache).
+    dossier of the period is in exactly one of those rows), bound as parameters: a page that shows that breakdown
+    too has the funnel without counting the visits and dossiers again (``metrics.db``'s cache).
     """
     if by not in ("departement", "month"):
         raise ValueError(f"ventilation sans les dossiers : {by}")
-    rows = _funnel_rows(f, by)
-    steps = rows[rows.step.notna()][[column if column != "label" else "step_label" for column in _FUNNEL_COLUMNS]]
-    return _as_queried(steps.set_axis(_FUNNEL_COLUMNS, axis=1).reset_index(drop=True))
+    groups = funnel_by(f, by)
+    steps = [step for step, _, _ in FUNNEL_STEPS]
+    rows, counts = db.bound_rows({step: ("BIGINT", groups[step].tolist()) for step in steps})
+    sums = ", ".join(f"coalesce(sum({step}), 0)" for step in steps)
+    before = ", ".join(f"c[{i}]" for i in range(1, len(steps)))
+    return db.query(
+        f"""
+        SELECT step, label, source, count, count / nullif(before, 0) AS conversion, before - count AS drop,
+               CASE WHEN before IS NOT NULL THEN count / nullif(first, 0) END AS overall
+        FROM (SELECT unnest($steps) AS step, unnest($labels) AS label, unnest($sources) AS source,
+                     unnest(c) AS count, unnest([NULL, {before}]) AS before, c[1] AS first
+              FROM (SELECT CAST([{sums}] AS BIGINT[]) AS c FROM ({rows})))
+        """,
+        counts | _FUNNEL_PARAMS,
+    )
 
 
 _MONTH = "CAST(date_trunc('month', {}) AS DATE)"
@@ -172,18 +184,6 @@ def funnel_by(f: Filters, by: str) -> pd.DataFrame:
     """
     if by not in FUNNEL_GROUPS:
         raise ValueError(f"ventilation inconnue : {by}")
-    rows = _funnel_rows(f, by)
-    return _as_queried(rows[rows.step.isna()][list(_FUNNEL_BY_COLUMNS)].reset_index(drop=True))
-
-
-_FUNNEL_COLUMNS = ("step", "label", "source", "count", "conversion", "drop", "overall")
-_FUNNEL_BY_COLUMNS = ("key", "label", "accueil", "checklist", "depart_ds", "deposes", "instruits", "decides",
-                      "checklist_rate", "ds_rate", "deposit_ratio")
-
-
-def _funnel_rows(f: Filters, by: str) -> pd.DataFrame:
-    """The rows of ``funnel_by(f, by)`` (``step`` NULL) then those of ``funnel`` (their sums, ``step`` set), in
-    one query: the columns of both, the steps' label as ``step_label`` (a month's ``label`` is a DATE)."""
     key, ds_key, label, order = FUNNEL_GROUPS[by]
     where, params = visit_where(f)
     ds_where, ds_params = dossier_where(_dossier_scope(f), "depose_at", prefix="ds_")
@@ -193,9 +193,6 @@ def _funnel_rows(f: Filters, by: str) -> pd.DataFrame:
                      count(*) FILTER (WHERE {DECIDED}) AS decides
               FROM dossiers d WHERE {ds_where} GROUP BY 1""" if ds_key else
           "SELECT NULL AS key, NULL AS deposes, NULL AS instruits, NULL AS decides WHERE FALSE")
-    steps = [step for step, _, _ in FUNNEL_STEPS]
-    sums = ", ".join(f"coalesce(sum({step}), 0)" for step in steps)
-    before = ", ".join(f"c[{i}]" for i in range(1, len(steps)))
     return db.query(
         f"""
         WITH s AS ({_site_steps_sql(where)}),
@@ -207,28 +204,17 @@ def _funnel_rows(f: Filters, by: str) -> pd.DataFrame:
              g AS (SELECT coalesce(site.key, ds.key) AS key, coalesce(site.accueil, 0) AS accueil,
                           coalesce(site.checklist, 0) AS checklist, coalesce(site.depart_ds, 0) AS depart_ds,
                           ds.deposes, ds.instruits, ds.decides
-                   FROM site FULL JOIN ds ON site.key IS NOT DISTINCT FROM ds.key),
-             groups AS (
-                SELECT g.key, {label} AS label, g.accueil, g.checklist, g.depart_ds,
-                       CAST(coalesce(g.deposes, {zero}) AS BIGINT) AS deposes,
-                       CAST(coalesce(g.instruits, {zero}) AS BIGINT) AS instruits,
-                       CAST(coalesce(g.decides, {zero}) AS BIGINT) AS decides,
-                       g.checklist / nullif(g.accueil, 0) AS checklist_rate,
-                       g.depart_ds / nullif(g.checklist, 0) AS ds_rate,
-                       coalesce(g.deposes, {zero}) / nullif(g.depart_ds, 0) AS deposit_ratio,
-                       row_number() OVER (ORDER BY {order}) AS ord
-                FROM g {"LEFT JOIN ref_departements r ON r.code = g.key" if by == "departement" else ""}),
-             totals AS (SELECT unnest($steps) AS step, unnest($labels) AS step_label, unnest($sources) AS source,
-                               unnest(c) AS count, unnest([NULL, {before}]) AS before, c[1] AS first,
-                               unnest(range(1, {len(steps) + 1})) AS ord
-                        FROM (SELECT CAST([{sums}] AS BIGINT[]) AS c FROM groups)),
-             funnel AS (SELECT step, step_label, source, count, count / nullif(before, 0) AS conversion,
-                               before - count AS drop,
-                               CASE WHEN before IS NOT NULL THEN count / nullif(first, 0) END AS overall, ord
-                        FROM totals)
-        SELECT * FROM (FROM groups UNION ALL BY NAME FROM funnel) ORDER BY step IS NOT NULL, ord
+                   FROM site FULL JOIN ds ON site.key IS NOT DISTINCT FROM ds.key)
+        SELECT g.key, {label} AS label, g.accueil, g.checklist, g.depart_ds,
+               CAST(coalesce(g.deposes, {zero}) AS BIGINT) AS deposes,
+               CAST(coalesce(g.instruits, {zero}) AS BIGINT) AS instruits,
+               CAST(coalesce(g.decides, {zero}) AS BIGINT) AS decides,
+               g.checklist / nullif(g.accueil, 0) AS checklist_rate, g.depart_ds / nullif(g.checklist, 0) AS ds_rate,
+               coalesce(g.deposes, {zero}) / nullif(g.depart_ds, 0) AS deposit_ratio
+        FROM g {"LEFT JOIN ref_departements r ON r.code = g.key" if by == "departement" else ""}
+        ORDER BY {order}
         """,
-        params | (ds_params if ds_key else {}) | _FUNNEL_PARAMS,
+        params | (ds_params if ds_key else {}),
     )
 
 
