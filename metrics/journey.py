@@ -94,33 +94,12 @@ def journey_summaries(f: Filters) -> pd.DataFrame:
     (``ineligible_views``, derived from the actions by the ETL). Counts of visits (the others from
     ``visits_daily``); ratios in 0..1, NULL when the denominator is 0. ``purged_days``: days of the period whose
     raw log is purged (``matomo_daily``), missing from every other figure; ``purged_visits``: their visits in
-    Matomo's daily reports (whole site: these two ignore the department and audience filters).
+    Matomo's daily reports (whole site: these two ignore the department and audience filters). Counted with the
+    pages' figures (``_page_scores``, one query).
     """
-    where, params = visit_where(replace(f, start=f.previous().start))
-    return db.query(
-        f"""
-        WITH s AS (SELECT v.visit_date >= $cur_du AS cur, v.journey_depth AS depth, v.exit_page, v.reached_ds,
-                          sum(v.visits) AS n
-                   FROM visits_daily v WHERE {where} GROUP BY ALL),
-             c AS (SELECT cur, {_visits_with("TRUE")} AS visits, {_visits_with("depth >= 1")} AS journey_visits,
-                          {_visits_with("depth >= 3")} AS departures,
-                          {_visits_with("NOT reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')")}
-                              AS lost
-                   FROM s LEFT JOIN ref_pages p ON p.page_key = s.exit_page GROUP BY cur),
-             i AS (SELECT v.visit_date >= $cur_du AS cur, count(DISTINCT v.visit_key) AS ineligible
-                   FROM ineligible_views v WHERE {where} GROUP BY 1),
-             d AS (SELECT day >= $cur_du AS cur, count(*) AS days, sum(nb_visits) AS visits FROM matomo_daily
-                   WHERE raw_status = 'purged' AND day BETWEEN $du AND $au GROUP BY 1)
-        SELECT coalesce(c.visits, 0) AS visits, coalesce(c.journey_visits, 0) AS journey_visits,
-               coalesce(c.departures, 0) AS departures, c.departures / nullif(c.journey_visits, 0) AS departure_rate,
-               coalesce(c.lost, 0) AS lost, c.lost / nullif(c.visits, 0) AS lost_share,
-               coalesce(i.ineligible, 0) AS ineligible, coalesce(d.days, 0) AS purged_days,
-               CAST(coalesce(d.visits, 0) AS BIGINT) AS purged_visits
-        FROM (VALUES (true), (false)) t(cur) LEFT JOIN c USING (cur) LEFT JOIN i USING (cur) LEFT JOIN d USING (cur)
-        ORDER BY cur DESC
-        """,
-        params | {"cur_du": f.start},
-    )
+    scores = _page_scores(f, MIN_VISITS)
+    return pd.DataFrame({column: [scores.at[0, f"now_{column}"], scores.at[0, f"before_{column}"]]
+                         for column in _SUMMARY_COLUMNS})
 
 
 def funnel(f: Filters, by: str = "departement") -> pd.DataFrame:
@@ -223,10 +202,11 @@ def _page_stats_sql(where: str) -> str:
     visits matching ``where`` (on alias ``v``): ``cur`` true for the visits from ``$cur_du`` on, false for the
     earlier ones, then the columns documented in ``page_table`` (both periods listed for every page). The view
     counts come from ``page_views_daily``, entries and exits from ``visits_daily`` (both derived by the ETL, per
-    day, department and audience, filtered by the same ``where``)."""
+    day, department and audience, filtered by the same ``where``). The CTEs of a ``WITH``, the rows in ``stats``,
+    the visits of both periods per depth, entry and exit page in ``v``."""
     return f"""
-        WITH v AS (SELECT v.visit_date >= $cur_du AS cur, v.entry_page, v.exit_page, v.reached_ds,
-                          sum(v.visits) AS visits
+             v AS (SELECT v.visit_date >= $cur_du AS cur, v.journey_depth AS depth, v.entry_page, v.exit_page,
+                          v.reached_ds, sum(v.visits) AS visits
                    FROM visits_daily v WHERE {where} GROUP BY ALL),
              viewed AS (SELECT v.visit_date >= $cur_du AS cur, page_key, CAST(sum(visits) AS BIGINT) AS visits,
                                CAST(sum(pageviews) AS BIGINT) AS pageviews, sum(seconds) AS seconds,
@@ -240,7 +220,8 @@ def _page_stats_sql(where: str) -> str:
                                             0) AS BIGINT) AS exits_ineligible,
                               CAST(coalesce(sum(visits) FILTER (WHERE NOT reached_ds AND exit_page <> 'non_eligible'),
                                             0) AS BIGINT) AS lost
-                       FROM v GROUP BY 1, 2)
+                       FROM v GROUP BY 1, 2),
+             stats AS (
         SELECT cur, page_key, p.label, p.role,
                coalesce(w.visits, 0) AS visits, coalesce(w.pageviews, 0) AS pageviews,
                coalesce(e.entries, 0) AS entries, coalesce(x.exits, 0) AS exits,
@@ -252,8 +233,35 @@ def _page_stats_sql(where: str) -> str:
         FROM ref_pages p CROSS JOIN (VALUES (true), (false)) t(cur)
         LEFT JOIN viewed w USING (cur, page_key) LEFT JOIN entries e USING (cur, page_key)
         LEFT JOIN exits x USING (cur, page_key)
-        WHERE p.role NOT IN ('depart', 'document')
+        WHERE p.role NOT IN ('depart', 'document'))
     """
+
+
+def _summary_sql(where: str) -> str:
+    """The CTEs computing ``journey_summaries``' figures per period (``summary``, ``cur`` true for the period of
+    ``f``) from ``v`` (``_page_stats_sql``), ``ineligible_views`` and ``matomo_daily``."""
+    lost = "NOT reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')"
+    return f"""
+             c AS (SELECT cur, {_visits_with("TRUE")} AS visits, {_visits_with("depth >= 1")} AS journey_visits,
+                          {_visits_with("depth >= 3")} AS departures, {_visits_with(lost)} AS lost
+                   FROM (SELECT cur, depth, exit_page, reached_ds, visits AS n FROM v) s
+                   LEFT JOIN ref_pages p ON p.page_key = s.exit_page GROUP BY cur),
+             i AS (SELECT v.visit_date >= $cur_du AS cur, count(DISTINCT v.visit_key) AS ineligible
+                   FROM ineligible_views v WHERE {where} GROUP BY 1),
+             d AS (SELECT day >= $cur_du AS cur, count(*) AS days, sum(nb_visits) AS visits FROM matomo_daily
+                   WHERE raw_status = 'purged' AND day BETWEEN $du AND $au GROUP BY 1),
+             summary AS (
+        SELECT t.cur, coalesce(c.visits, 0) AS visits, coalesce(c.journey_visits, 0) AS journey_visits,
+               coalesce(c.departures, 0) AS departures, c.departures / nullif(c.journey_visits, 0) AS departure_rate,
+               coalesce(c.lost, 0) AS lost, c.lost / nullif(c.visits, 0) AS lost_share,
+               coalesce(i.ineligible, 0) AS ineligible, coalesce(d.days, 0) AS purged_days,
+               CAST(coalesce(d.visits, 0) AS BIGINT) AS purged_visits
+        FROM (VALUES (true), (false)) t(cur) LEFT JOIN c USING (cur) LEFT JOIN i USING (cur) LEFT JOIN d USING (cur))
+    """
+
+
+_SUMMARY_COLUMNS = ("visits", "journey_visits", "departures", "departure_rate", "lost", "lost_share", "ineligible",
+                    "purged_days", "purged_visits")
 
 
 def _as_queried(frame: pd.DataFrame) -> pd.DataFrame:
@@ -273,12 +281,16 @@ _PRIORITY_COLUMNS = ["rank", "page_key", "label", "role", "grp", "visits", "lost
 def _page_scores(f: Filters, min_visits: int) -> pd.DataFrame:
     """The pages of the period of ``f`` in one count: the columns of ``page_table`` and of ``priority``, both
     periods' figures (``_page_stats_sql``) scored in the same query; ``priority_order`` the row's place in
-    ``priority`` (NULL for a page of no group). Most visited first."""
+    ``priority`` (NULL for a page of no group); on every row, ``journey_summaries``' figures of the period
+    (``now_*``) and of the previous one (``before_*``). Most visited first."""
     where, params = visit_where(replace(f, start=f.previous().start))
     groups = " ".join(f"WHEN '{role}' THEN '{group}'" for role, group in BASELINE_GROUPS.items())
+    summary = ", ".join(f"n.{column} AS now_{column}, b.{column} AS before_{column}" for column in _SUMMARY_COLUMNS)
     return db.query(
         f"""
-        WITH s AS (SELECT *, CASE role {groups} END AS grp FROM ({_page_stats_sql(where)})),
+        WITH {_page_stats_sql(where)}, {_summary_sql(where)},
+             totals AS (SELECT {summary} FROM summary n, summary b WHERE n.cur AND NOT b.cur),
+             s AS (SELECT *, CASE role {groups} END AS grp FROM stats),
              b AS (SELECT *, CASE WHEN grp IS NOT NULL THEN sum(lost) OVER g / nullif(sum(visits) OVER g, 0)
                              END AS baseline
                    FROM s WINDOW g AS (PARTITION BY cur, grp)),
@@ -296,8 +308,8 @@ def _page_scores(f: Filters, min_visits: int) -> pd.DataFrame:
                c.lost_rate - p.lost_rate AS lost_rate_change,
                CASE WHEN c.grp IS NOT NULL THEN row_number() OVER (
                    PARTITION BY c.grp IS NULL ORDER BY c.rank NULLS LAST, c.visits DESC, c.page_key) END
-                   AS priority_order
-        FROM ranked c LEFT JOIN ranked p ON p.page_key = c.page_key AND NOT p.cur
+                   AS priority_order, totals.*
+        FROM ranked c LEFT JOIN ranked p ON p.page_key = c.page_key AND NOT p.cur CROSS JOIN totals
         WHERE c.cur
         ORDER BY c.visits DESC, c.page_key
         """,
