@@ -94,33 +94,12 @@ def journey_summaries(f: Filters) -> pd.DataFrame:
     (``ineligible_views``, derived from the actions by the ETL). Counts of visits (the others from
     ``visits_daily``); ratios in 0..1, NULL when the denominator is 0. ``purged_days``: days of the period whose
     raw log is purged (``matomo_daily``), missing from every other figure; ``purged_visits``: their visits in
-    Matomo's daily reports (whole site: these two ignore the department and audience filters).
+    Matomo's daily reports (whole site: these two ignore the department and audience filters). Counted with the
+    pages' figures (``_page_scores``, one query).
     """
-    where, params = visit_where(replace(f, start=f.previous().start))
-    return db.query(
-        f"""
-        WITH s AS (SELECT v.visit_date >= $cur_du AS cur, v.journey_depth AS depth, v.exit_page, v.reached_ds,
-                          sum(v.visits) AS n
-                   FROM visits_daily v WHERE {where} GROUP BY ALL),
-             c AS (SELECT cur, {_visits_with("TRUE")} AS visits, {_visits_with("depth >= 1")} AS journey_visits,
-                          {_visits_with("depth >= 3")} AS departures,
-                          {_visits_with("NOT reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')")}
-                              AS lost
-                   FROM s LEFT JOIN ref_pages p ON p.page_key = s.exit_page GROUP BY cur),
-             i AS (SELECT v.visit_date >= $cur_du AS cur, count(DISTINCT v.visit_key) AS ineligible
-                   FROM ineligible_views v WHERE {where} GROUP BY 1),
-             d AS (SELECT day >= $cur_du AS cur, count(*) AS days, sum(nb_visits) AS visits FROM matomo_daily
-                   WHERE raw_status = 'purged' AND day BETWEEN $du AND $au GROUP BY 1)
-        SELECT coalesce(c.visits, 0) AS visits, coalesce(c.journey_visits, 0) AS journey_visits,
-               coalesce(c.departures, 0) AS departures, c.departures / nullif(c.journey_visits, 0) AS departure_rate,
-               coalesce(c.lost, 0) AS lost, c.lost / nullif(c.visits, 0) AS lost_share,
-               coalesce(i.ineligible, 0) AS ineligible, coalesce(d.days, 0) AS purged_days,
-               CAST(coalesce(d.visits, 0) AS BIGINT) AS purged_visits
-        FROM (VALUES (true), (false)) t(cur) LEFT JOIN c USING (cur) LEFT JOIN i USING (cur) LEFT JOIN d USING (cur)
-        ORDER BY cur DESC
-        """,
-        params | {"cur_du": f.start},
-    )
+    scores = _page_scores(f, MIN_VISITS)
+    return pd.DataFrame({column: [scores.at[0, f"now_{column}"], scores.at[0, f"before_{column}"]]
+                         for column in _SUMMARY_COLUMNS})
 
 
 def funnel(f: Filters, by: str = "departement") -> pd.DataFrame:
@@ -223,10 +202,11 @@ def _page_stats_sql(where: str) -> str:
     visits matching ``where`` (on alias ``v``): ``cur`` true for the visits from ``$cur_du`` on, false for the
     earlier ones, then the columns documented in ``page_table`` (both periods listed for every page). The view
     counts come from ``page_views_daily``, entries and exits from ``visits_daily`` (both derived by the ETL, per
-    day, department and audience, filtered by the same ``where``)."""
+    day, department and audience, filtered by the same ``where``). The CTEs of a ``WITH``, the rows in ``stats``,
+    the visits of both periods per depth, entry and exit page in ``v``."""
     return f"""
-        WITH v AS (SELECT v.visit_date >= $cur_du AS cur, v.entry_page, v.exit_page, v.reached_ds,
-                          sum(v.visits) AS visits
+             v AS (SELECT v.visit_date >= $cur_du AS cur, v.journey_depth AS depth, v.entry_page, v.exit_page,
+                          v.reached_ds, sum(v.visits) AS visits
                    FROM visits_daily v WHERE {where} GROUP BY ALL),
              viewed AS (SELECT v.visit_date >= $cur_du AS cur, page_key, CAST(sum(visits) AS BIGINT) AS visits,
                                CAST(sum(pageviews) AS BIGINT) AS pageviews, sum(seconds) AS seconds,
@@ -240,7 +220,8 @@ def _page_stats_sql(where: str) -> str:
                                             0) AS BIGINT) AS exits_ineligible,
                               CAST(coalesce(sum(visits) FILTER (WHERE NOT reached_ds AND exit_page <> 'non_eligible'),
                                             0) AS BIGINT) AS lost
-                       FROM v GROUP BY 1, 2)
+                       FROM v GROUP BY 1, 2),
+             stats AS (
         SELECT cur, page_key, p.label, p.role,
                coalesce(w.visits, 0) AS visits, coalesce(w.pageviews, 0) AS pageviews,
                coalesce(e.entries, 0) AS entries, coalesce(x.exits, 0) AS exits,
@@ -252,16 +233,88 @@ def _page_stats_sql(where: str) -> str:
         FROM ref_pages p CROSS JOIN (VALUES (true), (false)) t(cur)
         LEFT JOIN viewed w USING (cur, page_key) LEFT JOIN entries e USING (cur, page_key)
         LEFT JOIN exits x USING (cur, page_key)
-        WHERE p.role NOT IN ('depart', 'document')
+        WHERE p.role NOT IN ('depart', 'document'))
     """
 
 
-def _page_stats(f: Filters) -> pd.DataFrame:
-    """The rows of ``_page_stats_sql`` for the period of ``f`` (``cur``) and the previous one, in one count:
-    the current period's rows first, each period's most visited first."""
+def _summary_sql(where: str) -> str:
+    """The CTEs computing ``journey_summaries``' figures per period (``summary``, ``cur`` true for the period of
+    ``f``) from ``v`` (``_page_stats_sql``), ``ineligible_views`` and ``matomo_daily``."""
+    lost = "NOT reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')"
+    return f"""
+             c AS (SELECT cur, {_visits_with("TRUE")} AS visits, {_visits_with("depth >= 1")} AS journey_visits,
+                          {_visits_with("depth >= 3")} AS departures, {_visits_with(lost)} AS lost
+                   FROM (SELECT cur, depth, exit_page, reached_ds, visits AS n FROM v) s
+                   LEFT JOIN ref_pages p ON p.page_key = s.exit_page GROUP BY cur),
+             i AS (SELECT v.visit_date >= $cur_du AS cur, count(DISTINCT v.visit_key) AS ineligible
+                   FROM ineligible_views v WHERE {where} GROUP BY 1),
+             d AS (SELECT day >= $cur_du AS cur, count(*) AS days, sum(nb_visits) AS visits FROM matomo_daily
+                   WHERE raw_status = 'purged' AND day BETWEEN $du AND $au GROUP BY 1),
+             summary AS (
+        SELECT t.cur, coalesce(c.visits, 0) AS visits, coalesce(c.journey_visits, 0) AS journey_visits,
+               coalesce(c.departures, 0) AS departures, c.departures / nullif(c.journey_visits, 0) AS departure_rate,
+               coalesce(c.lost, 0) AS lost, c.lost / nullif(c.visits, 0) AS lost_share,
+               coalesce(i.ineligible, 0) AS ineligible, coalesce(d.days, 0) AS purged_days,
+               CAST(coalesce(d.visits, 0) AS BIGINT) AS purged_visits
+        FROM (VALUES (true), (false)) t(cur) LEFT JOIN c USING (cur) LEFT JOIN i USING (cur) LEFT JOIN d USING (cur))
+    """
+
+
+_SUMMARY_COLUMNS = ("visits", "journey_visits", "departures", "departure_rate", "lost", "lost_share", "ineligible",
+                    "purged_days", "purged_visits")
+
+
+def _as_queried(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (rows of a wider query) with the dtypes its own query would have: DuckDB's ``.df()`` gives an
+    integer column pandas' nullable ``Int64`` only when it holds a NULL, ``int64`` otherwise."""
+    ints = [c for c, kind in frame.dtypes.items() if kind == "Int64" and not frame[c].hasnans]
+    return frame.astype(dict.fromkeys(ints, "int64")) if ints else frame
+
+
+_PAGE_TABLE_COLUMNS = ["page_key", "label", "role", "visits", "pageviews", "entries", "exits", "exit_rate",
+                       "avg_time_s", "ds_after", "ds_after_rate", "exits_ds", "exits_ineligible", "lost", "lost_rate"]
+_PRIORITY_COLUMNS = ["rank", "page_key", "label", "role", "grp", "visits", "lost", "lost_rate", "baseline",
+                     "loss_index", "score", "prev_visits", "prev_lost", "prev_lost_rate", "prev_score", "prev_rank",
+                     "score_change", "lost_rate_change"]
+
+
+def _page_scores(f: Filters, min_visits: int) -> pd.DataFrame:
+    """The pages of the period of ``f`` in one count: the columns of ``page_table`` and of ``priority``, both
+    periods' figures (``_page_stats_sql``) scored in the same query; ``priority_order`` the row's place in
+    ``priority`` (NULL for a page of no group); on every row, ``journey_summaries``' figures of the period
+    (``now_*``) and of the previous one (``before_*``). Most visited first."""
     where, params = visit_where(replace(f, start=f.previous().start))
-    return db.query(f"SELECT * FROM ({_page_stats_sql(where)}) ORDER BY cur DESC, visits DESC, page_key",
-                    params | {"cur_du": f.start})
+    groups = " ".join(f"WHEN '{role}' THEN '{group}'" for role, group in BASELINE_GROUPS.items())
+    summary = ", ".join(f"n.{column} AS now_{column}, b.{column} AS before_{column}" for column in _SUMMARY_COLUMNS)
+    return db.query(
+        f"""
+        WITH {_page_stats_sql(where)}, {_summary_sql(where)},
+             totals AS (SELECT {summary} FROM summary n, summary b WHERE n.cur AND NOT b.cur),
+             s AS (SELECT *, CASE role {groups} END AS grp FROM stats),
+             b AS (SELECT *, CASE WHEN grp IS NOT NULL THEN sum(lost) OVER g / nullif(sum(visits) OVER g, 0)
+                             END AS baseline
+                   FROM s WINDOW g AS (PARTITION BY cur, grp)),
+             scored AS (SELECT *, lost_rate / nullif(baseline, 0) AS loss_index,
+                               CASE WHEN visits >= $min_visits THEN lost * coalesce(lost_rate / nullif(baseline, 0), 0)
+                               END AS score
+                        FROM b),
+             ranked AS (SELECT *, CASE WHEN grp IS NOT NULL AND score > 0 THEN row_number() OVER (
+                                      PARTITION BY cur, grp IS NULL ORDER BY score DESC NULLS LAST, visits DESC,
+                                      page_key)
+                                  END AS rank
+                        FROM scored)
+        SELECT c.*, p.visits AS prev_visits, p.lost AS prev_lost, p.lost_rate AS prev_lost_rate,
+               p.score AS prev_score, p.rank AS prev_rank, c.score / nullif(p.score, 0) - 1 AS score_change,
+               c.lost_rate - p.lost_rate AS lost_rate_change,
+               CASE WHEN c.grp IS NOT NULL THEN row_number() OVER (
+                   PARTITION BY c.grp IS NULL ORDER BY c.rank NULLS LAST, c.visits DESC, c.page_key) END
+                   AS priority_order, totals.*
+        FROM ranked c LEFT JOIN ranked p ON p.page_key = c.page_key AND NOT p.cur CROSS JOIN totals
+        WHERE c.cur
+        ORDER BY c.visits DESC, c.page_key
+        """,
+        params | {"cur_du": f.start, "min_visits": min_visits},
+    )
 
 
 def page_table(f: Filters) -> pd.DataFrame:
@@ -276,14 +329,9 @@ def page_table(f: Filters) -> pd.DataFrame:
     ds_after / visits; ``exits_ds`` exits of visits that had reached DS (successful departures);
     ``exits_ineligible`` exits on the "département non couvert" page without DS; ``lost`` the other exits
     (visites perdues), ``lost_rate`` = lost / visits. Rates in 0..1, NULL when visits = 0; pages without visit
-    are listed with zeros. Counted with the previous period's (``_page_stats``, which ``priority`` reads too).
+    are listed with zeros. Counted with ``priority`` (``_page_scores``, one query for both).
     """
-    stats = _page_stats(f)
-    return stats[stats.cur].drop(columns="cur").reset_index(drop=True)
-
-
-_PAGE_COLUMNS = {"cur": "BOOLEAN", "page_key": "VARCHAR", "label": "VARCHAR", "role": "VARCHAR", "visits": "BIGINT",
-                 "lost": "BIGINT"}
+    return _page_scores(f, MIN_VISITS)[_PAGE_TABLE_COLUMNS]
 
 
 def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
@@ -300,35 +348,11 @@ def priority(f: Filters, min_visits: int = MIN_VISITS) -> pd.DataFrame:
     the same figures over ``f.previous()``; ``score_change`` = score / prev_score − 1 (NULL without a previous
     score), ``lost_rate_change`` in points of 0..1. Pages with a positive score are ranked (``rank`` 1, 2… by
     decreasing score, then visits); the others (too few visits, no lost visit) follow with ``rank`` NULL.
-    The visits and lost visits per page of both periods are the rows of ``_page_stats(f)`` (answered by
-    ``metrics.db``'s cache when the page asked for ``page_table(f)``), bound as parameters.
+    Counted with ``page_table`` (``_page_scores``, one query for both: ``metrics.db``'s cache answers the second).
     """
-    stats = _page_stats(f)
-    rows, params = db.bound_rows({column: (kind, stats[column].tolist()) for column, kind in _PAGE_COLUMNS.items()})
-    groups = " ".join(f"WHEN '{role}' THEN '{group}'" for role, group in BASELINE_GROUPS.items())
-    return db.query(
-        f"""
-        WITH s AS (SELECT *, lost / nullif(visits, 0) AS lost_rate, CASE role {groups} END AS grp FROM ({rows})),
-             b AS (SELECT *, sum(lost) OVER g / nullif(sum(visits) OVER g, 0) AS baseline
-                   FROM s WHERE grp IS NOT NULL WINDOW g AS (PARTITION BY cur, grp)),
-             scored AS (SELECT *, lost_rate / nullif(baseline, 0) AS loss_index,
-                               CASE WHEN visits >= $min_visits THEN lost * coalesce(lost_rate / nullif(baseline, 0), 0)
-                               END AS score
-                        FROM b),
-             ranked AS (SELECT *, CASE WHEN score > 0 THEN row_number() OVER (
-                                      PARTITION BY cur ORDER BY score DESC NULLS LAST, visits DESC, page_key)
-                                  END AS rank
-                        FROM scored)
-        SELECT c.rank, c.page_key, c.label, c.role, c.grp, c.visits, c.lost, c.lost_rate, c.baseline, c.loss_index,
-               c.score, p.visits AS prev_visits, p.lost AS prev_lost, p.lost_rate AS prev_lost_rate,
-               p.score AS prev_score, p.rank AS prev_rank, c.score / nullif(p.score, 0) - 1 AS score_change,
-               c.lost_rate - p.lost_rate AS lost_rate_change
-        FROM ranked c LEFT JOIN ranked p ON p.page_key = c.page_key AND NOT p.cur
-        WHERE c.cur
-        ORDER BY c.rank NULLS LAST, c.visits DESC, c.page_key
-        """,
-        params | {"min_visits": min_visits},
-    )
+    scores = _page_scores(f, min_visits)
+    ranked = scores[scores.priority_order.notna()].sort_values("priority_order")
+    return _as_queried(ranked[_PRIORITY_COLUMNS].reset_index(drop=True))
 
 
 def _path_counts_sql(where: str) -> str:

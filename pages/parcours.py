@@ -82,9 +82,16 @@ def layout(**_query):
 
 
 @cached_callback(Output("parcours-kpis", "children"), Output("parcours-period", "children"),
-                 Output("parcours-notices", "children"), Input("filters", "data"), MOUNT)
-def update_indicators(data, _mount):
+                 Output("parcours-notices", "children"), Output("parcours-priorite-liste", "children"),
+                 *figure_outputs(PRIORITY), *figure_outputs(PAGES), *figure_outputs(PATHS),
+                 *figure_outputs(INELIGIBLE), Input("filters", "data"), MOUNT)
+def update_blocks(data, _mount):
+    """Every block but the funnels (those follow the breakdown too), in one answer."""
     f = filters_of(data)
+    return (*_indicator_values(f), *_pages_values(f), *_paths_values(f), *_ineligible_values(f))
+
+
+def _indicator_values(f) -> tuple:
     summaries = journey.journey_summaries(f)
     now, before = summaries.iloc[0], summaries.iloc[1]
     cards, period = af.compared_cards("parcours", f, now, before, INDICATORS)
@@ -123,11 +130,8 @@ def _funnel_by_values(groups, by: str) -> tuple:
                          SOURCE if by == "device" else f"{SOURCE} ; Démarches Simplifiées")
 
 
-@cached_callback(Output("parcours-priorite-liste", "children"), *figure_outputs(PRIORITY), *figure_outputs(PAGES),
-                 Input("filters", "data"), MOUNT)
-def update_pages(data, _mount):
+def _pages_values(f) -> tuple:
     """The priority list and scores, and the page table (both from the pages' counts of the two periods)."""
-    f = filters_of(data)
     priority, pages = journey.priority(f), journey.page_table(f)
     table = table_of(priority, {
         "Rang": "rank", "Page": "label", "Groupe": priority.grp.map(journey.GROUP_LABELS), "Visites": "visits",
@@ -146,18 +150,15 @@ def update_pages(data, _mount):
             *figure_values(af.exits_bars(pages), page_table, SOURCE))
 
 
-@cached_callback(*figure_outputs(PATHS), Input("filters", "data"), MOUNT)
-def update_paths(data, _mount):
-    f = filters_of(data)
+def _paths_values(f) -> tuple:
     paths = journey.paths(f)
     table = table_of(paths, {"Rang": "rank", "Chemin": "path_label", "Visites": "visits",
                              "Part (%)": paths.share * 100, "Départ vers DS": "reached_ds"})
     return figure_values(af.sankey_figure(journey.transitions(f)), table, SOURCE)
 
 
-@cached_callback(*figure_outputs(INELIGIBLE), Input("filters", "data"), MOUNT)
-def update_ineligible(data, _mount):
-    by_dep = journey.ineligibility_by_departement(filters_of(data))
+def _ineligible_values(f) -> tuple:
+    by_dep = journey.ineligibility_by_departement(f)
     moments = {"before_opening": "Avant l'ouverture du département", "after_opening": "Après l'ouverture"}
     fig = (dossier_figures.hbars(by_dep.head(TOP_GROUPS), "label", moments, axis_title="Visites",
                                  grey=("Après l'ouverture",)) if len(by_dep) else charts.empty_figure())
