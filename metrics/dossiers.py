@@ -13,7 +13,7 @@ import pandas as pd
 
 from metrics import audience, db, decisions, delays
 from metrics.filters import Filters, buckets_cte, decisions_where, dossier_scope, dossier_where, visit_where
-from metrics.stats import DECIDED, duration_stats_sql
+from metrics.stats import DECIDED, duration_stats_sql, split_parts
 
 # DS states in journey order, with their French labels.
 STATES = {
@@ -210,3 +210,93 @@ def rollout(f: Filters) -> pd.DataFrame:
         """,
         params | {"du": f.start, "au_next": f.end + timedelta(days=1)},
     )
+
+
+VOLUME_PARTS = {
+    "now": ("deposes", "decides", "departements"), "before": ("deposes", "decides", "departements"),
+    "states": ("state", "label", "dossiers", "share"),
+    "departements": ("departement", "name", "region", "dossiers", "previous", "evolution", "share"),
+    "rollout": ("departement", "name", "first_deposit", "dossiers", "in_period"),
+    "time": ("periode", "complete", *STATES, "total"),
+}
+_COUNTS = ("deposes", "decides", "departements", "dossiers", "previous", "in_period", *STATES, "total")
+
+
+def _sum(column: str, code: int) -> str:
+    """Dossiers of the groups of ``volume_figures``'s ``a`` whose ``column`` is ``code`` (0 when none), as BIGINT."""
+    return f"CAST(coalesce(sum(n) FILTER (WHERE {column} = {code}), 0) AS BIGINT)"
+
+
+def volume_figures(f: Filters, grain: str = "month", parts: tuple[str, ...] = tuple(VOLUME_PARTS)
+                   ) -> dict[str, pd.DataFrame]:
+    """The Démarches page's volume figures, from one query (one grouping of the dossiers in scope, one plan).
+
+    ``{"now": volume_summary(f), "before": volume_summary(f.previous()), "states": status_mix(f),
+    "departements": deposits_by_departement(f), "rollout": rollout(f), "time": deposits_over_time(f, grain)}``:
+    the same frames as those functions (same definitions), read from the dossiers of the department, audience
+    and contract filters grouped once by department and state. Only the frames named in ``parts`` are returned
+    (the query, cached, is the same whatever ``parts``).
+    """
+    scope, params = dossier_scope(f)
+    deposited, _ = dossier_where(f, "depose_at")
+    previous = f.previous()
+
+    def period(col: str, prefix: str) -> str:
+        return f"d.{col} >= CAST(${prefix}du AS TIMESTAMP) AND d.{col} < CAST(${prefix}au_next AS TIMESTAMP)"
+
+    def volumes(part: str, code: int) -> str:
+        return (f"(SELECT '{part}' AS breakdown, 0 AS pos, {_sum('dp', code)} AS deposes, "
+                f"{_sum('tp', code)} AS decides, "
+                f"count(DISTINCT departement) FILTER (WHERE dp = {code}) AS departements FROM a)")
+
+    counts = ", ".join(f"count(*) FILTER (WHERE d.state = '{s}') AS {s}" for s in STATES)
+    branches = [
+        volumes("now", 1), volumes("before", 2),
+        f"""(SELECT 'states' AS breakdown, s.pos, s.state, s.label, coalesce(c.n, 0) AS dossiers,
+                   coalesce(c.n, 0) / nullif(sum(coalesce(c.n, 0)) OVER (), 0) AS share
+            FROM (SELECT unnest($codes) AS state, unnest($labels) AS label, generate_subscripts($codes, 1) AS pos) s
+            LEFT JOIN (SELECT state, {_sum('dp', 1)} AS n FROM a GROUP BY state) c USING (state))""",
+        f"""(SELECT 'departements' AS breakdown, row_number() OVER (ORDER BY b.dossiers DESC, b.departement NULLS LAST)
+                   AS pos, b.departement, coalesce(r.name, 'Non renseigné') AS name, r.region_name AS region,
+                   b.dossiers, b.previous,
+                   CASE WHEN b.previous > 0 THEN CAST(b.dossiers AS DOUBLE) / b.previous - 1 END AS evolution,
+                   b.dossiers / nullif(sum(b.dossiers) OVER (), 0) AS share
+            FROM (SELECT departement, {_sum('dp', 1)} AS dossiers, {_sum('dp', 2)} AS previous
+                  FROM a WHERE dp > 0 GROUP BY departement) b
+            LEFT JOIN ref_departements r ON r.code = b.departement)""",
+        f"""(SELECT 'rollout' AS breakdown, row_number() OVER (ORDER BY o.first_deposit, o.departement) AS pos, o.*
+            FROM (SELECT a.departement, coalesce(r.name, a.departement) AS name,
+                         CAST(min(a.first_at) AS DATE) AS first_deposit, CAST(sum(a.ever) AS BIGINT) AS dossiers,
+                         {_sum('dp', 1)} AS in_period
+                  FROM a LEFT JOIN ref_departements r ON r.code = a.departement
+                  WHERE a.departement IS NOT NULL GROUP BY a.departement, r.name HAVING sum(a.ever) > 0) o)""",
+        f"""(SELECT 'time' AS breakdown, row_number() OVER (ORDER BY b.periode) AS pos, b.periode, b.complete,
+                    {", ".join(f"coalesce(t.{s}, 0) AS {s}" for s in STATES)}, coalesce(t.total, 0) AS total
+             FROM buckets b LEFT JOIN (
+                 SELECT CAST(date_trunc($grain, d.depose_at) AS DATE) AS periode, {counts}, count(*) AS total
+                 FROM dossiers d WHERE {deposited} GROUP BY 1) t USING (periode))""",
+    ]
+    frame = db.query(
+        f"""
+        WITH {buckets_cte(grain)},
+             a AS MATERIALIZED (   -- dp / tp: deposited / decided in the period (1), the previous one (2) or neither
+                 SELECT d.departement, d.state,
+                        CASE WHEN {period("depose_at", "")} THEN 1 WHEN {period("depose_at", "p_")} THEN 2 ELSE 0 END
+                            AS dp,
+                        CASE WHEN NOT ({DECIDED}) THEN 0 WHEN {period("traite_at", "")} THEN 1
+                             WHEN {period("traite_at", "p_")} THEN 2 ELSE 0 END AS tp,
+                        count(*) AS n, min(d.depose_at) AS first_at, count(d.depose_at) AS ever
+                 FROM dossiers d WHERE {scope} GROUP BY ALL)
+        SELECT * REPLACE ({", ".join(f"coalesce({c}, 0) AS {c}" for c in _COUNTS)},
+                          coalesce(complete, false) AS complete)   -- not NULL on the other parts: integer columns
+        FROM ({" UNION ALL BY NAME ".join(branches)}) ORDER BY breakdown, pos
+        """,
+        params | {"du": f.start, "au_next": f.end + timedelta(days=1), "p_du": previous.start,
+                  "p_au_next": previous.end + timedelta(days=1), "au": f.end, "grain": grain,
+                  "codes": list(STATES), "labels": list(STATES.values())},
+    )
+    split = split_parts(frame, {name: VOLUME_PARTS[name] for name in parts})
+    # An empty part's text columns as DuckDB types them in an empty answer of its own function: object.
+    return {name: part if len(part) else part.astype({c: object for c, t in part.dtypes.items()
+                                                      if isinstance(t, pd.StringDtype)})
+            for name, part in split.items()}

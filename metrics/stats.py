@@ -195,14 +195,16 @@ def labelled_groups(name: str, grouped: str, volume: str, position: str | None =
 def split_parts(frame: pd.DataFrame, parts: dict[str, tuple[str, ...]]) -> dict[str, pd.DataFrame]:
     """The frames answered together by one query: the rows whose ``breakdown`` column is ``name``, in their order,
     with the columns ``parts[name]`` (``key`` and ``label`` read from ``key_<name>`` and ``label_<name>`` when the
-    query has them, as the branches of a breakdown UNION do) and a fresh index, for each part."""
+    query has them, as the branches of a breakdown UNION do) and a fresh index, for each part. A part whose rows
+    are adjacent (the query ordered by ``breakdown``) is sliced, column by column: cheaper than a row take."""
     names = frame["breakdown"].to_numpy()
     split = {}
     for name, columns in parts.items():
-        sources = [f"{c}_{name}" if c in ("key", "label") and f"{c}_{name}" in frame.columns else c for c in columns]
-        part = frame.iloc[np.flatnonzero(names == name), frame.columns.get_indexer(sources)]
-        part.columns = list(columns)
-        split[name] = part.set_axis(pd.RangeIndex(len(part)))
+        rows = np.flatnonzero(names == name)
+        if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+            rows = slice(rows[0], rows[-1] + 1)
+        sources = {c: f"{c}_{name}" if c in ("key", "label") and f"{c}_{name}" in frame.columns else c for c in columns}
+        split[name] = pd.DataFrame({c: frame[s].iloc[rows].reset_index(drop=True) for c, s in sources.items()})
     return split
 
 

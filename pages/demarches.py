@@ -2,7 +2,7 @@
 
 import dash
 import pandas as pd
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from components import charts, dossier_figures, plain
 from components import format as fmt
@@ -64,20 +64,23 @@ CARDS = [
 
 @cached_callback(Output("demarches-kpis", "children"), Output("demarches-period", "children"),
                  *figure_outputs(STATES), *figure_outputs(ROLLOUT),
-                 Input("filters", "data"), Input("demarches-grain", "id"))
-def update_overview(data, _mount):
-    """Indicators, current states and rollout (the figures that do not depend on a control of the page)."""
+                 Input("filters", "data"), Input("demarches-grain", "id"), State("demarches-grain", "value"))
+def update_overview(data, _mount, grain):
+    """Indicators, current states and rollout (the figures that do not depend on a control of the page), from the
+    query that also answers the other callbacks (``dossiers.volume_figures``, cached) and the backlog's."""
     f = filters_of(data)
-    volumes = dossiers.volume_summaries(f)
+    figures = dossiers.volume_figures(f, grain, ("now", "before", "states", "rollout"))
     backlog = delays.backlog_figures(f)
-    now, before = (pd.concat([volumes[i], backlog[i][["open"]]], axis=1).iloc[0] for i in (0, 1))
-    return (*indicator_cards("demarches", f, now, before, CARDS), *_states(f), *_rollout(f))
+    now, before = (pd.concat([figures[part], backlog[i][["open"]]], axis=1).iloc[0]
+                   for i, part in enumerate(("now", "before")))
+    return (*indicator_cards("demarches", f, now, before, CARDS), *_states(f, figures["states"]),
+            *_rollout(f, figures["rollout"]))
 
 
 @cached_callback(*figure_outputs(TIME), Input("filters", "data"), Input("demarches-grain", "value"))
 def update_time(data, grain):
     f = filters_of(data)
-    frame = dossiers.deposits_over_time(f, grain)
+    frame = dossiers.volume_figures(f, grain, ("time",))["time"]
     fig = charts.stacked_bar(frame, "periode", dict(dossiers.STATES), legend_title="état", y_title="Dossiers déposés")
     opacity = [1.0 if complete else 0.45 for complete in frame.complete]
     plain.traces(fig, marker={"opacity": opacity})
@@ -90,8 +93,7 @@ def update_time(data, grain):
     return figure_values(fig, table, f"{SOURCE}, dossiers par date de dépôt et état actuel")
 
 
-def _states(f: Filters) -> tuple:
-    mix = dossiers.status_mix(f)
+def _states(f: Filters, mix) -> tuple:
     fig = charts.donut(mix, "label", "dossiers") if mix.dossiers.sum() else charts.empty_figure()
     table = table_of(mix, {"État": "label", "Dossiers": "dossiers", "Part (%)": mix.share * 100})
     return figure_values(fig, table, f"{SOURCE}, état à la date des données")
@@ -104,10 +106,11 @@ def _sorted(frame, key: str):
     return frame.sort_values([column, "departement"], ascending=[False, True], na_position="last")
 
 
-@cached_callback(*figure_outputs(MAP), Input("filters", "data"), Input("demarches-tri", "value"))
-def update_map(data, sort):
+@cached_callback(*figure_outputs(MAP), Input("filters", "data"), Input("demarches-tri", "value"),
+                 State("demarches-grain", "value"))
+def update_map(data, sort, grain):
     f = filters_of(data)
-    by_dep = dossiers.deposits_by_departement(f)
+    by_dep = dossiers.volume_figures(f, grain, ("departements",))["departements"]
     by_dep["hover"] = (by_dep.departement.fillna("?") + " – " + by_dep.name + " : " + by_dep.dossiers.map(fmt.fmt_int)
                        + " dossiers (période précédente : " + by_dep.previous.map(fmt.fmt_int) + ")")
     try:
@@ -121,8 +124,7 @@ def update_map(data, sort):
     return figure_values(fig, table, f"{SOURCE} ; {france.ATTRIBUTION}")
 
 
-def _rollout(f: Filters) -> tuple:
-    rollout = dossiers.rollout(f)
+def _rollout(f: Filters, rollout) -> tuple:
     fig = dossier_figures.rollout_timeline(rollout, f.start, f.end)
     table = table_of(rollout, {"Département": rollout.departement + " – " + rollout.name,
                                "Premier dossier": "first_deposit", "Dossiers depuis": "dossiers",

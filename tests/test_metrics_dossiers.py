@@ -108,3 +108,41 @@ def test_rollout_ignores_the_period(warehouse):
     employers = dossiers.rollout(Filters(MARCH.start, MARCH.end, audience="employeur"))
     assert employers[["departement", "dossiers"]].to_dict("records") == [{"departement": "75", "dossiers": 1}]
     assert employers.first_deposit[0].date() == date(2025, 3, 3)
+
+
+def test_volume_figures_answer_the_page_in_one_query(warehouse):
+    got = dossiers.volume_figures(MARCH, "week")
+    assert got["now"].to_dict("records") == [{"deposes": 3, "decides": 2, "departements": 2}]
+    assert got["before"].to_dict("records") == [{"deposes": 3, "decides": 1, "departements": 3}]
+    assert list(got["states"].dossiers) == [1, 0, 1, 1, 0]
+    assert list(got["departements"].departement) == ["75", "69", "45"] and list(got["departements"].previous) == [1] * 3
+    assert list(got["rollout"].dossiers) == [5, 3, 1] and list(got["rollout"].in_period) == [2, 1, 0]
+    assert list(got["time"].total) == [0, 2, 0, 0, 0, 1]
+    empty = Filters(date(2020, 1, 1), date(2020, 1, 31))
+    for f in (MARCH, Filters(MARCH.start, MARCH.end, audience="employeur"), Filters(MARCH.start, MARCH.end,
+              departements=("45",)), Filters(MARCH.start, MARCH.end, departements=("13",)), empty):
+        for grain in ("month", "week", "day"):
+            got = dossiers.volume_figures(f, grain)
+            now, before = dossiers.volume_summaries(f)
+            expected = {"now": now, "before": before, "states": dossiers.status_mix(f),
+                        "departements": dossiers.deposits_by_departement(f), "rollout": dossiers.rollout(f),
+                        "time": dossiers.deposits_over_time(f, grain)}
+            assert got.keys() == expected.keys()
+            for name, frame in expected.items():
+                pd.testing.assert_frame_equal(got[name], frame, check_exact=True)
+
+
+def test_volume_figures_keep_dossiers_without_department(tmp_path):
+    db.use_database(make_warehouse(tmp_path, dossiers=[
+        dossier(1, depose_at="2025-03-03 09:00"), dossier(2, departement=None, depose_at="2025-03-04 09:00"),
+        dossier(3, departement=None, state="refuse", depose_at="2025-02-04 09:00", traite_at="2025-03-04 09:00")]))
+    try:
+        got = dossiers.volume_figures(MARCH)
+        assert got["now"].to_dict("records") == [{"deposes": 2, "decides": 1, "departements": 1}]
+        assert got["departements"].name.tolist() == ["Paris", "Non renseigné"]
+        assert got["departements"].departement.isna().tolist() == [False, True]
+        assert got["rollout"].departement.tolist() == ["75"]
+        pd.testing.assert_frame_equal(got["departements"], dossiers.deposits_by_departement(MARCH))
+        pd.testing.assert_frame_equal(got["rollout"], dossiers.rollout(MARCH))
+    finally:
+        db.use_database(None)
