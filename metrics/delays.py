@@ -71,10 +71,11 @@ def _check(unit: str, cohort: str) -> None:
         raise ValueError(f"cohorte inconnue : {cohort}")
 
 
-def decided_sql(f: Filters, cohort: str) -> tuple[str, dict]:
+def decided_sql(f: Filters, cohort: str, prefix: str = "") -> tuple[str, dict]:
     """Query of the cohort's decided dossiers with their durations (``<stage>_<unit>`` columns), as the ETL stored
-    them on each dossier (``dossiers.total_working`` etc., see ``etl/schema.sql``): no calendar join here."""
-    where, params = dossier_where(f, COHORTS[cohort])
+    them on each dossier (``dossiers.total_working`` etc., see ``etl/schema.sql``): no calendar join here.
+    ``prefix`` namespaces the parameters (``dossier_where``)."""
+    where, params = dossier_where(f, COHORTS[cohort], prefix=prefix)
     sql = f"""
         SELECT d.departement, d.audience, d.contract_category, d.nationality, d.depose_at, d.traite_at,
                d.total_calendar, d.total_working, d.construction_calendar, d.construction_working,
@@ -150,15 +151,17 @@ def _group_key(name: str, date_col: str, key: str) -> str:
 
 def cohort_figures(f: Filters, unit: str = "working", cohort: str = "decision",
                    breakdowns: tuple[str, ...] = ("month", "departement", "contract"),
-                   cap: int = 30) -> dict[str, pd.DataFrame]:
+                   cap: int = 30, previous: bool = False) -> dict[str, pd.DataFrame]:
     """The cohort's figures of a page, from one query (one scan of the cohort, one plan).
 
     ``{"summary": processing_summary(f, unit, cohort), "<by>": processing_by(f, by, unit, cohort) for each of
     ``breakdowns``, "histogram": duration_histogram(f, unit, cohort, cap), "stages": stage_split(f, unit,
-    cohort)}``: the same frames as those functions (same definitions, same SQL expressions).
+    cohort)}``: the same frames as those functions (same definitions, same SQL expressions); with ``previous``,
+    also ``"previous": processing_summary(f.previous(), unit, cohort)``.
     """
     _check(unit, cohort)
     sql, params = decided_sql(f, cohort)
+    before, before_params = decided_sql(f.previous(), cohort, "p_") if previous else ("", {})
     date_col = COHORTS[cohort]
     groups = tuple(f"key_{name}" for name in breakdowns)
     keys = ", ".join(f"{_key(name, date_col)} AS key_{name}" for name in breakdowns)
@@ -174,10 +177,11 @@ def cohort_figures(f: Filters, unit: str = "working", cohort: str = "decision",
         f"(SELECT 'summary' AS breakdown, 0 AS pos, * FROM ({duration_stats_sql('c', f'total_{unit}')}))",
         f"(SELECT 'histogram' AS breakdown, days AS pos, * FROM ({_histogram_sql('c', f'total_{unit}')}))",
         f"(SELECT 'stages' AS breakdown, * FROM ({_stages_sql('c', 'm', unit, 'pos')}))",
-    ]
+    ] + ([f"(SELECT 'previous' AS breakdown, 0 AS pos, * FROM ({duration_stats_sql('p', f'total_{unit}')}))"]
+         if previous else [])
     frame = db.query(
         f"""
-        WITH d AS ({sql}),
+        WITH d AS ({sql}),{f" p AS ({before})," if previous else ""}
              g AS (SELECT {keys}, d.total_{unit} FROM d),
              c AS MATERIALIZED (SELECT {_month_number(date_col)} AS m, d.total_{unit}, d.construction_{unit},
                                        d.instruction_{unit} FROM d),
@@ -186,11 +190,12 @@ def cohort_figures(f: Filters, unit: str = "working", cohort: str = "decision",
                           coalesce(overflow, false) AS overflow)   -- not NULL on the other parts: integer columns
         FROM ({" UNION ALL BY NAME ".join(parts)}) ORDER BY breakdown, pos
         """,
-        params | {"cap": cap},
+        params | before_params | {"cap": cap},
     )
     return split_parts(frame, {"summary": SUMMARY_COLUMNS, **{name: ("key", "label", *SUMMARY_COLUMNS)
                                                                for name in breakdowns},
-                               "histogram": ("days", "dossiers", "share", "overflow"), "stages": STAGE_COLUMNS})
+                               "histogram": ("days", "dossiers", "share", "overflow"), "stages": STAGE_COLUMNS,
+                               **({"previous": SUMMARY_COLUMNS} if previous else {})})
 
 
 def _month_number(date_col: str) -> str:

@@ -195,16 +195,14 @@ def labelled_groups(name: str, grouped: str, volume: str, position: str | None =
 def split_parts(frame: pd.DataFrame, parts: dict[str, tuple[str, ...]]) -> dict[str, pd.DataFrame]:
     """The frames answered together by one query: the rows whose ``breakdown`` column is ``name``, in their order,
     with the columns ``parts[name]`` (``key`` and ``label`` read from ``key_<name>`` and ``label_<name>`` when the
-    query has them, as the branches of a breakdown UNION do) and a fresh index, for each part. A part whose rows
-    are adjacent (the query ordered by ``breakdown``) is sliced, column by column: cheaper than a row take."""
+    query has them, as the branches of a breakdown UNION do) and a fresh index, for each part. Built from the
+    columns' arrays (same dtypes): about twice cheaper than selecting rows and columns of the frame."""
     names = frame["breakdown"].to_numpy()
     split = {}
     for name, columns in parts.items():
         rows = np.flatnonzero(names == name)
-        if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
-            rows = slice(rows[0], rows[-1] + 1)
         sources = {c: f"{c}_{name}" if c in ("key", "label") and f"{c}_{name}" in frame.columns else c for c in columns}
-        split[name] = pd.DataFrame({c: frame[s].iloc[rows].reset_index(drop=True) for c, s in sources.items()})
+        split[name] = pd.DataFrame({c: frame[s].array[rows] for c, s in sources.items()}, copy=False)
     return split
 
 

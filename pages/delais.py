@@ -99,13 +99,12 @@ def _stat_table(frame, first: str, first_label: str):
                  *figure_outputs(BY_DEP), *figure_outputs(BY_CONTRACT),
                  Input("filters", "data"), Input("delais-unite", "value"), Input("delais-cohorte", "value"))
 def update_cohort(data, unit, cohort):
-    """Every figure of the cohort (indicators, months, stages, distribution, departments, contracts): one query
-    (``delays.cohort_figures``) and the previous period's summary."""
+    """Every figure of the cohort (indicators, months, stages, distribution, departments, contracts) and the
+    previous period's summary: one query (``delays.cohort_figures``)."""
     f = filters_of(data)
-    figures = delays.cohort_figures(f, unit, cohort, BREAKDOWNS, HIST_CAP)
+    figures = delays.cohort_figures(f, unit, cohort, BREAKDOWNS, HIST_CAP, previous=True)
     source = f"{SOURCE}, délais en {_unit_text(unit)}"
-    kpis = indicator_cards("delais", f, figures["summary"].iloc[0],
-                           delays.processing_summary(f.previous(), unit, cohort).iloc[0], _cards(unit, cohort))
+    kpis = indicator_cards("delais", f, figures["summary"].iloc[0], figures["previous"].iloc[0], _cards(unit, cohort))
     return (*kpis, *_monthly(figures["month"], unit, cohort, source), *_stages(figures["stages"], unit),
             *_histogram(figures["histogram"], unit, source),
             *_breakdown(figures["departement"], unit, "Département", source),

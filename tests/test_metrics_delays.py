@@ -130,7 +130,8 @@ def test_cohort_figures_are_the_single_metrics_from_one_query(warehouse):
     empty = Filters(date(2020, 1, 1), date(2020, 12, 31))
     for f in (MAY, JUNE, empty, Filters(date(2025, 5, 30), date(2025, 5, 30))):
         for unit, cohort in (("working", "decision"), ("calendar", "depot")):
-            figures = delays.cohort_figures(f, unit, cohort, (*together, "audience"), cap=3)
+            figures = delays.cohort_figures(f, unit, cohort, (*together, "audience"), cap=3, previous=True)
+            pd.testing.assert_frame_equal(figures["previous"], delays.processing_summary(f.previous(), unit, cohort))
             for by in (*together, "audience"):
                 alone = delays.processing_by(f, by, unit, cohort)
                 pd.testing.assert_frame_equal(figures[by], alone)
@@ -139,6 +140,10 @@ def test_cohort_figures_are_the_single_metrics_from_one_query(warehouse):
             pd.testing.assert_frame_equal(figures["histogram"], delays.duration_histogram(f, unit, cohort, cap=3))
             pd.testing.assert_frame_equal(figures["stages"], delays.stage_split(f, unit, cohort))
     assert row(delays.cohort_figures(empty)["summary"])["n"] == 0
+    assert "previous" not in delays.cohort_figures(JUNE)
+    # June's previous period (2–31 May): decided 1 → 4, 2 → 0, 3 → 8, 7 → 0 working days.
+    assert row(delays.cohort_figures(JUNE, previous=True)["previous"])["n"] == 4
+    assert row(delays.cohort_figures(JUNE, previous=True)["previous"])["median"] == pytest.approx(2.0)
 
 
 def test_processing_figures_are_summary_and_breakdown_from_one_query(warehouse):
