@@ -85,10 +85,10 @@ class Card:
 
 def indicators(prefix: str, f: Filters, metric: Callable[[Filters], pd.DataFrame], cards: list[Card]) -> tuple:
     """KPI cards of ``metric`` over ``f`` compared with the previous period, and the period sentence."""
-    return indicator_cards(prefix, f, metric(f).iloc[0], metric(f.previous()).iloc[0], cards)
+    return compared_cards(prefix, f, metric(f).iloc[0], metric(f.previous()).iloc[0], cards)
 
 
-def indicator_cards(prefix: str, f: Filters, now: pd.Series, before: pd.Series, cards: list[Card]) -> tuple:
+def compared_cards(prefix: str, f: Filters, now: pd.Series, before: pd.Series, cards: list[Card]) -> tuple:
     """``indicators`` from the metric's rows already at hand: ``now`` over ``f``, ``before`` over ``f.previous()``
     (for metrics computing both periods in one query)."""
     comparable = has_previous(f, meta.freshness().data_start)

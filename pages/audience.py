@@ -7,7 +7,7 @@ from dash import Input, Output, dcc, html
 
 from components import charts, dossier_figures, plain
 from components import format as fmt
-from components.audience_figures import SOURCE, Indicator, decimal, heatmap_figure, indicator_cards, source_notices
+from components.audience_figures import SOURCE, Indicator, compared_cards, decimal, heatmap_figure, source_notices
 from components.dossier_figures import filters_of, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
@@ -134,7 +134,7 @@ def _hours(f) -> tuple:
 def _indicators(f) -> tuple:
     """Headline cards, period sentence and source notices, the period and the previous one from one query."""
     both = audience.summary_with_previous(f)
-    cards, period = indicator_cards("audience", f, lambda g: both.iloc[[0 if g == f else 1]], INDICATORS)
+    cards, period = compared_cards("audience", f, both.iloc[0], both.iloc[1], INDICATORS)
     now = both.iloc[0]
     return cards, period, source_notices(f, int(now.purged_days), int(now.purged_visits), totals=True)
 

@@ -10,8 +10,8 @@ from components.dossier_figures import (
     SOURCE,
     SUPPRESSED,
     Card,
+    compared_cards,
     filters_of,
-    indicator_cards,
     month_labels,
     table_of,
 )
@@ -93,7 +93,7 @@ def update_profile(data, _mount, category):
     and the choice of contract category for the nationalities."""
     f = filters_of(data)
     summaries, types = contracts.contract_summaries(f), contracts.demande_types(f)
-    return (*indicator_cards("contrats", f, summaries.iloc[0], summaries.iloc[1], CARDS), *_demande(types), *_apt(f),
+    return (*compared_cards("contrats", f, summaries.iloc[0], summaries.iloc[1], CARDS), *_demande(types), *_apt(f),
             *_apt_contract(f), *_categories(types, category))
 
 

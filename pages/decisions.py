@@ -8,7 +8,7 @@ from dash import Input, Output, dcc, html
 
 from components import dossier_figures
 from components import format as fmt
-from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicator_cards, month_labels, table_of
+from components.dossier_figures import SOURCE, SUPPRESSED, Card, compared_cards, filters_of, month_labels, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import decisions
@@ -77,7 +77,7 @@ CARDS = [
 def update_indicators(data, _mount):
     f = filters_of(data)
     figures = decisions.decision_figures(f, BREAKDOWNS)
-    return indicator_cards("decisions", f, figures["now"].iloc[0], figures["previous"].iloc[0], CARDS)
+    return compared_cards("decisions", f, figures["now"].iloc[0], figures["previous"].iloc[0], CARDS)
 
 
 def _rates_table(frame, heading: str, label: str = "label"):

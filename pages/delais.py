@@ -5,7 +5,7 @@ from dash import Input, Output, dcc, html
 
 from components import charts, dossier_figures, plain
 from components import format as fmt
-from components.dossier_figures import SOURCE, SUPPRESSED, Card, filters_of, indicator_cards, month_labels, table_of
+from components.dossier_figures import SOURCE, SUPPRESSED, Card, compared_cards, filters_of, month_labels, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import delays
@@ -104,7 +104,7 @@ def update_cohort(data, unit, cohort):
     f = filters_of(data)
     figures = delays.cohort_figures(f, unit, cohort, BREAKDOWNS, HIST_CAP, previous=True)
     source = f"{SOURCE}, délais en {_unit_text(unit)}"
-    kpis = indicator_cards("delais", f, figures["summary"].iloc[0], figures["previous"].iloc[0], _cards(unit, cohort))
+    kpis = compared_cards("delais", f, figures["summary"].iloc[0], figures["previous"].iloc[0], _cards(unit, cohort))
     return (*kpis, *_monthly(figures["month"], unit, cohort, source), *_stages(figures["stages"], unit),
             *_histogram(figures["histogram"], unit, source),
             *_breakdown(figures["departement"], unit, "Département", source),
@@ -158,7 +158,7 @@ def update_backlog(data, _mount):
     cards += [Card(f"plus-{t}", f"Depuis plus de {t} jours ouvrés", f"over_{t}", "count",
                    f"Dossiers en attente déposés il y a plus de {t} jours ouvrés.") for t in delays.BACKLOG_THRESHOLDS]
     now, before, ages = delays.backlog_figures(f)
-    kpis, _ = indicator_cards("delais", f, now.iloc[0], before.iloc[0], cards)
+    kpis, _ = compared_cards("delais", f, now.iloc[0], before.iloc[0], cards)
     fig = (charts.stacked_bar(ages, "bracket", "dossiers", "stage_label", x_title="Ancienneté (jours ouvrés)",
                               y_title="Dossiers en attente") if ages.dossiers.sum() else charts.empty_figure())
     table = (ages.pivot(index="bracket", columns="stage_label", values="dossiers")

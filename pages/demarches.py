@@ -7,7 +7,7 @@ from dash import Input, Output, State, dcc, html
 from components import charts, dossier_figures, plain
 from components import format as fmt
 from components import map as france
-from components.dossier_figures import SOURCE, Card, filters_of, indicator_cards, table_of
+from components.dossier_figures import SOURCE, Card, compared_cards, filters_of, table_of
 from components.figure import figure_block, figure_outputs, figure_values
 from components.memo import cached_callback
 from metrics import delays, dossiers
@@ -73,7 +73,7 @@ def update_overview(data, _mount, grain):
     backlog = delays.backlog_figures(f)
     now, before = (pd.concat([figures[part], backlog[i][["open"]]], axis=1).iloc[0]
                    for i, part in enumerate(("now", "before")))
-    return (*indicator_cards("demarches", f, now, before, CARDS), *_states(f, figures["states"]),
+    return (*compared_cards("demarches", f, now, before, CARDS), *_states(f, figures["states"]),
             *_rollout(f, figures["rollout"]))
 
 
