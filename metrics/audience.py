@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-import numpy as np
 import pandas as pd
 
 from metrics import db
 from metrics.filters import Filters, buckets_cte, visit_where
+from metrics.stats import split_parts
 
 NOT_GIVEN = "Non renseigné"
 OTHERS = "Autres"
@@ -255,10 +255,8 @@ def breakdowns(f: Filters) -> dict[str, pd.DataFrame]:
     """``breakdown(f, by)`` of every dimension of ``BREAKDOWNS``, keyed by dimension, from their one query."""
     where, params = visit_where(f, alias="b")
     every = db.query(_BREAKDOWNS_SQL.format(where=where), params | _BREAKDOWN_PARAMS)
-    names = every.pop("breakdown").to_numpy()
-    # rows come ordered by dimension: each one's rows are a slice
-    return {by: every.iloc[np.searchsorted(names, by, "left"):np.searchsorted(names, by, "right")]
-            .reset_index(drop=True) for by in BREAKDOWNS}
+    columns = tuple(c for c in every.columns if c != "breakdown")
+    return split_parts(every, dict.fromkeys(BREAKDOWNS, columns))
 
 
 def weekday_hour(f: Filters) -> pd.DataFrame:
