@@ -88,27 +88,16 @@ def volume_summary(f: Filters) -> pd.DataFrame:
     with a ``dateTraitement`` in the period (whenever deposited); ``departements``: departments with at least
     one deposit in the period. Units: dossiers, departments; zeros for an empty period.
     """
-    select, params = _volumes_sql(f)
-    return db.query(f"SELECT {select}", params)
-
-
-def _volumes_sql(f: Filters, prefix: str = "") -> tuple[str, dict]:
-    """Select items of ``volume_summary``'s columns, named ``<prefix><column>`` (parameters prefixed too)."""
-    dep_where, params = dossier_where(f, "depose_at", prefix=prefix)
-    dec_where, dec_params = dossier_where(f, "traite_at", prefix=f"{prefix}t_")
-    return f"""(SELECT count(*) FROM dossiers d WHERE {dep_where}) AS {prefix}deposes,
-               (SELECT count(*) FROM dossiers d WHERE {dec_where} AND {DECIDED}) AS {prefix}decides,
-               (SELECT count(DISTINCT d.departement) FROM dossiers d WHERE {dep_where}) AS {prefix}departements
-        """, params | dec_params
-
-
-def volume_summaries(f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``volume_summary(f)`` and ``volume_summary(f.previous())`` from one query."""
-    now, params = _volumes_sql(f)
-    before, previous_params = _volumes_sql(f.previous(), "p_")
-    frame = db.query(f"SELECT {now}, {before}", params | previous_params)
-    columns = ["deposes", "decides", "departements"]
-    return frame[columns], frame[[f"p_{c}" for c in columns]].rename(columns=lambda c: c.removeprefix("p_"))
+    dep_where, params = dossier_where(f, "depose_at")
+    dec_where, dec_params = dossier_where(f, "traite_at", prefix="t_")
+    return db.query(
+        f"""
+        SELECT (SELECT count(*) FROM dossiers d WHERE {dep_where}) AS deposes,
+               (SELECT count(*) FROM dossiers d WHERE {dec_where} AND {DECIDED}) AS decides,
+               (SELECT count(DISTINCT d.departement) FROM dossiers d WHERE {dep_where}) AS departements
+        """,
+        params | dec_params,
+    )
 
 
 def deposits_over_time(f: Filters, grain: str = "month") -> pd.DataFrame:

@@ -40,12 +40,8 @@ def test_deposits_and_headline_volumes(warehouse):
     empty = Filters(date(2020, 1, 1), date(2020, 1, 31))
     assert dossiers.volume_summary(empty).to_dict("records") == [{"deposes": 0, "decides": 0, "departements": 0}]
     # Previous period: deposits 5, 6 and 9 (Paris, Rhône, Loiret), dossier 6 decided.
-    now, before = dossiers.volume_summaries(MARCH)
+    before = dossiers.volume_summary(MARCH.previous())
     assert before.to_dict("records") == [{"deposes": 3, "decides": 1, "departements": 3}]
-    for f in (MARCH, Filters(MARCH.start, MARCH.end, audience="employeur"), empty):
-        now, before = dossiers.volume_summaries(f)
-        pd.testing.assert_frame_equal(now, dossiers.volume_summary(f))
-        pd.testing.assert_frame_equal(before, dossiers.volume_summary(f.previous()))
 
 
 def test_headlines_give_both_periods_in_one_query(warehouse):
@@ -123,8 +119,8 @@ def test_volume_figures_answer_the_page_in_one_query(warehouse):
               departements=("45",)), Filters(MARCH.start, MARCH.end, departements=("13",)), empty):
         for grain in ("month", "week", "day"):
             got = dossiers.volume_figures(f, grain)
-            now, before = dossiers.volume_summaries(f)
-            expected = {"now": now, "before": before, "states": dossiers.status_mix(f),
+            expected = {"now": dossiers.volume_summary(f), "before": dossiers.volume_summary(f.previous()),
+                        "states": dossiers.status_mix(f),
                         "departements": dossiers.deposits_by_departement(f), "rollout": dossiers.rollout(f),
                         "time": dossiers.deposits_over_time(f, grain)}
             assert got.keys() == expected.keys()
