@@ -192,6 +192,17 @@ CREATE TABLE ineligible_views (
     page_departement VARCHAR            -- department carried by the page's URL, NULL when none
 );
 
+-- The visits that viewed the "département non couvert" page, per day, department and audience of the visit, each
+-- counted once whatever departments its views carried: derived from ``ineligible_views`` by the ETL (``finalize``, per
+-- replaced day), so that a period's count sums a few rows per day instead of counting distinct visits (a visit has
+-- one day, department and audience: additive over ``visits``).
+CREATE TABLE ineligible_daily (
+    visit_date  DATE    NOT NULL,
+    departement VARCHAR,
+    audience    VARCHAR,
+    visits      BIGINT  NOT NULL
+);
+
 -- Visits per day and per value of the visit columns the journey figures group by, derived from ``visits`` by the
 -- ETL (``finalize``, per replaced day), so that the funnel, the page table's entries and exits and the priority
 -- list count a few rows per day instead of every visit. Additive over every column.

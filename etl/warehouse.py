@@ -30,7 +30,7 @@ from etl.faults import checkpoint
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 REFERENCE_DIR = Path(__file__).with_name("reference")
-SCHEMA_VERSION = "15"
+SCHEMA_VERSION = "16"
 
 # Reference CSV files → table and the columns read from them (all codes stay text).
 REFERENCE_FILES = {
@@ -41,8 +41,8 @@ REFERENCE_FILES = {
 }
 TABLES = {
     "meta", "etl_runs", "calendar", "demarches", "dossiers", "visits", "actions", "visit_paths", "page_views_daily",
-    "ineligible_views", "paths", "visits_daily", "visit_paths_daily", "visit_breakdowns_daily", "visits_hourly",
-    "ds_departures", "decisions_daily",
+    "ineligible_views", "ineligible_daily", "paths", "visits_daily", "visit_paths_daily", "visit_breakdowns_daily",
+    "visits_hourly", "ds_departures", "decisions_daily",
     "matomo_daily",
     "matomo_pages_daily",
     *REFERENCE_FILES,
@@ -100,6 +100,7 @@ def migrations() -> dict[str, tuple[str, ...]]:
         "13": ("DROP TABLE IF EXISTS visit_breakdowns_daily", _create_table_sql("visit_breakdowns_daily"),  # + sums
                _create_table_sql("ds_departures"), _create_table_sql("visits_hourly")),
         "14": (_create_table_sql("visit_paths_daily"),),
+        "15": (_create_table_sql("ineligible_daily"),),
     }
 
 
@@ -348,6 +349,7 @@ class Warehouse:
             self._derive_paths()
             self._derive_visit_paths_daily()
             self._derive_ineligible_views()
+            self._derive_ineligible_daily()
             self._derive_page_views_daily()
             self._derive_visits_daily()
             self._derive_visit_breakdowns_daily()
@@ -474,6 +476,15 @@ class Warehouse:
             WHERE a.page_key = 'non_eligible' {days}
             """,
             self._days_params(),
+        )
+
+    def _derive_ineligible_daily(self) -> None:
+        """``ineligible_daily`` of the days derived by ``_derive_visits``, from their ``ineligible_views`` (derived by
+        ``_derive_ineligible_views`` just before)."""
+        self._rederive_days(
+            "ineligible_daily",
+            "SELECT visit_date, departement, audience, count(DISTINCT visit_key) FROM ineligible_views {days} "
+            "GROUP BY ALL ORDER BY 1",
         )
 
     def _rederive_days(self, table: str, select: str) -> None:

@@ -91,7 +91,7 @@ def journey_summaries(f: Filters) -> pd.DataFrame:
     or DS (first funnel step); ``departures``: those that clicked through to DS; ``departure_rate`` =
     departures / journey_visits; ``lost``: visits lost (as in ``page_table``, summed over pages);
     ``lost_share`` = lost / visits; ``ineligible``: visits that viewed the "département non couvert" page
-    (``ineligible_views``, derived from the actions by the ETL). Counts of visits (the others from
+    (``ineligible_daily``, derived from the actions by the ETL). Counts of visits (the others from
     ``visits_daily``); ratios in 0..1, NULL when the denominator is 0. ``purged_days``: days of the period whose
     raw log is purged (``matomo_daily``), missing from every other figure; ``purged_visits``: their visits in
     Matomo's daily reports (whole site: these two ignore the department and audience filters). Counted with the
@@ -239,15 +239,15 @@ def _page_stats_sql(where: str) -> str:
 
 def _summary_sql(where: str) -> str:
     """The CTEs computing ``journey_summaries``' figures per period (``summary``, ``cur`` true for the period of
-    ``f``) from ``v`` (``_page_stats_sql``), ``ineligible_views`` and ``matomo_daily``."""
+    ``f``) from ``v`` (``_page_stats_sql``), ``ineligible_daily`` and ``matomo_daily``."""
     lost = "NOT reached_ds AND p.role NOT IN ('non_eligible', 'depart', 'document')"
     return f"""
              c AS (SELECT cur, {_visits_with("TRUE")} AS visits, {_visits_with("depth >= 1")} AS journey_visits,
                           {_visits_with("depth >= 3")} AS departures, {_visits_with(lost)} AS lost
                    FROM (SELECT cur, depth, exit_page, reached_ds, visits AS n FROM v) s
                    LEFT JOIN ref_pages p ON p.page_key = s.exit_page GROUP BY cur),
-             i AS (SELECT v.visit_date >= $cur_du AS cur, count(DISTINCT v.visit_key) AS ineligible
-                   FROM ineligible_views v WHERE {where} GROUP BY 1),
+             i AS (SELECT v.visit_date >= $cur_du AS cur, CAST(sum(v.visits) AS BIGINT) AS ineligible
+                   FROM ineligible_daily v WHERE {where} GROUP BY 1),
              d AS (SELECT day >= $cur_du AS cur, count(*) AS days, sum(nb_visits) AS visits FROM matomo_daily
                    WHERE raw_status = 'purged' AND day BETWEEN $du AND $au GROUP BY 1),
              summary AS (
@@ -451,7 +451,7 @@ def ineligibility_summary(f: Filters) -> pd.DataFrame:
     """Visits that landed on the "département non couvert" page: one row ``[visits, ineligible, share]``.
 
     ``visits``: visits of the period (raw log, counted from ``visits_daily``); ``ineligible``: those with at least
-    one view of the page (``ineligible_views``, derived from the actions by the ETL); ``share`` = ineligible /
+    one view of the page (``ineligible_daily``, derived from the actions by the ETL); ``share`` = ineligible /
     visits in 0..1 (NULL without visits).
     """
     where, params = visit_where(f)
@@ -459,7 +459,7 @@ def ineligibility_summary(f: Filters) -> pd.DataFrame:
         f"""
         SELECT visits, ineligible, ineligible / nullif(visits, 0) AS share
         FROM (SELECT CAST(coalesce(sum(v.visits), 0) AS BIGINT) AS visits FROM visits_daily v WHERE {where}),
-             (SELECT count(DISTINCT v.visit_key) AS ineligible FROM ineligible_views v WHERE {where})
+             (SELECT CAST(coalesce(sum(v.visits), 0) AS BIGINT) AS ineligible FROM ineligible_daily v WHERE {where})
         """,
         params,
     )

@@ -244,7 +244,7 @@ def test_decisions_daily_is_grouped_again_only_by_runs_that_change_dossiers(tmp_
     assert acceptes() == 1
 
 
-def test_ineligible_views_one_row_per_visit_and_department_kept_right_by_incremental_runs(tmp_path):
+def test_ineligible_views_and_daily_counts_kept_right_by_incremental_runs(tmp_path):
     day1, day2 = "2024-03-04", "2024-03-05"
     db = make_warehouse(
         tmp_path,
@@ -261,6 +261,8 @@ def test_ineligible_views_one_row_per_visit_and_department_kept_right_by_increme
              "FROM ineligible_views ORDER BY 1, 5 NULLS LAST")
     assert con.execute(query).fetchall() == [(1, day1, "23", None, "23"), (1, day1, "23", None, None),
                                              (2, day2, "48", None, "48")]   # with the visit's own columns
+    daily = "SELECT CAST(visit_date AS VARCHAR), departement, audience, visits FROM ineligible_daily ORDER BY 1"
+    assert con.execute(daily).fetchall() == [(day1, "23", None, 1), (day2, "48", None, 1)]   # visit 1 once
     con.close()
     replaced = pd.DataFrame([visit(4, day=day2, started_at=f"{day2} 12:00:00")]).astype(
         {"visit_date": "datetime64[ns]", "started_at": "datetime64[ns]", "ended_at": "datetime64[ns]"})
@@ -273,6 +275,7 @@ def test_ineligible_views_one_row_per_visit_and_department_kept_right_by_increme
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute(query).fetchall() == [(1, day1, "23", None, "23"), (1, day1, "23", None, None),
                                              (4, day2, "15", None, "15")]
+    assert con.execute(daily).fetchall() == [(day1, "23", None, 1), (day2, "15", None, 1)]   # day 2 recounted
 
 
 def schema_2_warehouse(tmp_path):
@@ -289,7 +292,8 @@ def schema_2_warehouse(tmp_path):
     con.execute("ALTER TABLE visits DROP COLUMN journey_depth")
     for column in DURATION_COLUMNS:
         con.execute(f"ALTER TABLE dossiers DROP COLUMN {column}")
-    for table in ("visit_paths", "paths", "ineligible_views", "visits_daily", "visit_paths_daily"):
+    for table in ("visit_paths", "paths", "ineligible_views", "ineligible_daily", "visits_daily",
+                  "visit_paths_daily"):
         con.execute(f"DROP TABLE {table}")
     con.execute("DROP TABLE page_views_daily")
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
@@ -312,6 +316,7 @@ def test_an_incremental_run_migrates_an_older_warehouse_and_derives_every_visit(
         ("accueil", 1, 0), ("employeur", 1, 1)]
     assert con.execute("SELECT total_calendar, total_working FROM dossiers").fetchall() == [(10, 4)]
     assert con.execute("SELECT count(*) FROM ineligible_views").fetchall() == [(0,)]   # created (no such view)
+    assert con.execute("SELECT count(*) FROM ineligible_daily").fetchall() == [(0,)]
     assert con.execute("SELECT journey_depth, visits FROM visits_daily ORDER BY 1").fetchall() == [(1, 1), (3, 1)]
     assert con.execute("SELECT path, visits FROM visit_paths_daily JOIN paths USING (path_id) ORDER BY 1").fetchall() \
         == [(["accueil", "sortie"], 1), (["employeur", "depart_ds"], 1)]
