@@ -87,8 +87,11 @@ def render(results: dict) -> str:
            *_build_table(results["builds"])]
     for scale, section in results["scales"].items():
         loads = " / ".join(str(x) for x in section.get("load_avg", []))
+        settled = (f" Pages mesurées après {section['settle_s']} s d'attente, charge (1 min) au départ "
+                   f"{section['load_before']}." if "settle_s" in section else "")
         out += ["", f"## Échelle {scale}", "", f"Code mesuré : commit {section.get('commit', '?')}, mesures terminées "
-                f"le {section.get('finished', '?')} ; charge de la machine à la fin (1 / 5 / 15 min) : {loads}.", "",
+                f"le {section.get('finished', '?')} ; charge de la machine à la fin (1 / 5 / 15 min) : {loads}."
+                f"{settled}", "",
                 f"Démarrage de l'application : {section['app']['startup_ms']} ms ; "
                 f"gabarit de l'application (/_dash-layout) : {section['app']['layout_ms']} ms.", "",
                 "### Pages (client de test Flask, somme des callbacks de la page)", "", *_pages_table(section["pages"]),
